@@ -1,0 +1,51 @@
+// reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
+import { hasErrors, parseConfig } from '../../core/config.js';
+import { isLive } from '../../core/status.js';
+import { dirsEnv } from '../../io/dirs.js';
+import { readConfigText } from '../../io/service-dir.js';
+import { serviceLogPath } from '../../io/service-log.js';
+import { actOnPatterns } from '../act.js';
+import type { Context } from '../context.js';
+import { forkWorker } from '../fork-worker.js';
+import { inspect } from '../inspect.js';
+import { checkRunAs } from '../run-as.js';
+import { failure, said, type Report } from '../report.js';
+
+export function orphanHint(name: string, pid: number): string {
+  return `${name}: orphaned: service pid ${pid} is still running without its worker; stop it first: reraise stop ${name}`;
+}
+
+async function startOne(ctx: Context, name: string): Promise<Report> {
+  const { entry, status } = inspect(ctx, name);
+  if (!entry) return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
+  if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
+  if (isLive(status)) return said(`${name}: skip (already running)`);
+  if (!entry.runnable) return failure(`${name}: ${entry.problem}`);
+  let text: string;
+  try {
+    text = readConfigText(entry.file);
+  } catch (error) {
+    return failure(`${name}: cannot read ${entry.file}: ${(error as Error).message}`);
+  }
+  const parsed = parseConfig(text, entry.file);
+  const warnings = parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => `warning: ${d.message}`);
+  if (hasErrors(parsed)) {
+    return failure(...warnings, ...parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${name}: ${d.message}`));
+  }
+  const runAs = await checkRunAs(ctx, entry);
+  if (runAs) return failure(...warnings, runAs);
+
+  const answer = await forkWorker(name, entry.cwd, { ...process.env, ...dirsEnv(ctx.dirs) });
+  const withWarnings = (report: Report): Report => ({ ...report, err: [...warnings, ...report.err] });
+  switch (answer.kind) {
+    case 'started': return withWarnings(said(`${name}: started (pid ${answer.pid})`));
+    case 'busy': return withWarnings(said(`${name}: skip (already running)`));
+    case 'orphan': return withWarnings(failure(orphanHint(name, answer.pid)));
+    case 'error':
+      return withWarnings(failure(`${name}: ${answer.message} (log: ${serviceLogPath(ctx.dirs.log.path, name)})`));
+  }
+}
+
+export function start(ctx: Context, patterns: readonly string[]): Promise<Report> {
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log'], withPidDir: false }, (t) => startOne(ctx, t.name));
+}

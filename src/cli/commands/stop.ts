@@ -1,0 +1,91 @@
+// reraise stop PATTERN...: stop each service through its worker and wait until the worker is gone (SPEC 6).
+import { constants } from 'node:os';
+import { DEFAULT_CONFIG, parseConfig } from '../../core/config.js';
+import { signalNumber } from '../../core/signals.js';
+import { removePidFileIf } from '../../io/pid-store.js';
+import { isAlive, leadsGroup } from '../../io/probe.js';
+import { until } from '../../io/poll.js';
+import { readConfigText } from '../../io/service-dir.js';
+import { processGone, stopGroup } from '../../io/terminate.js';
+import { actOnPatterns } from '../act.js';
+import type { Context } from '../context.js';
+import { inspect, type Inspection } from '../inspect.js';
+import { failure, said, type Report } from '../report.js';
+
+/** Beyond config_stop_sec: time for the worker to notice, signal, reap and remove its pid file. */
+const MARGIN_MS = 5000;
+
+/** The stop settings: from the pid record, which the worker keeps current, else from the script. */
+export function stopSettings(seen: Inspection): { stopSec: number; stopSignal: number } {
+  const extra = seen.stored.kind === 'record' ? seen.stored.record.extra : {};
+  let fromFile = DEFAULT_CONFIG;
+  if (seen.entry) {
+    try {
+      fromFile = parseConfig(readConfigText(seen.entry.file), seen.entry.file).config;
+    } catch {
+      // the script is gone: the record and the defaults still tell
+    }
+  }
+  const stopSec = extra.stop_sec !== undefined && /^[\d.]+$/.test(extra.stop_sec) ? Number(extra.stop_sec) : fromFile.stopSec;
+  const stopSignal = (extra.stop_signal && signalNumber(extra.stop_signal)) || fromFile.stopSignal;
+  return { stopSec, stopSignal };
+}
+
+/** Asks worker `workerPid` to stop (SIGTERM) and waits for it to be gone. */
+export async function stopWorker(workerPid: number, stopSec: number): Promise<boolean> {
+  try {
+    process.kill(workerPid, constants.signals.SIGTERM);
+  } catch {
+    return true;
+  }
+  return until(() => !isAlive(workerPid), Date.now() + stopSec * 1000 + MARGIN_MS);
+}
+
+async function stopOne(ctx: Context, name: string): Promise<Report> {
+  const seen = inspect(ctx, name);
+  const { status, stored } = seen;
+  const { stopSec, stopSignal } = stopSettings(seen);
+  switch (status.state) {
+    case 'running':
+    case 'starting':
+    case 'restarting': {
+      const workerPid = status.workerPid!;
+      if (await stopWorker(workerPid, stopSec)) return said(`${name}: stopped`);
+      return failure(`${name}: worker pid ${workerPid} did not exit within ${stopSec}s + ${MARGIN_MS / 1000}s`);
+    }
+    case 'orphaned': {
+      const pid = status.pid!;
+      // Checked just now by inspect(): pid, start time and RERAISE_SERVICE all match, so it is ours.
+      const pgid = leadsGroup(pid) ? pid : -pid;
+      const killed = pgid > 0
+        ? await stopGroup(pgid, stopSignal, stopSec * 1000, processGone(pid))
+        : await stopSingle(pid, stopSignal, stopSec);
+      if (stored.kind === 'record') removePidFileIf(ctx.dirs.pid.path, name, stored.text);
+      if (!processGone(pid)()) return failure(`${name}: orphaned service pid ${pid} survived SIGKILL`);
+      return said(`${name}: stopped orphaned service (pid ${pid}${killed ? ', after SIGKILL' : ''})`);
+    }
+    default:
+      return said(`${name}: not running`);
+  }
+}
+
+/** A service that left its process group: only the process itself is ours to signal. */
+async function stopSingle(pid: number, signal: number, stopSec: number): Promise<boolean> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return false;
+  }
+  if (await until(processGone(pid), Date.now() + stopSec * 1000)) return false;
+  try {
+    process.kill(pid, constants.signals.SIGKILL);
+  } catch {
+    // gone meanwhile
+  }
+  await until(processGone(pid), Date.now() + 2000);
+  return true;
+}
+
+export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
+  return actOnPatterns(ctx, patterns, { needs: ['pid'], withPidDir: true }, (t) => stopOne(ctx, t.name));
+}

@@ -1,0 +1,28 @@
+// What every command needs: the three directories as they resolve now, checked on demand (SPEC 1, 2).
+import os from 'node:os';
+import { resolveDirs, prepareLogDir, preparePidDir, prepareServiceDir, type Dirs } from '../io/dirs.js';
+import { fail, ok, type Result } from '../core/result.js';
+
+export interface Context {
+  dirs: Dirs;
+  uid: number;
+}
+
+export function makeContext(env: NodeJS.ProcessEnv = process.env): Context {
+  const uid = process.getuid!();
+  return { dirs: resolveDirs(env, uid, os.homedir()), uid };
+}
+
+export type Need = 'service' | 'pid' | 'log';
+
+/** Creates or checks the directories a command uses; the first problem is the command's one error. */
+export function prepare(ctx: Context, needs: readonly Need[]): Result<void> {
+  for (const need of needs) {
+    const result =
+      need === 'service' ? prepareServiceDir(ctx.dirs.service)
+        : need === 'pid' ? preparePidDir(ctx.dirs.pid, ctx.uid)
+          : prepareLogDir(ctx.dirs.log);
+    if (!result.ok) return fail(result.message);
+  }
+  return ok(undefined);
+}

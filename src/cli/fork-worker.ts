@@ -1,0 +1,59 @@
+// Forks the detached `auto-reraise NAME` worker and reads its one-line answer (SPEC 5.1, 6 `start`).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
+
+export type WorkerAnswer =
+  | { kind: 'started'; pid: number }
+  | { kind: 'busy' }
+  | { kind: 'orphan'; pid: number }
+  | { kind: 'error'; message: string };
+
+const WORKER_BIN = fileURLToPath(new URL('../../bin/auto-reraise', import.meta.url));
+/** A worker answers once its first run is recorded; this only guards against a hung one. */
+const ANSWER_TIMEOUT_MS = 30_000;
+
+function parseAnswer(line: string): WorkerAnswer {
+  const [word, ...rest] = line.split(' ');
+  const arg = rest.join(' ');
+  switch (word) {
+    case 'started': return { kind: 'started', pid: Number(arg) };
+    case 'busy': return { kind: 'busy' };
+    case 'orphan': return { kind: 'orphan', pid: Number(arg) };
+    case 'error': return { kind: 'error', message: arg };
+    default: return { kind: 'error', message: 'the worker exited before it could start the service' };
+  }
+}
+
+function firstLine(stream: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => finish(), ANSWER_TIMEOUT_MS);
+    const finish = (): void => {
+      clearTimeout(timer);
+      stream.destroy();
+      resolve(text.split('\n')[0]);
+    };
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('\n')) finish();
+    });
+    stream.on('end', finish);
+    stream.on('error', finish);
+  });
+}
+
+/**
+ * The worker gets its own session, /dev/null for stdin, stdout and stderr, and a pipe on fd 3
+ * that it closes after answering: `$(reraise start x)` returns at once.
+ */
+export async function forkWorker(name: string, cwd: string, env: NodeJS.ProcessEnv): Promise<WorkerAnswer> {
+  const child = spawn(process.execPath, [WORKER_BIN, name], {
+    cwd, env, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  child.on('error', () => {});
+  const answer = parseAnswer(await firstLine(child.stdio[3] as Readable));
+  child.unref();
+  return answer;
+}

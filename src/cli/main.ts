@@ -1,0 +1,82 @@
+// reraise ACTION [ARGS]: yargs wiring; each handler is a line of glue around a command function (SPEC 6).
+import yargs, { type Argv } from 'yargs';
+import { makeContext } from './context.js';
+import { print, type Report } from './report.js';
+import { helpEpilogue } from './help.js';
+
+const ACTIONS = ['list', 'status', 'start', 'stop', 'restart', 'clean', 'skeleton', 'new'];
+
+/** Raised by a handler for a usage error found after parsing (exit 2). */
+class UsageError extends Error {}
+
+export async function main(args: readonly string[], version: string): Promise<number> {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first !== undefined && !ACTIONS.includes(first)) return usage(`unknown action "${first}"`);
+  const ctx = makeContext();
+  let exitCode = 0;
+  const done = (report: Report): void => {
+    print(report);
+    if (report.failed) exitCode = 1;
+  };
+  const patterns = (y: Argv, demand: boolean): Argv =>
+    y.positional('patterns', { type: 'string', array: true, describe: demand ? 'service name globs' : 'service name globs (default: all)' });
+
+  const parser = yargs([...args])
+    .scriptName('reraise')
+    .usage('reraise [--help] [--version] ACTION [ARGS]\n\nA per-user service supervisor: keeps the scripts of a directory running.')
+    .command('list', 'list the services with kind, owner and group', {}, async () =>
+      done(await (await import('./commands/list.js')).list(ctx)))
+    .command('status [patterns..]', 'show what each service is doing', (y) =>
+      patterns(y, false).option('json', { type: 'boolean', describe: 'print a JSON array of objects' }), async (a) =>
+      done(await (await import('./commands/status.js')).status(ctx, strings(a.patterns), !!a.json)))
+    .command('start <patterns..>', 'start a worker for each service not running', (y) => patterns(y, true), async (a) =>
+      done(await (await import('./commands/start.js')).start(ctx, strings(a.patterns))))
+    .command('stop <patterns..>', 'stop each service and wait until it is gone', (y) => patterns(y, true), async (a) =>
+      done(await (await import('./commands/stop.js')).stop(ctx, strings(a.patterns))))
+    .command('restart <patterns..>', 'restart each running service (counts no failure)', (y) => patterns(y, true), async (a) =>
+      done(await (await import('./commands/restart.js')).restart(ctx, strings(a.patterns))))
+    .command('clean [patterns..]', 'remove pid files whose worker and service are gone', (y) => patterns(y, false), async (a) =>
+      done(await (await import('./commands/clean.js')).clean(ctx, strings(a.patterns))))
+    .command('skeleton [kind]', 'print a starter script: reraise skeleton > $RERAISE_DIR/NAME', (y) =>
+      y.positional('kind', { type: 'string', describe: 'http (default) or minimal' }), async (a) => {
+      const { skeleton, DEFAULT_KIND } = await import('./commands/skeleton.js');
+      const result = skeleton(String(a.kind ?? DEFAULT_KIND));
+      if ('usage' in result) throw new UsageError(result.usage);
+      process.stdout.write(result.text);
+    })
+    .command('new <name> [kind]', 'write a starter script to the service dir (mode 0755, never overwrites)', (y) =>
+      y.positional('name', { type: 'string' }).positional('kind', { type: 'string', describe: 'http (default) or minimal' }), async (a) => {
+      const { newService, DEFAULT_KIND } = await import('./commands/skeleton.js');
+      const result = await newService(ctx, String(a.name), String(a.kind ?? DEFAULT_KIND));
+      if ('usage' in result) throw new UsageError(result.usage);
+      done(result);
+    })
+    .demandCommand(1, 'no action given')
+    .strict()
+    .version(version)
+    .alias('h', 'help')
+    .alias('V', 'version')
+    .wrap(Math.min(100, process.stdout.columns || 80))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    });
+  if (args.includes('--help') || args.includes('-h')) parser.epilogue(helpEpilogue(ctx));
+
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof UsageError || (error as Error).name === 'YError') return usage((error as Error).message);
+    throw error;
+  }
+  return exitCode;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+function usage(message: string): number {
+  process.stderr.write(`reraise: ${message}\nTry "reraise --help".\n`);
+  return 2;
+}

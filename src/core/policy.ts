@@ -1,0 +1,240 @@
+// The worker's decisions (SPEC 5): a reducer from (state, event) to (state, effects). No I/O, no clock.
+import type { ServiceConfig } from './config.js';
+import type { PidRecord } from './pidfile.js';
+import { signalName } from './signals.js';
+
+/**
+ * running:   the service process is alive.
+ * sweeping:  it exited by itself; what is left of its process group is being stopped.
+ * stopping:  a stop or restart was asked for; the group is being stopped.
+ * waiting:   between a quick exit and the next retry.
+ * done:      the worker is exiting.
+ */
+export type Phase = 'idle' | 'running' | 'sweeping' | 'stopping' | 'waiting' | 'done';
+
+export interface Exit {
+  code: number;
+  /** Signal name when the service died of a signal. */
+  signal?: string;
+  at: number;
+}
+
+export interface SupervisorState {
+  phase: Phase;
+  workerPid: number;
+  config: ServiceConfig;
+  /** At least one run lasted config_start_sec. */
+  hadSuccess: boolean;
+  /** Quick exits in a row since the last successful run. */
+  retries: number;
+  /** Runs started after the first one. */
+  restarts: number;
+  pid?: number;
+  startedAt?: number;
+  lastExit?: Exit;
+  stopAsked: boolean;
+  restartAsked: boolean;
+}
+
+export type SupervisorEvent =
+  | { type: 'begin' }
+  | { type: 'spawned'; pid: number; at: number; config: ServiceConfig }
+  | { type: 'spawn-failed'; code: number; reason: string; at: number; config: ServiceConfig }
+  | { type: 'exited'; code: number | null; signal: number | null; at: number }
+  | { type: 'group-stopped'; killed: boolean }
+  | { type: 'retry-due' }
+  | { type: 'stop' }
+  | { type: 'restart' };
+
+export type Effect =
+  /** Read the config, write START, spawn; answer with `spawned` or `spawn-failed`. */
+  | { type: 'spawn' }
+  | { type: 'write'; record: PidRecord }
+  | { type: 'log'; message: string }
+  /** Send `signal` (and SIGCONT) to the group, SIGKILL it after `graceMs`; answer with `group-stopped`. */
+  | { type: 'stop-group'; pgid: number; signal: number; graceMs: number }
+  | { type: 'wait'; ms: number }
+  | { type: 'cancel-wait' }
+  | { type: 'remove-pidfile' }
+  | { type: 'exit'; code: number };
+
+export interface Step {
+  state: SupervisorState;
+  effects: Effect[];
+}
+
+export function initialState(workerPid: number, config: ServiceConfig): SupervisorState {
+  return { phase: 'idle', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, stopAsked: false, restartAsked: false };
+}
+
+const epoch = (ms: number): number => Math.floor(ms / 1000);
+
+function describeExit(exit: Exit): string {
+  return exit.signal ? `killed by SIG${exit.signal}` : `exit code ${exit.code}`;
+}
+
+function counters(state: SupervisorState): Record<string, string> {
+  return {
+    restarts: String(state.restarts),
+    retries: String(state.retries),
+    stop_sec: String(state.config.stopSec),
+    stop_signal: signalName(state.config.stopSignal),
+  };
+}
+
+function exitKeys(exit: Exit): Record<string, string> {
+  return exit.signal ? { signal: exit.signal } : {};
+}
+
+function spawnNext(state: SupervisorState): Step {
+  return {
+    state: { ...state, phase: 'idle', pid: undefined, startedAt: undefined, stopAsked: false, restartAsked: false },
+    effects: [{ type: 'spawn' }],
+  };
+}
+
+function finish(state: SupervisorState, name: string): Step {
+  return {
+    state: { ...state, phase: 'done' },
+    effects: [{ type: 'log', message: `${name}: stopped` }, { type: 'remove-pidfile' }, { type: 'exit', code: 0 }],
+  };
+}
+
+/** The retry policy proper, applied once the exited run's group is gone. */
+function afterExit(state: SupervisorState, exit: Exit, name: string): Step {
+  const ranMs = state.startedAt === undefined ? 0 : exit.at - state.startedAt;
+  const ran = `${(ranMs / 1000).toFixed(1)}s`;
+  const { startSec, maxRetry, retrySec } = state.config;
+  if (ranMs >= startSec * 1000) {
+    const next = { ...state, hadSuccess: true, retries: 0, restarts: state.restarts + 1 };
+    const step = spawnNext(next);
+    step.effects.unshift({ type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ran}; starting again` });
+    return step;
+  }
+  if (state.hadSuccess && state.retries < maxRetry) {
+    const retries = state.retries + 1;
+    const ms = Math.round((retries - 1) * retrySec * 1000);
+    const next: SupervisorState = { ...state, phase: 'waiting', retries, pid: undefined, startedAt: undefined };
+    return {
+      state: next,
+      effects: [
+        { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ran}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${ms / 1000}s` },
+        {
+          type: 'write',
+          record: {
+            state: 'STOP', exitCode: exit.code, workerPid: state.workerPid, epoch: epoch(exit.at),
+            extra: { ...counters(next), ...exitKeys(exit), next: String(epoch(exit.at + ms)) },
+          },
+        },
+        { type: 'wait', ms },
+      ],
+    };
+  }
+  const done: SupervisorState = { ...state, phase: 'done', pid: undefined };
+  return {
+    state: done,
+    effects: [
+      {
+        type: 'write',
+        record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), extra: { ...counters(done), ...exitKeys(exit) } },
+      },
+      { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
+      { type: 'exit', code: 1 },
+    ],
+  };
+}
+
+function toExit(event: { code: number | null; signal: number | null; at: number }): Exit {
+  if (event.signal !== null) return { code: 128 + event.signal, signal: signalName(event.signal), at: event.at };
+  return { code: event.code ?? 0, at: event.at };
+}
+
+function stopGroup(state: SupervisorState): Effect {
+  return { type: 'stop-group', pgid: state.pid as number, signal: state.config.stopSignal, graceMs: state.config.stopSec * 1000 };
+}
+
+export function step(state: SupervisorState, event: SupervisorEvent, name: string): Step {
+  const same: Step = { state, effects: [] };
+  switch (event.type) {
+    case 'begin':
+      return state.phase === 'idle' ? { state, effects: [{ type: 'spawn' }] } : same;
+
+    case 'spawned': {
+      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, startedAt: event.at, config: event.config };
+      const record: PidRecord = {
+        state: 'RUN', pid: event.pid, workerPid: state.workerPid, epoch: epoch(event.at), extra: counters(next),
+      };
+      const effects: Effect[] = [{ type: 'write', record }, { type: 'log', message: `${name}: started (pid ${event.pid})` }];
+      // A stop or restart that arrived while spawning applies to the new run.
+      if (state.stopAsked || state.restartAsked) {
+        effects.push(stopGroup(next));
+        return { state: { ...next, phase: 'stopping' }, effects };
+      }
+      return { state: next, effects };
+    }
+
+    case 'spawn-failed': {
+      const next: SupervisorState = { ...state, config: event.config, startedAt: event.at };
+      const step = state.stopAsked ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name);
+      step.effects.unshift({ type: 'log', message: `${name}: ${event.reason}` });
+      return step;
+    }
+
+    case 'exited': {
+      const exit = toExit(event);
+      if (state.phase === 'running') {
+        return { state: { ...state, phase: 'sweeping', lastExit: exit }, effects: [stopGroup(state)] };
+      }
+      return { state: { ...state, lastExit: exit }, effects: [] };
+    }
+
+    case 'group-stopped': {
+      const killed: Effect[] = event.killed
+        ? [{ type: 'log', message: `${name}: sent SIGKILL to the process group after config_stop_sec=${state.config.stopSec}` }]
+        : [];
+      let result: Step;
+      if (state.stopAsked) result = finish(state, name);
+      else if (state.restartAsked) result = spawnNext({ ...state, restarts: state.restarts + 1 });
+      else if (state.phase === 'sweeping' && state.lastExit) result = afterExit(state, state.lastExit, name);
+      else return same;
+      result.effects.unshift(...killed);
+      return result;
+    }
+
+    case 'retry-due':
+      return state.phase === 'waiting' ? spawnNext({ ...state, restarts: state.restarts + 1 }) : same;
+
+    case 'stop':
+      switch (state.phase) {
+        case 'running':
+          return { state: { ...state, phase: 'stopping', stopAsked: true }, effects: [stopGroup(state)] };
+        case 'waiting': {
+          const result = finish(state, name);
+          result.effects.unshift({ type: 'cancel-wait' });
+          return result;
+        }
+        case 'done':
+          return same;
+        default:
+          return { state: { ...state, stopAsked: true }, effects: [] };
+      }
+
+    case 'restart':
+      switch (state.phase) {
+        case 'running':
+          return {
+            state: { ...state, phase: 'stopping', restartAsked: true },
+            effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, stopGroup(state)],
+          };
+        case 'waiting': {
+          const result = spawnNext({ ...state, restarts: state.restarts + 1 });
+          result.effects.unshift({ type: 'cancel-wait' });
+          return result;
+        }
+        case 'done':
+          return same;
+        default:
+          return { state: { ...state, restartAsked: true }, effects: [] };
+      }
+  }
+}

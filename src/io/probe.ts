@@ -1,0 +1,147 @@
+// Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+export interface ProcessInfo {
+  /** One-letter state as in /proc/PID/stat; `Z` is a zombie, which counts as gone. */
+  state: string;
+  uid: number;
+  pgid: number;
+  /** Start time, seconds since 1970 (fractional on Linux). */
+  startEpoch: number;
+  argv: string[];
+}
+
+const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
+/** USER_HZ: 100 on every Linux platform Node runs on. */
+const CLOCK_TICKS = 100;
+let bootTime: number | undefined;
+
+function readBootTime(): number {
+  if (bootTime === undefined) {
+    const match = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+    bootTime = match ? Number(match[1]) : 0;
+  }
+  return bootTime;
+}
+
+function procStat(pid: number): { state: string; pgid: number; startTicks: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], pgid: Number(fields[2]), startTicks: Number(fields[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function procInfo(pid: number): ProcessInfo | undefined {
+  const stat = procStat(pid);
+  if (!stat) return undefined;
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const uid = /^Uid:\s+(\d+)/m.exec(status);
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    while (argv.length && argv[argv.length - 1] === '') argv.pop();
+    return {
+      state: stat.state,
+      pgid: stat.pgid,
+      uid: uid ? Number(uid[1]) : -1,
+      startEpoch: readBootTime() + stat.startTicks / CLOCK_TICKS,
+      argv,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function elapsedSeconds(etime: string): number {
+  const [days, clock] = etime.includes('-') ? etime.split('-') : ['0', etime];
+  return clock.split(':').reduce((sum, part) => sum * 60 + Number(part), 0) + Number(days) * 86400;
+}
+
+function psInfo(pid: number): ProcessInfo | undefined {
+  try {
+    const out = execFileSync('ps', ['-o', 'stat=,uid=,pgid=,etime=,args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const match = /^(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(out);
+    if (!match) return undefined;
+    return {
+      state: match[1][0],
+      uid: Number(match[2]),
+      pgid: Number(match[3]),
+      startEpoch: Date.now() / 1000 - elapsedSeconds(match[4]),
+      argv: match[5].split(' '),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function processInfo(pid: number): ProcessInfo | undefined {
+  return hasProc ? procInfo(pid) : psInfo(pid);
+}
+
+function living(pid: number): ProcessInfo | undefined {
+  const info = processInfo(pid);
+  return info && info.state !== 'Z' && info.state !== 'X' ? info : undefined;
+}
+
+/** Does the process's environment hold `entry`? Undefined when it cannot be read. */
+function environHas(pid: number, entry: string): boolean | undefined {
+  try {
+    if (hasProc) return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
+    const out = execFileSync('ps', ['eww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    return out.split(' ').includes(entry);
+  } catch {
+    return undefined;
+  }
+}
+
+export function workerTitle(name: string): string {
+  return `auto-reraise ${name}`;
+}
+
+/** The worker of `name`: titled `auto-reraise NAME`, run by us. */
+export function isWorker(pid: number, name: string): boolean {
+  const info = living(pid);
+  return !!info && info.uid === process.getuid!() && info.argv.join(' ') === workerTitle(name);
+}
+
+/**
+ * The service process of `name` started at `epoch`: alive, started within 2 s of it, and
+ * carrying RERAISE_SERVICE=NAME from its worker. A reused pid fails at least one of these.
+ */
+export function isService(pid: number, name: string, epoch: number): boolean {
+  const info = living(pid);
+  if (!info || Math.abs(info.startEpoch - epoch) > 2) return false;
+  return environHas(pid, `RERAISE_SERVICE=${name}`) === true;
+}
+
+export function isAlive(pid: number): boolean {
+  return living(pid) !== undefined;
+}
+
+/**
+ * Does a live process of the group still exist? Zombies do not count: one whose parent never
+ * reaps it (a careless init in a container) would otherwise hold every stop for its full grace.
+ */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!hasProc) return true;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = procStat(Number(entry));
+    if (info && info.pgid === pgid && info.state !== 'Z') return true;
+  }
+  return false;
+}
+
+/** The pid's process group, when it leads one (a service spawned by its worker always does). */
+export function leadsGroup(pid: number): boolean {
+  return processInfo(pid)?.pgid === pid;
+}

@@ -1,0 +1,99 @@
+// Entries of the service dir: which are services, of what kind, and whether they can run (SPEC 1, 2).
+import fs from 'node:fs';
+import path from 'node:path';
+import { isServiceName } from '../core/names.js';
+
+export interface ServiceEntry {
+  name: string;
+  kind: 'script' | 'perp';
+  /** The file that is run and that holds the config lines: the script, or rc.main. */
+  file: string;
+  /** The working directory of the worker and the service. */
+  cwd: string;
+  uid: number;
+  gid: number;
+  runnable: boolean;
+  /** Why it cannot run: `not executable (FILE)`, `writable by others (FILE)`, ... */
+  problem?: string;
+}
+
+/** Names of the service dir's entries that may be services, sorted; [] when the dir cannot be read. */
+export function listNames(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter(isServiceName).sort();
+  } catch {
+    return [];
+  }
+}
+
+function fileProblem(file: string, st: fs.Stats): string | undefined {
+  if (!st.isFile()) return `not a regular file (${file})`;
+  if (st.mode & 0o002) return `writable by others, so anyone could run code as its owner (${file})`;
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    return `not executable (${file})`;
+  }
+  if ((st.mode & 0o111) === 0) return `not executable (${file})`;
+  return undefined;
+}
+
+/** Describes one entry; undefined when there is no such entry at all. */
+export function describeEntry(dir: string, name: string): ServiceEntry | undefined {
+  const full = path.join(dir, name);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(full);
+  } catch (error) {
+    if (!fs.existsSync(full) && !isDanglingLink(full)) return undefined;
+    return { name, kind: 'script', file: full, cwd: dir, uid: -1, gid: -1, runnable: false, problem: `cannot read (${full}): ${(error as Error).message}` };
+  }
+  if (st.isDirectory()) {
+    const main = path.join(full, 'rc.main');
+    const entry: ServiceEntry = { name, kind: 'perp', file: main, cwd: full, uid: st.uid, gid: st.gid, runnable: false };
+    let mainSt: fs.Stats;
+    try {
+      mainSt = fs.statSync(main);
+    } catch {
+      return { ...entry, problem: `directory without rc.main (${full})` };
+    }
+    entry.uid = mainSt.uid;
+    entry.gid = mainSt.gid;
+    const problem = fileProblem(main, mainSt) ?? logProblem(full);
+    return problem ? { ...entry, problem } : { ...entry, runnable: true };
+  }
+  const entry: ServiceEntry = { name, kind: 'script', file: full, cwd: dir, uid: st.uid, gid: st.gid, runnable: false };
+  const problem = fileProblem(full, st);
+  return problem ? { ...entry, problem } : { ...entry, runnable: true };
+}
+
+function logProblem(serviceDir: string): string | undefined {
+  const log = path.join(serviceDir, 'rc.log');
+  try {
+    const st = fs.statSync(log);
+    return st.mode & 0o002 ? `writable by others, so anyone could run code as its owner (${log})` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDanglingLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The start of the file, where config lines live; a huge binary is not read whole. */
+export function readConfigText(file: string): string {
+  const limit = 1 << 20;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(limit, Math.max(0, fs.fstatSync(fd).size)));
+    const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,85 @@
+// auto-reraise NAME: the detached worker that supervises one service (SPEC 5). Loads nothing of the CLI.
+import fs from 'node:fs';
+import os from 'node:os';
+import { isServiceName } from '../core/names.js';
+import { hasErrors, parseConfig } from '../core/config.js';
+import { dirsEnv, resolveDirs } from '../io/dirs.js';
+import { lockService } from '../io/lock.js';
+import { isService, workerTitle } from '../io/probe.js';
+import { readPidFile } from '../io/pid-store.js';
+import { describeEntry, readConfigText } from '../io/service-dir.js';
+import { logLine, openServiceLog } from '../io/service-log.js';
+import { planLaunch } from './launch.js';
+import { Supervisor } from './supervisor.js';
+
+/**
+ * The starter may pass a pipe as fd 3; the worker answers on it with one line
+ * (`started PID`, `busy`, `orphan PID` or `error MESSAGE`) and closes it, so that
+ * it holds none of its starter's descriptors afterwards.
+ */
+const HANDSHAKE_FD = 3;
+
+function answer(line: string): void {
+  try {
+    fs.writeSync(HANDSHAKE_FD, `${line.replace(/\n/g, ' ')}\n`);
+    fs.closeSync(HANDSHAKE_FD);
+  } catch {
+    // Started by hand, without a starter listening: nobody to answer.
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const name = argv[0];
+  if (argv.length !== 1 || !isServiceName(name)) {
+    process.stderr.write('usage: auto-reraise NAME (started by "reraise start NAME")\n');
+    return 2;
+  }
+  process.title = workerTitle(name);
+  const uid = process.getuid!();
+  const dirs = resolveDirs(process.env, uid, os.homedir());
+
+  let logFd: number;
+  try {
+    logFd = openServiceLog(dirs.log.path, name);
+  } catch (error) {
+    answer(`error unable to open the log of ${name} in ${dirs.log.path} (RERAISE_LOGDIR): ${(error as Error).message}`);
+    return 1;
+  }
+  const fatal = (message: string): number => {
+    logLine(logFd, `${name}: ${message}`);
+    answer(`error ${message}`);
+    return 1;
+  };
+
+  if ((await lockService(dirs.pid.path, name)) === 'busy') {
+    answer('busy');
+    return 0;
+  }
+  // Under the lock: a service left running by a killed worker must never get a twin.
+  const stored = readPidFile(dirs.pid.path, name);
+  if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
+      isService(stored.record.pid, name, stored.record.epoch)) {
+    logLine(logFd, `${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
+    answer(`orphan ${stored.record.pid}`);
+    return 1;
+  }
+
+  const entry = describeEntry(dirs.service.path, name);
+  if (!entry) return fatal(`no such service in ${dirs.service.path} (RERAISE_DIR)`);
+  if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
+  const parsed = parseConfig(readConfigText(entry.file), entry.file);
+  if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
+  const launch = planLaunch(entry, { ...process.env, ...dirsEnv(dirs) });
+  if (!launch.ok) return fatal(launch.message);
+
+  const supervisor = new Supervisor({
+    entry, launch: launch.value, pidDir: dirs.pid.path, logFd, config: parsed.config,
+    onSettled: (outcome) => answer('pid' in outcome ? `started ${outcome.pid}` : `error ${outcome.error}`),
+  });
+  process.on('SIGTERM', () => supervisor.dispatch({ type: 'stop' }));
+  process.on('SIGINT', () => supervisor.dispatch({ type: 'stop' }));
+  process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart' }));
+  supervisor.dispatch({ type: 'begin' });
+  // The worker lives on its child and timers; main's promise settles when it exits.
+  return new Promise<number>(() => {});
+}

@@ -1,0 +1,156 @@
+// Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { step, initialState, type Effect, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
+import { parseConfig, type ServiceConfig } from '../core/config.js';
+import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
+import { removePidFile, writePidFile } from '../io/pid-store.js';
+import { logLine } from '../io/service-log.js';
+import { stopGroup } from '../io/terminate.js';
+import type { Launch } from './launch.js';
+
+export interface SupervisorSetup {
+  entry: ServiceEntry;
+  launch: Launch;
+  pidDir: string;
+  logFd: number;
+  config: ServiceConfig;
+  /** Told once, when the first run is recorded (RUN) or has failed (ERROR, or an exit before either). */
+  onSettled: (outcome: { pid: number } | { error: string }) => void;
+}
+
+function spawnErrorCode(error: NodeJS.ErrnoException): number {
+  // What a shell reports: 127 when the command is missing, 126 when it cannot be run.
+  return error.code === 'ENOENT' ? 127 : 126;
+}
+
+export class Supervisor {
+  private state: SupervisorState;
+  private readonly queue: SupervisorEvent[] = [];
+  private busy = false;
+  private childGone = true;
+  private timer?: NodeJS.Timeout;
+  private configText?: string;
+  private settled = false;
+  private spawnFailure?: string;
+
+  constructor(private readonly setup: SupervisorSetup) {
+    this.state = initialState(process.pid, setup.config);
+  }
+
+  dispatch(event: SupervisorEvent): void {
+    this.queue.push(event);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const result = step(this.state, next, this.setup.entry.name);
+        this.state = result.state;
+        for (const effect of result.effects) this.perform(effect);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private perform(effect: Effect): void {
+    const { pidDir, entry, logFd } = this.setup;
+    switch (effect.type) {
+      case 'spawn':
+        return this.spawnService();
+      case 'write':
+        writePidFile(pidDir, entry.name, effect.record);
+        if (effect.record.state === 'RUN') this.settle({ pid: effect.record.pid as number });
+        if (effect.record.state === 'ERROR') {
+          const why = this.spawnFailure ?? `failed to start (exit code ${effect.record.exitCode})`;
+          this.settle({ error: why });
+        }
+        return;
+      case 'log':
+        return logLine(logFd, effect.message);
+      case 'stop-group':
+        void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone).then((killed) =>
+          this.dispatch({ type: 'group-stopped', killed }));
+        return;
+      case 'wait':
+        this.timer = setTimeout(() => this.dispatch({ type: 'retry-due' }), effect.ms);
+        return;
+      case 'cancel-wait':
+        clearTimeout(this.timer);
+        return;
+      case 'remove-pidfile':
+        return removePidFile(pidDir, entry.name);
+      case 'exit':
+        this.settle({ error: 'stopped before it ran' });
+        process.exit(effect.code);
+    }
+  }
+
+  /** Config is read again before every run; a bad value keeps the last good one (SPEC 3). */
+  private readConfig(): ServiceConfig {
+    const { entry, logFd } = this.setup;
+    let text: string;
+    try {
+      text = readConfigText(entry.file);
+    } catch {
+      return this.state.config;
+    }
+    const parsed = parseConfig(text, entry.file, this.state.config);
+    if (text !== this.configText) {
+      for (const d of parsed.diagnostics) {
+        logLine(logFd, d.severity === 'error' ? `warning: ${d.message}; keeping the last good value` : `warning: ${d.message}`);
+      }
+      this.configText = text;
+    }
+    return parsed.config;
+  }
+
+  private spawnService(): void {
+    const { entry, launch, pidDir, logFd } = this.setup;
+    const config = this.readConfig();
+    const at = Date.now();
+    writePidFile(pidDir, entry.name, {
+      state: 'START', workerPid: process.pid, epoch: Math.floor(at / 1000),
+      extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
+    });
+    const failed = (error: NodeJS.ErrnoException): void => {
+      const reason = `cannot run ${launch.file}: ${error.message}`;
+      this.spawnFailure = reason;
+      this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now(), config });
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn(launch.file, launch.args, {
+        argv0: launch.argv0,
+        cwd: entry.cwd,
+        env: launch.env,
+        uid: launch.uid,
+        gid: launch.gid,
+        // Its own session and process group, so that a stop reaches its children and never the worker.
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
+    } catch (error) {
+      queueMicrotask(() => failed(error as NodeJS.ErrnoException));
+      return;
+    }
+    if (child.pid === undefined) {
+      child.once('error', failed);
+      return;
+    }
+    this.spawnFailure = undefined;
+    this.childGone = false;
+    const pid = child.pid;
+    child.once('exit', (code, signal) => {
+      this.childGone = true;
+      this.dispatch({ type: 'exited', code, signal: signal ? constants.signals[signal] : null, at: Date.now() });
+    });
+    this.dispatch({ type: 'spawned', pid, at, config });
+  }
+
+  private settle(outcome: { pid: number } | { error: string }): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.setup.onSettled(outcome);
+  }
+}
