@@ -1,0 +1,136 @@
+// A private RERAISE_DIR/PIDDIR/LOGDIR per test, the real bin/reraise, polling waits, and cleanup by pid.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type Result } from 'execa';
+import { afterEach } from 'vitest';
+
+export const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
+
+export interface PidRecordFields {
+  state: string;
+  exitCode: string;
+  pid: string;
+  workerPid: string;
+  epoch: string;
+  extra: Record<string, string>;
+  raw: string;
+}
+
+export interface Sandbox {
+  root: string;
+  dir: string;
+  pidDir: string;
+  logDir: string;
+  env: Record<string, string>;
+  reraise(...args: string[]): Promise<Result<{ reject: false; all: true }>>;
+  script(name: string, body: string, mode?: number): string;
+  pidFile(name: string): PidRecordFields | undefined;
+  log(name: string): string;
+  waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  /** Processes whose environment carries this sandbox's pid dir: only ours. */
+  ourProcesses(): number[];
+}
+
+let sandboxes: Sandbox[] = [];
+
+function environOf(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+export function sandbox(): Sandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'reraise-test-'));
+  const dir = path.join(root, 'services');
+  const pidDir = path.join(root, 'pids');
+  const logDir = path.join(root, 'logs');
+  fs.mkdirSync(dir);
+  const env = { RERAISE_DIR: dir, RERAISE_PIDDIR: pidDir, RERAISE_LOGDIR: logDir };
+  const marker = `RERAISE_PIDDIR=${pidDir}`;
+  const box: Sandbox = {
+    root, dir, pidDir, logDir, env,
+    reraise: (...args) => execa(RERAISE, args, { env, reject: false, all: true, stdin: 'ignore' }),
+    script(name, body, mode = 0o755) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, body.startsWith('#!') ? body : `#!/bin/sh\n${body}`);
+      fs.chmodSync(file, mode);
+      return file;
+    },
+    pidFile(name) {
+      let raw: string;
+      try {
+        raw = fs.readFileSync(path.join(pidDir, name), 'utf8');
+      } catch {
+        return undefined;
+      }
+      const [state, exitCode, pid, workerPid, epoch, ...rest] = raw.trim().split(' ');
+      return { state, exitCode, pid, workerPid, epoch, extra: Object.fromEntries(rest.map((t) => t.split('=', 2))), raw };
+    },
+    log(name) {
+      try {
+        return fs.readFileSync(path.join(logDir, name, 'current'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    async waitFor(what, probe, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = probe();
+        if (value !== undefined && value !== false) return value as never;
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    ourProcesses() {
+      return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+        .filter((pid) => pid !== process.pid && environOf(pid).includes(marker));
+    },
+  };
+  sandboxes.push(box);
+  return box;
+}
+
+function killAll(box: Sandbox): void {
+  for (const pid of box.ourProcesses()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
+
+afterEach(async () => {
+  const boxes = sandboxes;
+  sandboxes = [];
+  for (const box of boxes) {
+    // Kill until nothing of ours is left: a worker may respawn a service between two scans.
+    for (let i = 0; i < 50 && box.ourProcesses().length > 0; i++) {
+      killAll(box);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    fs.rmSync(box.root, { recursive: true, force: true });
+  }
+});
