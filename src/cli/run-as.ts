@@ -10,8 +10,9 @@ export async function checkRunAs(ctx: Context, entry: ServiceEntry): Promise<str
   const owner = accountOf(entry.uid);
   if (!owner) return `${entry.name}: owned by uid ${entry.uid}, which has no account to run it as (${entry.file})`;
   const { execa } = await import('execa');
-  // -n: never prompt. A rule that wants a password fails here instead of hanging a worker.
-  const result = await execa('sudo', ['-n', '-u', owner.name, '--', 'true'], { reject: false, stdin: 'ignore', timeout: 10_000 });
+  // -l: ask whether the rules let us run this very script as its owner, without running it.
+  // -n: never prompt; a rule that wants a password fails here instead of hanging a worker.
+  const result = await execa('sudo', ['-n', '-u', owner.name, '-l', '--', entry.file], { reject: false, stdin: 'ignore', timeout: 10_000 });
   if (result.exitCode === 0) return undefined;
   if ((result as { code?: string }).code === 'ENOENT') {
     return `${entry.name}: owned by ${owner.name}; running it as ${owner.name} needs sudo, which is not installed (${entry.file})`;

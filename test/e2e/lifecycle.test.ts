@@ -310,4 +310,20 @@ describe('as root, a script owned by another user', () => {
     expect((await box.reraise('stop', 'theirs')).exitCode).toBe(0);
     expect(isAlive(pid)).toBe(false);
   });
+
+  it.runIf(process.getuid!() === 0)('as another user without root, needs sudo: its absence or a password prompt is a clear error', async () => {
+    const box = sandbox();
+    fs.chmodSync(box.root, 0o755);
+    fs.chownSync(box.dir, 65534, 65534);
+    const file = box.script('roots', LONG);
+    const work = path.join(box.root, 'nobody');
+    fs.mkdirSync(work);
+    fs.chownSync(work, 65534, 65534);
+    const env = { ...box.env, RERAISE_PIDDIR: path.join(work, 'pids'), RERAISE_LOGDIR: path.join(work, 'logs'), HOME: work };
+    const run = await execa(RERAISE, ['start', 'roots'], { env, uid: 65534, gid: 65534, reject: false, stdin: 'ignore' });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/^reraise: roots: owned by root(; running it as root needs sudo, which is not installed|, and "sudo -n -u root" refused)/);
+    expect(run.stderr).toContain(file);
+    expect(fs.existsSync(path.join(work, 'pids', 'roots'))).toBe(false);
+  });
 });
