@@ -10,6 +10,11 @@ const ACTIONS = ['list', 'status', 'start', 'stop', 'restart', 'clean', 'skeleto
 class UsageError extends Error {}
 
 export async function main(args: readonly string[], version: string): Promise<number> {
+  // `reraise status | head -1`: a closed pipe ends the output, it is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const first = args.find((a) => !a.startsWith('-'));
   if (first !== undefined && !ACTIONS.includes(first)) return usage(`unknown action "${first}"`);
   const ctx = makeContext();
@@ -59,7 +64,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     .wrap(Math.min(100, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      throw error ?? new UsageError(explain(message, first));
     });
   if (args.includes('--help') || args.includes('-h')) parser.epilogue(helpEpilogue(ctx));
 
@@ -70,6 +75,12 @@ export async function main(args: readonly string[], version: string): Promise<nu
     throw error;
   }
   return exitCode;
+}
+
+/** yargs' wording for a missing positional, said the way the rest of reraise speaks. */
+function explain(message: string, action: string | undefined): string {
+  if (!action || !message.startsWith('Not enough non-option arguments')) return message;
+  return action === 'new' ? 'new: missing NAME' : `${action}: missing PATTERN (a service name or a glob like 'http-*')`;
 }
 
 function strings(value: unknown): string[] {

@@ -76,6 +76,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     entry, launch: launch.value, pidDir: dirs.pid.path, logFd, config: parsed.config,
     onSettled: (outcome) => answer('pid' in outcome ? `started ${outcome.pid}` : `error ${outcome.error}`),
   });
+  process.on('uncaughtException', (error) => {
+    // The service keeps running (status will call it orphaned); the log says why the worker left.
+    logLine(logFd, `${name}: internal error, the worker exits: ${error.stack ?? error.message}`);
+    process.exit(70);
+  });
   process.on('SIGTERM', () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGINT', () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart' }));

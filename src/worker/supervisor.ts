@@ -1,8 +1,10 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
+import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { step, initialState, type Effect, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
 import { parseConfig, type ServiceConfig } from '../core/config.js';
+import type { PidRecord } from '../core/pidfile.js';
 import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logLine } from '../io/service-log.js';
@@ -59,7 +61,7 @@ export class Supervisor {
       case 'spawn':
         return this.spawnService();
       case 'write':
-        writePidFile(pidDir, entry.name, effect.record);
+        this.write(effect.record);
         if (effect.record.state === 'RUN') this.settle({ pid: effect.record.pid as number });
         if (effect.record.state === 'ERROR') {
           const why = this.spawnFailure ?? `failed to start (exit code ${effect.record.exitCode})`;
@@ -86,6 +88,28 @@ export class Supervisor {
     }
   }
 
+  /**
+   * A failed write must not end supervision: the service matters more than its record.
+   * A pid dir removed under us (a tmp cleaner in /var/tmp) is made again.
+   */
+  private write(record: PidRecord): void {
+    const { pidDir, entry, logFd } = this.setup;
+    try {
+      writePidFile(pidDir, entry.name, record);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        try {
+          fs.mkdirSync(pidDir, { recursive: true, mode: 0o700 });
+          writePidFile(pidDir, entry.name, record);
+          return;
+        } catch {
+          // reported below
+        }
+      }
+      logLine(logFd, `warning: cannot write the pid file in ${pidDir} (RERAISE_PIDDIR): ${(error as Error).message}`);
+    }
+  }
+
   /** Config is read again before every run; a bad value keeps the last good one (SPEC 3). */
   private readConfig(): ServiceConfig {
     const { entry, logFd } = this.setup;
@@ -106,10 +130,10 @@ export class Supervisor {
   }
 
   private spawnService(): void {
-    const { entry, launch, pidDir, logFd } = this.setup;
+    const { entry, launch, logFd } = this.setup;
     const config = this.readConfig();
     const at = Date.now();
-    writePidFile(pidDir, entry.name, {
+    this.write({
       state: 'START', workerPid: process.pid, epoch: Math.floor(at / 1000),
       extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
     });

@@ -28,7 +28,7 @@ function removeLeftoverTemps(pidDir: string): void {
 }
 
 export async function clean(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  const report = await actOnPatterns(ctx, patterns, { needs: ['pid'], withPidDir: true }, (t) => cleanOne(ctx, t.name));
+  const report = await actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => cleanOne(ctx, t.name));
   removeLeftoverTemps(ctx.dirs.pid.path);
   return report;
 }

@@ -46,5 +46,5 @@ async function restartOne(ctx: Context, target: Target): Promise<Report> {
 }
 
 export function restart(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['pid'], withPidDir: true }, (t) => restartOne(ctx, t));
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => restartOne(ctx, t));
 }

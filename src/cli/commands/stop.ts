@@ -56,9 +56,8 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
     case 'orphaned': {
       const pid = status.pid!;
       // Checked just now by inspect(): pid, start time and RERAISE_SERVICE all match, so it is ours.
-      const pgid = leadsGroup(pid) ? pid : -pid;
-      const killed = pgid > 0
-        ? await stopGroup(pgid, stopSignal, stopSec * 1000, processGone(pid))
+      const killed = leadsGroup(pid)
+        ? await stopGroup(pid, stopSignal, stopSec * 1000, processGone(pid))
         : await stopSingle(pid, stopSignal, stopSec);
       if (stored.kind === 'record') removePidFileIf(ctx.dirs.pid.path, name, stored.text);
       if (!processGone(pid)()) return failure(`${name}: orphaned service pid ${pid} survived SIGKILL`);
@@ -87,5 +86,5 @@ async function stopSingle(pid: number, signal: number, stopSec: number): Promise
 }
 
 export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['pid'], withPidDir: true }, (t) => stopOne(ctx, t.name));
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => stopOne(ctx, t.name));
 }
