@@ -17,6 +17,8 @@ export async function main(args: readonly string[], version: string): Promise<nu
   });
   const first = args.find((a) => !a.startsWith('-'));
   if (first !== undefined && !ACTIONS.includes(first)) return usage(`unknown action "${first}"`);
+  const unknown = unknownOption(args, first);
+  if (unknown) return usage(unknown);
   const ctx = makeContext();
   let exitCode = 0;
   const done = (report: Report): void => {
@@ -75,6 +77,22 @@ export async function main(args: readonly string[], version: string): Promise<nu
     throw error;
   }
   return exitCode;
+}
+
+const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V'];
+const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = { status: ['--json'] };
+
+/**
+ * Options are checked before yargs sees them: yargs would read `start --bogus web` as
+ * bogus=web and then complain of a missing pattern instead of naming --bogus.
+ */
+function unknownOption(args: readonly string[], action: string | undefined): string | undefined {
+  const known = [...GLOBAL_OPTIONS, ...((action && ACTION_OPTIONS[action]) || [])];
+  const bad = args.find((a) => a.startsWith('-') && a !== '-' && !known.includes(a));
+  if (bad === undefined) return undefined;
+  const name = bad.split('=')[0];
+  if (known.includes(name)) return `option ${name} takes no value`;
+  return action ? `unknown option "${bad}" for ${action}` : `unknown option "${bad}"`;
 }
 
 /** yargs' wording for a missing positional, said the way the rest of reraise speaks. */

@@ -85,9 +85,12 @@ function unquote(raw: string): string | undefined {
   return /^(\s+#.*|\s*)$/.test(rest) ? value : undefined;
 }
 
-/** Reads every config line of `text`; later lines win; bad values leave the earlier value in place. */
-export function parseConfig(text: string, file: string, base: ServiceConfig = DEFAULT_CONFIG): ParsedConfig {
-  const config: ServiceConfig = { ...base };
+/**
+ * Reads every config line of `text`; later lines win. A key without a line has its default;
+ * a key whose value is bad keeps its value from `lastGood` (the previous run's config).
+ */
+export function parseConfig(text: string, file: string, lastGood: ServiceConfig = DEFAULT_CONFIG): ParsedConfig {
+  const config: ServiceConfig = { ...DEFAULT_CONFIG };
   const diagnostics: Diagnostic[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -111,6 +114,7 @@ export function parseConfig(text: string, file: string, base: ServiceConfig = DE
         severity: 'error', line, key, value: shown,
         message: `${file}:${line}: config_${key}: bad value ${JSON.stringify(shown)} (expected ${spec.expected})`,
       });
+      config[spec.field] = lastGood[spec.field];
       continue;
     }
     config[spec.field] = parsed;

@@ -5,8 +5,3 @@ import { minimatch } from 'minimatch';
 export function matchNames(pattern: string, names: readonly string[]): string[] {
   return names.filter((name) => minimatch(name, pattern, { dot: false, nonegate: true, nocomment: true })).sort();
 }
-
-/** True when the pattern holds glob characters, as opposed to naming one service. */
-export function isGlob(pattern: string): boolean {
-  return /[*?[\]{}!+@()]/.test(pattern);
-}

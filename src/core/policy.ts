@@ -44,7 +44,7 @@ export type SupervisorEvent =
   | { type: 'group-stopped'; killed: boolean }
   | { type: 'retry-due' }
   | { type: 'stop' }
-  | { type: 'restart' };
+  | { type: 'restart'; at: number };
 
 export type Effect =
   /** Read the config, write START, spawn; answer with `spawned` or `spawn-failed`. */
@@ -100,33 +100,49 @@ function finish(state: SupervisorState, name: string): Step {
   };
 }
 
-/** The retry policy proper, applied once the exited run's group is gone. */
-function afterExit(state: SupervisorState, exit: Exit, name: string): Step {
+/** Milliseconds, rounded: 4.03 s must be 4030 ms, not 4030.0000000000005. */
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/** A run that lasted config_start_sec was a success, however it ended (SPEC 5.4). */
+function lastedStartSec(state: SupervisorState, endAt: number): boolean {
+  return state.startedAt !== undefined && endAt - state.startedAt >= ms(state.config.startSec);
+}
+
+/** Credit for a good run that ends by a restart: later quick exits are then retried. */
+function credit(state: SupervisorState, endAt: number): SupervisorState {
+  return lastedStartSec(state, endAt) ? { ...state, hadSuccess: true, retries: 0 } : state;
+}
+
+/**
+ * The retry policy proper, applied once the exited run's group is gone. A spawn that
+ * failed never ran, so it is never a success, even with config_start_sec=0.
+ */
+function afterExit(state: SupervisorState, exit: Exit, name: string, ran = true): Step {
   const ranMs = state.startedAt === undefined ? 0 : exit.at - state.startedAt;
-  const ran = `${(ranMs / 1000).toFixed(1)}s`;
+  const ranText = `${(ranMs / 1000).toFixed(1)}s`;
   const { startSec, maxRetry, retrySec } = state.config;
-  if (ranMs >= startSec * 1000) {
+  if (ran && lastedStartSec(state, exit.at)) {
     const next = { ...state, hadSuccess: true, retries: 0, restarts: state.restarts + 1 };
     const step = spawnNext(next);
-    step.effects.unshift({ type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ran}; starting again` });
+    step.effects.unshift({ type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}; starting again` });
     return step;
   }
   if (state.hadSuccess && state.retries < maxRetry) {
     const retries = state.retries + 1;
-    const ms = Math.round((retries - 1) * retrySec * 1000);
+    const waitMs = (retries - 1) * ms(retrySec);
     const next: SupervisorState = { ...state, phase: 'waiting', retries, pid: undefined, startedAt: undefined };
     return {
       state: next,
       effects: [
-        { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ran}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${ms / 1000}s` },
+        { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${waitMs / 1000}s` },
         {
           type: 'write',
           record: {
             state: 'STOP', exitCode: exit.code, workerPid: state.workerPid, epoch: epoch(exit.at),
-            extra: { ...counters(next), ...exitKeys(exit), next: String(epoch(exit.at + ms)) },
+            extra: { ...counters(next), ...exitKeys(exit), next: String(epoch(exit.at + waitMs)) },
           },
         },
-        { type: 'wait', ms },
+        { type: 'wait', ms: waitMs },
       ],
     };
   }
@@ -150,7 +166,7 @@ function toExit(event: { code: number | null; signal: number | null; at: number 
 }
 
 function stopGroup(state: SupervisorState): Effect {
-  return { type: 'stop-group', pgid: state.pid as number, signal: state.config.stopSignal, graceMs: state.config.stopSec * 1000 };
+  return { type: 'stop-group', pgid: state.pid as number, signal: state.config.stopSignal, graceMs: ms(state.config.stopSec) };
 }
 
 export function step(state: SupervisorState, event: SupervisorEvent, name: string): Step {
@@ -175,7 +191,7 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
 
     case 'spawn-failed': {
       const next: SupervisorState = { ...state, config: event.config, startedAt: event.at };
-      const step = state.stopAsked ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name);
+      const step = state.stopAsked ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name, false);
       step.effects.unshift({ type: 'log', message: `${name}: ${event.reason}` });
       return step;
     }
@@ -194,7 +210,10 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
         : [];
       let result: Step;
       if (state.stopAsked) result = finish(state, name);
-      else if (state.restartAsked) result = spawnNext({ ...state, restarts: state.restarts + 1 });
+      else if (state.restartAsked) {
+        const credited = state.phase === 'sweeping' && state.lastExit ? credit(state, state.lastExit.at) : state;
+        result = spawnNext({ ...credited, restarts: state.restarts + 1 });
+      }
       else if (state.phase === 'sweeping' && state.lastExit) result = afterExit(state, state.lastExit, name);
       else return same;
       result.effects.unshift(...killed);
@@ -223,7 +242,7 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
       switch (state.phase) {
         case 'running':
           return {
-            state: { ...state, phase: 'stopping', restartAsked: true },
+            state: { ...credit(state, event.at), phase: 'stopping', restartAsked: true },
             effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, stopGroup(state)],
           };
         case 'waiting': {

@@ -42,6 +42,8 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
   if ('garbage' in record) return { state: 'stale', note: `unreadable pid file: ${record.garbage}` };
   const restarts = num(record.extra.restarts);
   const common = { restarts, exitCode: record.exitCode, signal: record.extra.signal };
+  // ERROR is final: its worker has exited, whatever now runs under the pid it once had.
+  if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
   if (facts.workerAlive) {
     switch (record.state) {
       case 'START':
@@ -57,7 +59,6 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
   if (record.state === 'RUN' && facts.serviceAlive) {
     return { state: 'orphaned', pid: record.pid, since: record.epoch, restarts };
   }
-  if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
   return { ...common, state: 'stale', since: record.epoch, note: 'pid file left, no worker' };
 }
 

@@ -83,7 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   process.on('SIGTERM', () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGINT', () => supervisor.dispatch({ type: 'stop' }));
-  process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart' }));
+  process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart', at: Date.now() }));
   supervisor.dispatch({ type: 'begin' });
   // The worker lives on its child and timers; main's promise settles when it exits.
   return new Promise<number>(() => {});

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
 import { afterEach } from 'vitest';
 
 export const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
@@ -24,13 +24,20 @@ export interface Sandbox {
   pidDir: string;
   logDir: string;
   env: Record<string, string>;
-  reraise(...args: string[]): Promise<Result<{ reject: false; all: true }>>;
+  reraise(...args: string[]): Promise<RunResult>;
   script(name: string, body: string, mode?: number): string;
   pidFile(name: string): PidRecordFields | undefined;
   log(name: string): string;
   waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   /** Processes whose environment carries this sandbox's pid dir: only ours. */
   ourProcesses(): number[];
+}
+
+export interface RunResult {
+  exitCode?: number;
+  stdout: string;
+  stderr: string;
+  all: string;
 }
 
 let sandboxes: Sandbox[] = [];
