@@ -4,7 +4,7 @@ import { makeContext } from './context.js';
 import { print, type Report } from './report.js';
 import { helpEpilogue } from './help.js';
 
-const ACTIONS = ['list', 'status', 'start', 'stop', 'restart', 'clean', 'skeleton', 'new'];
+const ACTIONS = ['list', 'status', 'start', 'stop', 'restart', 'clean', 'skeleton', 'new', 'logger', 'once'];
 
 /** Raised by a handler for a usage error found after parsing (exit 2). */
 class UsageError extends Error {}
@@ -57,6 +57,12 @@ export async function main(args: readonly string[], version: string): Promise<nu
       const result = await newService(ctx, String(a.name), String(a.kind ?? DEFAULT_KIND));
       if ('usage' in result) throw new UsageError(result.usage);
       done(result);
+    })
+    .command('once <patterns..>', 'let each running service finish its run, and not start it again', (y) => patterns(y, true), async (a) =>
+      done(await (await import('./commands/once.js')).once(ctx, strings(a.patterns))))
+    .command('logger <name>', 'copy stdin into the rotating log of NAME (an rc.log: exec reraise logger "$2")', (y) =>
+      y.positional('name', { type: 'string' }), () => {
+      // bin/reraise runs the logger itself, before this parser is loaded; this entry is for --help.
     })
     .demandCommand(1, 'no action given')
     .strict()

@@ -7,6 +7,12 @@ export interface ServiceConfig {
   retrySec: number;
   stopSec: number;
   stopSignal: number;
+  /** Bytes at which `current` is rotated (docs/spec-perp.md 7). */
+  logSize: number;
+  /** Rotated files kept besides `current`. */
+  logKeep: number;
+  /** 1: an ISO-8601 UTC timestamp before each line. */
+  logStamp: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ServiceConfig> = Object.freeze({
@@ -15,6 +21,9 @@ export const DEFAULT_CONFIG: Readonly<ServiceConfig> = Object.freeze({
   retrySec: 2,
   stopSec: 10,
   stopSignal: 15,
+  logSize: 1 << 20,
+  logKeep: 10,
+  logStamp: 0,
 });
 
 export interface Diagnostic {
@@ -48,6 +57,16 @@ const count: Reader = (value) => {
   return n <= 1_000_000 ? n : undefined;
 };
 
+/** Bytes, with an optional k (KiB) or M (MiB) suffix; at least 1 KiB so that rotation cannot thrash. */
+const bytes: Reader = (value) => {
+  const match = /^(\d+)([kKmM]?)$/.exec(value);
+  if (!match) return undefined;
+  const n = Number(match[1]) * (match[2] === '' ? 1 : match[2].toLowerCase() === 'k' ? 1024 : 1 << 20);
+  return n >= 1024 && n <= 2 ** 40 ? n : undefined;
+};
+
+const flag: Reader = (value) => (value === '0' || value === '1' ? Number(value) : undefined);
+
 interface KeySpec {
   field: keyof ServiceConfig;
   read: Reader;
@@ -60,6 +79,9 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
   retry_sec: { field: 'retrySec', read: seconds, expected: `seconds, like 2 or 0.5, at most ${MAX_SECONDS}` },
   stop_sec: { field: 'stopSec', read: seconds, expected: `seconds, like 10 or 0.5, at most ${MAX_SECONDS}` },
   stop_signal: { field: 'stopSignal', read: signalNumber, expected: 'a signal name like TERM or SIGINT, or its number' },
+  log_size: { field: 'logSize', read: bytes, expected: 'bytes, like 1048576, 512k or 1M, at least 1k' },
+  log_keep: { field: 'logKeep', read: count, expected: 'a whole number, like 10' },
+  log_stamp: { field: 'logStamp', read: flag, expected: '0 or 1' },
 };
 
 const CONFIG_LINE = /^config_([A-Za-z0-9_]*)=(.*)$/;

@@ -7,10 +7,11 @@ import { signalName } from './signals.js';
  * running:   the service process is alive.
  * sweeping:  it exited by itself; what is left of its process group is being stopped.
  * stopping:  a stop or restart was asked for; the group is being stopped.
+ * resetting: a perp-style service's `rc.main reset` runs after the exit (docs/spec-perp.md 8).
  * waiting:   between a quick exit and the next retry.
  * done:      the worker is exiting.
  */
-export type Phase = 'idle' | 'running' | 'sweeping' | 'stopping' | 'waiting' | 'done';
+export type Phase = 'idle' | 'running' | 'sweeping' | 'stopping' | 'resetting' | 'waiting' | 'done';
 
 export interface Exit {
   code: number;
@@ -34,6 +35,12 @@ export interface SupervisorState {
   lastExit?: Exit;
   stopAsked: boolean;
   restartAsked: boolean;
+  /** Run `rc.main reset` after every exit (perp-style services). */
+  perp: boolean;
+  /** Do not start the service again after its current run (`reraise once`). */
+  once: boolean;
+  /** The phase a reset interrupted: sweeping (the service exited by itself) or stopping. */
+  resetFrom?: 'sweeping' | 'stopping';
 }
 
 export type SupervisorEvent =
@@ -43,8 +50,10 @@ export type SupervisorEvent =
   | { type: 'exited'; code: number | null; signal: number | null; at: number }
   | { type: 'group-stopped'; killed: boolean }
   | { type: 'retry-due' }
+  | { type: 'reset-done' }
   | { type: 'stop' }
-  | { type: 'restart'; at: number };
+  | { type: 'restart'; at: number }
+  | { type: 'once'; on: boolean };
 
 export type Effect =
   /** Read the config, write START, spawn; answer with `spawned` or `spawn-failed`. */
@@ -53,6 +62,8 @@ export type Effect =
   | { type: 'log'; message: string }
   /** Send `signal` (and SIGCONT) to the group, SIGKILL it after `graceMs`; answer with `group-stopped`. */
   | { type: 'stop-group'; pgid: number; signal: number; graceMs: number }
+  /** Run `./rc.main reset NAME exit CODE` (or `signal N NAME`), bounded by stop_sec; answer with `reset-done`. */
+  | { type: 'reset'; exit: Exit }
   | { type: 'wait'; ms: number }
   | { type: 'cancel-wait' }
   | { type: 'remove-pidfile' }
@@ -63,8 +74,11 @@ export interface Step {
   effects: Effect[];
 }
 
-export function initialState(workerPid: number, config: ServiceConfig): SupervisorState {
-  return { phase: 'idle', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, stopAsked: false, restartAsked: false };
+export function initialState(workerPid: number, config: ServiceConfig, perp = false): SupervisorState {
+  return {
+    phase: 'idle', workerPid, config, hadSuccess: false, retries: 0, restarts: 0,
+    stopAsked: false, restartAsked: false, perp, once: false,
+  };
 }
 
 const epoch = (ms: number): number => Math.floor(ms / 1000);
@@ -84,6 +98,17 @@ function counters(state: SupervisorState): Record<string, string> {
 
 function exitKeys(exit: Exit): Record<string, string> {
   return exit.signal ? { signal: exit.signal } : {};
+}
+
+/** The RUN record: the counters, the once flag, and how the previous run ended. */
+function runRecord(state: SupervisorState): PidRecord {
+  const extra = counters(state);
+  if (state.once) extra.once = '1';
+  if (state.lastExit) {
+    extra.last_exit = String(state.lastExit.code);
+    if (state.lastExit.signal) extra.last_signal = state.lastExit.signal;
+  }
+  return { state: 'RUN', pid: state.pid, workerPid: state.workerPid, epoch: epoch(state.startedAt ?? 0), extra };
 }
 
 function spawnNext(state: SupervisorState): Step {
@@ -169,6 +194,22 @@ function stopGroup(state: SupervisorState): Effect {
   return { type: 'stop-group', pgid: state.pid as number, signal: state.config.stopSignal, graceMs: ms(state.config.stopSec) };
 }
 
+/** What follows a run whose process group is gone (and, for perp, whose reset has run). */
+function decide(state: SupervisorState, name: string): Step {
+  if (state.stopAsked) return finish(state, name);
+  if (state.restartAsked) {
+    const credited = state.phase === 'sweeping' && state.lastExit ? credit(state, state.lastExit.at) : state;
+    return spawnNext({ ...credited, restarts: state.restarts + 1 });
+  }
+  if (state.phase !== 'sweeping' || !state.lastExit) return { state, effects: [] };
+  if (state.once) {
+    const result = finish(state, name);
+    result.effects[0] = { type: 'log', message: `${name}: exited (${describeExit(state.lastExit)}); once, so not started again` };
+    return result;
+  }
+  return afterExit(state, state.lastExit, name);
+}
+
 export function step(state: SupervisorState, event: SupervisorEvent, name: string): Step {
   const same: Step = { state, effects: [] };
   switch (event.type) {
@@ -177,10 +218,7 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
 
     case 'spawned': {
       const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, startedAt: event.at, config: event.config };
-      const record: PidRecord = {
-        state: 'RUN', pid: event.pid, workerPid: state.workerPid, epoch: epoch(event.at), extra: counters(next),
-      };
-      const effects: Effect[] = [{ type: 'write', record }, { type: 'log', message: `${name}: started (pid ${event.pid})` }];
+      const effects: Effect[] = [{ type: 'write', record: runRecord(next) }, { type: 'log', message: `${name}: started (pid ${event.pid})` }];
       // A stop or restart that arrived while spawning applies to the new run.
       if (state.stopAsked || state.restartAsked) {
         effects.push(stopGroup(next));
@@ -208,16 +246,34 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
       const killed: Effect[] = event.killed
         ? [{ type: 'log', message: `${name}: sent SIGKILL to the process group after config_stop_sec=${state.config.stopSec}` }]
         : [];
-      let result: Step;
-      if (state.stopAsked) result = finish(state, name);
-      else if (state.restartAsked) {
-        const credited = state.phase === 'sweeping' && state.lastExit ? credit(state, state.lastExit.at) : state;
-        result = spawnNext({ ...credited, restarts: state.restarts + 1 });
+      if (state.perp && state.lastExit && (state.phase === 'sweeping' || state.phase === 'stopping')) {
+        return {
+          state: { ...state, phase: 'resetting', resetFrom: state.phase },
+          effects: [...killed, { type: 'reset', exit: state.lastExit }],
+        };
       }
-      else if (state.phase === 'sweeping' && state.lastExit) result = afterExit(state, state.lastExit, name);
-      else return same;
+      const result = decide(state, name);
       result.effects.unshift(...killed);
       return result;
+    }
+
+    case 'reset-done':
+      return state.phase === 'resetting' ? decide({ ...state, phase: state.resetFrom ?? 'stopping' }, name) : same;
+
+    case 'once': {
+      const next = { ...state, once: event.on };
+      // Between a quick exit and its retry there is no run left to finish.
+      if (event.on && state.phase === 'waiting') {
+        const result = finish(next, name);
+        result.effects.unshift({ type: 'cancel-wait' });
+        return result;
+      }
+      const effects: Effect[] = [{
+        type: 'log',
+        message: event.on ? `${name}: once: it will not be started again after this run` : `${name}: once cleared: it will be started again`,
+      }];
+      if (state.phase === 'running') effects.push({ type: 'write', record: runRecord(next) });
+      return { state: next, effects };
     }
 
     case 'retry-due':

@@ -1,4 +1,4 @@
-// The service's log file, <log dir>/NAME/current: the service's output and the worker's own lines (SPEC 5.3).
+// The service's log directory, <log dir>/NAME, and the worker's lines before its log writer runs (SPEC 5.3).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -6,17 +6,12 @@ export function serviceLogPath(logDir: string, name: string): string {
   return path.join(logDir, name, 'current');
 }
 
-/** Opens `current` for appending, so that restarts and concurrent writers never overwrite a line. */
-export function openServiceLog(logDir: string, name: string): number {
-  fs.mkdirSync(path.join(logDir, name), { recursive: true, mode: 0o700 });
-  return fs.openSync(serviceLogPath(logDir, name), 'a', 0o600);
-}
-
-export function logLine(fd: number, message: string): void {
-  const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+/** For the few lines a worker writes before (or instead of) supervising: appended whole. */
+export function appendWorkerLine(logDir: string, name: string, message: string): void {
   try {
-    fs.writeSync(fd, `${stamp} auto-reraise[${process.pid}]: ${message}\n`);
+    fs.mkdirSync(path.join(logDir, name), { recursive: true, mode: 0o700 });
+    fs.appendFileSync(serviceLogPath(logDir, name), `auto-reraise[${process.pid}]: ${message}\n`, { mode: 0o600 });
   } catch {
-    // A full disk must not kill the worker: the service matters more than its log line.
+    // A log that cannot be written must not change what the worker does.
   }
 }

@@ -13,12 +13,15 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | number): void {
 
 /**
  * Stops every process of group `pgid`. `mainGone` tells whether the group leader has exited
- * (the worker learns it from its child's exit; the CLI asks /proc). Resolves with true when
- * SIGKILL was needed. The group is signalled only while something of it exists.
+ * (the worker learns it from its child's exit; the CLI asks /proc). With `patienceMs`, the
+ * group first gets that long to end by itself. Resolves with true when SIGKILL was needed.
+ * The group is signalled only while something of it exists.
  */
-export async function stopGroup(pgid: number, signal: number, graceMs: number, mainGone: () => boolean): Promise<boolean> {
+export async function stopGroup(
+  pgid: number, signal: number, graceMs: number, mainGone: () => boolean, patienceMs = 0,
+): Promise<boolean> {
   const gone = (): boolean => mainGone() && !groupExists(pgid);
-  if (gone()) return false;
+  if (await until(gone, Date.now() + patienceMs)) return false;
   signalGroup(pgid, signal);
   if (signal !== constants.signals.SIGCONT && signal !== constants.signals.SIGKILL) signalGroup(pgid, 'SIGCONT');
   if (await until(gone, Date.now() + graceMs)) return false;

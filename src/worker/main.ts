@@ -1,15 +1,18 @@
 // auto-reraise NAME: the detached worker that supervises one service (SPEC 5). Loads nothing of the CLI.
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
 import { dirsEnv, resolveDirs } from '../io/dirs.js';
 import { lockService } from '../io/lock.js';
+import { logSettingsOf } from '../io/log-writer.js';
 import { isService, workerTitle } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
-import { describeEntry, readConfigText } from '../io/service-dir.js';
-import { logLine, openServiceLog } from '../io/service-log.js';
-import { planLaunch } from './launch.js';
+import { describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
+import { appendWorkerLine } from '../io/service-log.js';
+import { logCommand, planLaunch } from './launch.js';
+import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
 
 /**
@@ -28,6 +31,20 @@ function answer(line: string): void {
   }
 }
 
+/** An executable rc.log makes the logger; one that is not executable is skipped with a warning, as perp does. */
+function hasLogger(entry: ServiceEntry, say: (message: string) => void): boolean {
+  if (entry.kind !== 'perp') return false;
+  const file = path.join(entry.cwd, 'rc.log');
+  if (!fs.existsSync(file)) return false;
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    say(`${entry.name}: warning: ${file} is not executable; logging without it`);
+    return false;
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const name = argv[0];
   if (argv.length !== 1 || !isServiceName(name)) {
@@ -35,18 +52,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   process.title = workerTitle(name);
-  const uid = process.getuid!();
-  const dirs = resolveDirs(process.env, uid, os.homedir());
-
-  let logFd: number;
-  try {
-    logFd = openServiceLog(dirs.log.path, name);
-  } catch (error) {
-    answer(`error unable to open the log of ${name} in ${dirs.log.path} (RERAISE_LOGDIR): ${(error as Error).message}`);
-    return 1;
-  }
+  const dirs = resolveDirs(process.env, process.getuid!(), os.homedir());
+  const early = (message: string): void => appendWorkerLine(dirs.log.path, name, message);
   const fatal = (message: string): number => {
-    logLine(logFd, `${name}: ${message}`);
+    early(`${name}: ${message}`);
     answer(`error ${message}`);
     return 1;
   };
@@ -59,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const stored = readPidFile(dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
       isService(stored.record.pid, name, stored.record.epoch)) {
-    logLine(logFd, `${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
+    early(`${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
     answer(`orphan ${stored.record.pid}`);
     return 1;
   }
@@ -69,21 +78,35 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
   const parsed = parseConfig(readConfigText(entry.file), entry.file);
   if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
-  const launch = planLaunch(entry, { ...process.env, ...dirsEnv(dirs) });
-  if (!launch.ok) return fatal(launch.message);
+  const env = { ...process.env, ...dirsEnv(dirs) };
+
+  let output: Output;
+  try {
+    if (hasLogger(entry, early)) {
+      const plan = planLaunch(entry, logCommand(entry), env);
+      if (!plan.ok) return fatal(plan.message);
+      output = rcLog(dirs.log.path, dirs.pid.path, name, plan.value, entry.cwd);
+    } else {
+      output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config));
+    }
+  } catch (error) {
+    return fatal(`cannot set up the log in ${dirs.log.path} (RERAISE_LOGDIR): ${(error as Error).message}`);
+  }
 
   const supervisor = new Supervisor({
-    entry, launch: launch.value, pidDir: dirs.pid.path, logFd, config: parsed.config,
+    entry, env, pidDir: dirs.pid.path, output, config: parsed.config,
     onSettled: (outcome) => answer('pid' in outcome ? `started ${outcome.pid}` : `error ${outcome.error}`),
   });
   process.on('uncaughtException', (error) => {
     // The service keeps running (status will call it orphaned); the log says why the worker left.
-    logLine(logFd, `${name}: internal error, the worker exits: ${error.stack ?? error.message}`);
+    early(`${name}: internal error, the worker exits: ${error.stack ?? error.message}`);
     process.exit(70);
   });
   process.on('SIGTERM', () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGINT', () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart', at: Date.now() }));
+  process.on('SIGUSR1', () => supervisor.dispatch({ type: 'once', on: true }));
+  process.on('SIGUSR2', () => supervisor.dispatch({ type: 'once', on: false }));
   supervisor.dispatch({ type: 'begin' });
   // The worker lives on its child and timers; main's promise settles when it exits.
   return new Promise<number>(() => {});

@@ -1,21 +1,22 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
 import fs from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { step, initialState, type Effect, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
+import { step, initialState, type Effect, type Exit, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
 import { parseConfig, type ServiceConfig } from '../core/config.js';
 import type { PidRecord } from '../core/pidfile.js';
 import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
-import { logLine } from '../io/service-log.js';
+import { logSettingsOf } from '../io/log-writer.js';
 import { stopGroup } from '../io/terminate.js';
-import type { Launch } from './launch.js';
+import { mainCommand, planLaunch, resetCommand, type Command } from './launch.js';
+import type { Output } from './output.js';
 
 export interface SupervisorSetup {
   entry: ServiceEntry;
-  launch: Launch;
+  env: Record<string, string | undefined>;
   pidDir: string;
-  logFd: number;
+  output: Output;
   config: ServiceConfig;
   /** Told once, when the first run is recorded (RUN) or has failed (ERROR, or an exit before either). */
   onSettled: (outcome: { pid: number } | { error: string }) => void;
@@ -25,6 +26,9 @@ function spawnErrorCode(error: NodeJS.ErrnoException): number {
   // What a shell reports: 127 when the command is missing, 126 when it cannot be run.
   return error.code === 'ENOENT' ? 127 : 126;
 }
+
+/** How long the log may take to drain after the last run, before the worker exits anyway. */
+const DRAIN_MS = 1000;
 
 export class Supervisor {
   private state: SupervisorState;
@@ -37,7 +41,7 @@ export class Supervisor {
   private spawnFailure?: string;
 
   constructor(private readonly setup: SupervisorSetup) {
-    this.state = initialState(process.pid, setup.config);
+    this.state = initialState(process.pid, setup.config, setup.entry.kind === 'perp');
   }
 
   dispatch(event: SupervisorEvent): void {
@@ -56,7 +60,7 @@ export class Supervisor {
   }
 
   private perform(effect: Effect): void {
-    const { pidDir, entry, logFd } = this.setup;
+    const { pidDir, entry, output } = this.setup;
     switch (effect.type) {
       case 'spawn':
         return this.spawnService();
@@ -69,11 +73,13 @@ export class Supervisor {
         }
         return;
       case 'log':
-        return logLine(logFd, effect.message);
+        return output.say(effect.message);
       case 'stop-group':
         void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone).then((killed) =>
           this.dispatch({ type: 'group-stopped', killed }));
         return;
+      case 'reset':
+        return this.reset(effect.exit);
       case 'wait':
         this.timer = setTimeout(() => this.dispatch({ type: 'retry-due' }), effect.ms);
         return;
@@ -82,9 +88,12 @@ export class Supervisor {
         return;
       case 'remove-pidfile':
         return removePidFile(pidDir, entry.name);
-      case 'exit':
+      case 'exit': {
         this.settle({ error: 'stopped before it ran' });
-        process.exit(effect.code);
+        const graceMs = entry.kind === 'perp' ? Math.max(DRAIN_MS, this.state.config.stopSec * 1000) : DRAIN_MS;
+        void output.drain(graceMs).finally(() => process.exit(effect.code));
+        return;
+      }
     }
   }
 
@@ -93,7 +102,7 @@ export class Supervisor {
    * A pid dir removed under us (a tmp cleaner in /var/tmp) is made again.
    */
   private write(record: PidRecord): void {
-    const { pidDir, entry, logFd } = this.setup;
+    const { pidDir, entry, output } = this.setup;
     try {
       writePidFile(pidDir, entry.name, record);
     } catch (error) {
@@ -106,13 +115,13 @@ export class Supervisor {
           // reported below
         }
       }
-      logLine(logFd, `warning: cannot write the pid file in ${pidDir} (RERAISE_PIDDIR): ${(error as Error).message}`);
+      output.say(`warning: cannot write the pid file in ${pidDir} (RERAISE_PIDDIR): ${(error as Error).message}`);
     }
   }
 
   /** Config is read again before every run; a bad value keeps the last good one (SPEC 3). */
   private readConfig(): ServiceConfig {
-    const { entry, logFd } = this.setup;
+    const { entry, output } = this.setup;
     let text: string;
     try {
       text = readConfigText(entry.file);
@@ -122,15 +131,29 @@ export class Supervisor {
     const parsed = parseConfig(text, entry.file, this.state.config);
     if (text !== this.configText) {
       for (const d of parsed.diagnostics) {
-        logLine(logFd, d.severity === 'error' ? `warning: ${d.message}; keeping the last good value` : `warning: ${d.message}`);
+        output.say(d.severity === 'error' ? `warning: ${d.message}; keeping the last good value` : `warning: ${d.message}`);
       }
       this.configText = text;
     }
+    output.configure(logSettingsOf(parsed.config));
     return parsed.config;
   }
 
+  /** Starts a program of the service in its own session and process group, its output into the log. */
+  private launch(command: Command): ReturnType<typeof spawn> {
+    const { entry, env, output } = this.setup;
+    const plan = planLaunch(entry, command, env);
+    if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES' });
+    const launch = plan.value;
+    return spawn(launch.file, launch.args, {
+      argv0: launch.argv0, cwd: entry.cwd, env: launch.env, uid: launch.uid, gid: launch.gid,
+      detached: true,
+      stdio: ['ignore', output.serviceFd, output.serviceFd],
+    });
+  }
+
   private spawnService(): void {
-    const { entry, launch, logFd } = this.setup;
+    const { entry } = this.setup;
     const config = this.readConfig();
     const at = Date.now();
     this.write({
@@ -138,22 +161,13 @@ export class Supervisor {
       extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
     });
     const failed = (error: NodeJS.ErrnoException): void => {
-      const reason = `cannot run ${launch.file}: ${error.message}`;
+      const reason = `cannot run ${entry.file}: ${error.message}`;
       this.spawnFailure = reason;
       this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now(), config });
     };
-    let child: ChildProcess;
+    let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(launch.file, launch.args, {
-        argv0: launch.argv0,
-        cwd: entry.cwd,
-        env: launch.env,
-        uid: launch.uid,
-        gid: launch.gid,
-        // Its own session and process group, so that a stop reaches its children and never the worker.
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-      });
+      child = this.launch(mainCommand(entry));
     } catch (error) {
       queueMicrotask(() => failed(error as NodeJS.ErrnoException));
       return;
@@ -170,6 +184,28 @@ export class Supervisor {
       this.dispatch({ type: 'exited', code, signal: signal ? constants.signals[signal] : null, at: Date.now() });
     });
     this.dispatch({ type: 'spawned', pid, at, config });
+  }
+
+  /** `./rc.main reset NAME ...`, waited for up to config_stop_sec, then killed with its group. */
+  private reset(exit: Exit): void {
+    const done = (): void => this.dispatch({ type: 'reset-done' });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = this.launch(resetCommand(this.setup.entry, exit));
+    } catch {
+      queueMicrotask(done);
+      return;
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      child.once('error', done);
+      return;
+    }
+    let gone = false;
+    child.once('exit', () => {
+      gone = true;
+    });
+    void stopGroup(pid, constants.signals.SIGKILL, 0, () => gone, this.state.config.stopSec * 1000).then(done);
   }
 
   private settle(outcome: { pid: number } | { error: string }): void {

@@ -13,35 +13,50 @@ export function skeletonKinds(): string[] {
   return fs.readdirSync(SKELETONS).filter((f) => !f.startsWith('.')).sort();
 }
 
-function readSkeleton(kind: string): string | undefined {
-  return skeletonKinds().includes(kind) ? fs.readFileSync(path.join(SKELETONS, kind), 'utf8') : undefined;
+/** A kind is a file (a script service) or a directory of files (a perp-style service, rc.main and rc.log). */
+function readSkeleton(kind: string): { script: string } | { files: Map<string, string> } | undefined {
+  if (!skeletonKinds().includes(kind)) return undefined;
+  const where = path.join(SKELETONS, kind);
+  if (!fs.statSync(where).isDirectory()) return { script: fs.readFileSync(where, 'utf8') };
+  return { files: new Map(fs.readdirSync(where).sort().map((f) => [f, fs.readFileSync(path.join(where, f), 'utf8')])) };
 }
 
 function unknownKind(kind: string): string {
   return `unknown skeleton kind "${kind}"; kinds: ${skeletonKinds().join(', ')}`;
 }
 
-/** Returns the text for stdout, or undefined (usage error) when there is no such kind. */
+/** The text for stdout, or a usage error. */
 export function skeleton(kind: string): { text: string } | { usage: string } {
-  const text = readSkeleton(kind);
-  return text === undefined ? { usage: unknownKind(kind) } : { text };
+  const found = readSkeleton(kind);
+  if (found === undefined) return { usage: unknownKind(kind) };
+  if ('script' in found) return found.script.length ? { text: found.script } : { usage: unknownKind(kind) };
+  return { usage: `"${kind}" is a service directory (${[...found.files.keys()].join(', ')}), not one script: reraise new NAME ${kind} makes it` };
+}
+
+function writeNew(file: string, text: string): void {
+  // 'wx': fails when the file exists, even if it appeared a moment ago; chmod: whatever the umask.
+  fs.writeFileSync(file, text, { flag: 'wx', mode: 0o755 });
+  fs.chmodSync(file, 0o755);
 }
 
 export async function newService(ctx: Context, name: string, kind: string): Promise<Report | { usage: string }> {
-  const text = readSkeleton(kind);
-  if (text === undefined) return { usage: unknownKind(kind) };
+  const found = readSkeleton(kind);
+  if (found === undefined) return { usage: unknownKind(kind) };
   const problem = patternProblem(name) ?? (isServiceName(name) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
   if (problem) return failure(`${name}: not a service name: ${problem}`);
   const ready = prepare(ctx, ['service']);
   if (!ready.ok) return failure(ready.message);
-  const file = path.join(ctx.dirs.service.path, name);
+  const target = path.join(ctx.dirs.service.path, name);
   try {
-    // 'wx': fails when the file exists, even if it appeared a moment ago.
-    fs.writeFileSync(file, text, { flag: 'wx', mode: 0o755 });
-    fs.chmodSync(file, 0o755);
+    if ('script' in found) {
+      writeNew(target, found.script);
+    } else {
+      fs.mkdirSync(target, { mode: 0o755 });
+      for (const [file, text] of found.files) writeNew(path.join(target, file), text);
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return failure(`${name}: already exists, not overwritten (${file})`);
-    return failure(`${name}: cannot write ${file}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return failure(`${name}: already exists, not overwritten (${target})`);
+    return failure(`${name}: cannot write ${target}: ${(error as Error).message}`);
   }
-  return said(`${name}: created ${file} (${kind} skeleton)`);
+  return said(`${name}: created ${target} (${kind} skeleton)`);
 }

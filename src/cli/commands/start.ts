@@ -1,4 +1,5 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
+import { constants } from 'node:os';
 import { hasErrors, parseConfig } from '../../core/config.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
@@ -16,10 +17,22 @@ export function orphanHint(name: string, pid: number): string {
 }
 
 async function startOne(ctx: Context, name: string): Promise<Report> {
-  const { entry, status } = inspect(ctx, name);
+  const seen = inspect(ctx, name);
+  const { entry, status } = seen;
   if (!entry) return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
   if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
-  if (isLive(status)) return said(`${name}: skip (already running)`);
+  if (isLive(status)) {
+    // Like perp's `up`: starting a service flagged once takes the flag away again.
+    if (seen.stored.kind === 'record' && seen.stored.record.extra.once === '1' && status.workerPid !== undefined) {
+      try {
+        process.kill(status.workerPid, constants.signals.SIGUSR2);
+        return said(`${name}: skip (already running); once cleared`);
+      } catch {
+        // the worker just left: report it as it was
+      }
+    }
+    return said(`${name}: skip (already running)`);
+  }
   if (!entry.runnable) return failure(`${name}: ${entry.problem}`);
   let text: string;
   try {

@@ -1,0 +1,48 @@
+// The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+export interface HeldPipe {
+  /** Read and write: while the worker holds it, a reader never sees EOF and a writer never gets EPIPE. */
+  holder: number;
+  /** Blocking read end, for a logger's stdin or the worker's own reader. */
+  readEnd: number;
+  /** Blocking write end, for the service's stdout and stderr (a full pipe makes it wait, not lose). */
+  writeEnd: number;
+  /** Non-blocking write end, for the worker's own lines: a full pipe must never stall the worker. */
+  messageEnd: number;
+}
+
+/**
+ * Unlike an anonymous pipe per run, this one outlives every run of the service and of its logger,
+ * so what either side has not read yet stays in the kernel's buffer across their restarts.
+ */
+export function openHeldPipe(dir: string, name: string): HeldPipe {
+  const file = path.join(dir, `.${name}.${process.pid}.fifo`);
+  fs.rmSync(file, { force: true });
+  const made = spawnSync('mkfifo', ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`mkfifo ${file}: ${made.error?.message ?? made.stderr.trim()}`);
+  try {
+    const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+    // The O_RDWR end first: with it open, the other opens of the FIFO never block.
+    const holder = fs.openSync(file, O_RDWR);
+    return {
+      holder,
+      readEnd: fs.openSync(file, O_RDONLY),
+      writeEnd: fs.openSync(file, O_WRONLY),
+      messageEnd: fs.openSync(file, O_WRONLY | O_NONBLOCK),
+    };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+export function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,81 @@
+// Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (docs/spec-perp.md 7).
+import fs from 'node:fs';
+import path from 'node:path';
+import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
+
+export interface LogSettings {
+  size: number;
+  keep: number;
+  stamp: boolean;
+}
+
+export class RotatingLog {
+  private fd: number;
+  private size: number;
+  private dropped = 0;
+
+  constructor(private readonly dir: string, private settings: LogSettings) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.fd = fs.openSync(path.join(dir, 'current'), 'a', 0o600);
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  configure(settings: LogSettings): void {
+    this.settings = settings;
+  }
+
+  /** Appends whole lines; several at once cost one write between rotations. */
+  write(lines: readonly Buffer[]): void {
+    const batch: Buffer[] = [];
+    let batchLength = 0;
+    for (const raw of lines) {
+      const line = this.settings.stamp ? Buffer.concat([Buffer.from(stampOf(Date.now())), raw]) : raw;
+      if (mustRotate(this.size + batchLength, line.length, this.settings.size)) {
+        this.append(batch, batchLength);
+        batch.length = 0;
+        batchLength = 0;
+        this.rotate();
+      }
+      batch.push(line);
+      batchLength += line.length;
+    }
+    this.append(batch, batchLength);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  private append(batch: readonly Buffer[], length: number): void {
+    if (length === 0) return;
+    try {
+      if (this.dropped) this.writeAll(Buffer.from(`auto-reraise[${process.pid}]: ${this.dropped} lines dropped: the log could not be written\n`));
+      this.dropped = 0;
+      this.writeAll(Buffer.concat(batch as Buffer[], length));
+    } catch {
+      // A full disk must not stop the service or the worker: count the loss, say so when writing works again.
+      this.dropped += batch.length;
+    }
+  }
+
+  private writeAll(data: Buffer): void {
+    for (let done = 0; done < data.length;) done += fs.writeSync(this.fd, data, done, data.length - done);
+    this.size += data.length;
+  }
+
+  private rotate(): void {
+    const now = Date.now();
+    let seq = 0;
+    while (fs.existsSync(path.join(this.dir, rotatedName(now, seq)))) seq++;
+    // Rename first, then open a new `current`: a reader following by inode loses nothing.
+    fs.renameSync(path.join(this.dir, 'current'), path.join(this.dir, rotatedName(now, seq)));
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(path.join(this.dir, 'current'), 'a', 0o600);
+    this.size = 0;
+    for (const old of toPrune(fs.readdirSync(this.dir), this.settings.keep)) fs.rmSync(path.join(this.dir, old), { force: true });
+  }
+}
+
+export function logSettingsOf(config: { logSize: number; logKeep: number; logStamp: number }): LogSettings {
+  return { size: config.logSize, keep: config.logKeep, stamp: config.logStamp === 1 };
+}

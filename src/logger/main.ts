@@ -1,0 +1,53 @@
+// reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (docs/spec-perp.md 9).
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_CONFIG, parseConfig } from '../core/config.js';
+import { LineSplitter } from '../core/log-lines.js';
+import { isServiceName } from '../core/names.js';
+import { resolveDirs } from '../io/dirs.js';
+import { logSettingsOf, RotatingLog } from '../io/log-writer.js';
+import { describeEntry, readConfigText } from '../io/service-dir.js';
+
+/** The log settings come from the service's own config lines (rc.main, or the script). */
+function configOf(serviceDir: string, name: string): typeof DEFAULT_CONFIG {
+  const entry = describeEntry(serviceDir, name);
+  if (!entry) return DEFAULT_CONFIG;
+  try {
+    return parseConfig(readConfigText(entry.file), entry.file).config;
+  } catch {
+    return DEFAULT_CONFIG;
+  }
+}
+
+export async function main(args: readonly string[]): Promise<number> {
+  const name = args[0];
+  if (args.length !== 1 || !isServiceName(name)) {
+    process.stderr.write('reraise: usage: reraise logger NAME (reads stdin into the log of service NAME)\n');
+    return 2;
+  }
+  const dirs = resolveDirs(process.env, process.getuid!(), os.homedir());
+  const settings = logSettingsOf(configOf(dirs.service.path, name));
+  let log: RotatingLog;
+  try {
+    log = new RotatingLog(path.join(dirs.log.path, name), settings);
+  } catch (error) {
+    process.stderr.write(`reraise: logger: unable to use log dir ${path.join(dirs.log.path, name)} (RERAISE_LOGDIR): ${(error as Error).message}\n`);
+    return 1;
+  }
+  const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
+  return new Promise<number>((resolve) => {
+    const finish = (): void => {
+      log.write(splitter.flush());
+      log.close();
+      resolve(0);
+    };
+    process.stdin.on('data', (chunk: Buffer) => log.write(splitter.push(chunk)));
+    process.stdin.on('end', finish);
+    process.stdin.on('error', finish);
+    // Stopped on purpose: what was read is written, a partial line completed.
+    process.on('SIGTERM', () => {
+      process.stdin.pause();
+      finish();
+    });
+  });
+}

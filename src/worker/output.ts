@@ -1,0 +1,144 @@
+// Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (docs/spec-perp.md 7, 8).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LineSplitter } from '../core/log-lines.js';
+import { loggerRestartDelay } from '../core/logger-policy.js';
+import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
+import { RotatingLog, type LogSettings } from '../io/log-writer.js';
+import { stopGroup } from '../io/terminate.js';
+import { until } from '../io/poll.js';
+import type { Launch } from './launch.js';
+
+export interface Output {
+  /** The descriptor the service gets as stdout and stderr. */
+  serviceFd: number;
+  say(message: string): void;
+  configure(settings: LogSettings): void;
+  /** Closes the writer ends, lets the reader take what is left, and ends it (bounded by `graceMs`). */
+  drain(graceMs: number): Promise<void>;
+}
+
+const MAX_LOGGER_LOG = 1 << 20;
+
+function lineOf(message: string): Buffer {
+  return Buffer.from(`auto-reraise[${process.pid}]: ${message}\n`);
+}
+
+/** The worker's line goes into the pipe with the service's output, so both keep their order. */
+function sayThroughPipe(pipe: HeldPipe, message: string, fallback: (line: Buffer) => void): void {
+  const line = lineOf(message);
+  try {
+    if (fs.writeSync(pipe.messageEnd, line) === line.length) return;
+  } catch {
+    // EAGAIN: the pipe is full; the line takes the other way
+  }
+  fallback(line);
+}
+
+function closeWriters(pipe: HeldPipe): void {
+  closeQuietly(pipe.holder);
+  closeQuietly(pipe.writeEnd);
+  closeQuietly(pipe.messageEnd);
+}
+
+/** The worker itself reads the pipe and writes the rotating log. */
+export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings): Output {
+  const log = new RotatingLog(path.join(logDir, name), settings);
+  const pipe = openHeldPipe(pidDir, name);
+  const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
+  const reader = new net.Socket({ fd: pipe.readEnd, readable: true, writable: false });
+  let ended = false;
+  reader.on('data', (chunk: Buffer) => log.write(splitter.push(chunk)));
+  reader.on('end', () => {
+    ended = true;
+    log.write(splitter.flush());
+  });
+  reader.on('error', () => {
+    ended = true;
+  });
+  return {
+    serviceFd: pipe.writeEnd,
+    say: (message) => sayThroughPipe(pipe, message, (line) => log.write([line])),
+    configure: (next) => log.configure(next),
+    async drain(graceMs) {
+      closeWriters(pipe);
+      // A process that escaped the group may still hold a write end: do not wait for it forever.
+      await until(() => ended, Date.now() + graceMs);
+      if (!ended) log.write(splitter.flush());
+      reader.destroy();
+      log.close();
+    },
+  };
+}
+
+/**
+ * `./rc.log start NAME` reads the pipe; the worker restarts it whenever it dies, after at least
+ * a second since its last start. Its own stdout and stderr go to logger.log beside the log.
+ */
+export function rcLog(logDir: string, pidDir: string, name: string, launch: Launch, cwd: string): Output {
+  const pipe = openHeldPipe(pidDir, name);
+  fs.mkdirSync(path.join(logDir, name), { recursive: true, mode: 0o700 });
+  const loggerLog = path.join(logDir, name, 'logger.log');
+  let logger: ChildProcess | undefined;
+  let loggerGone = true;
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  const note = (line: Buffer): void => {
+    try {
+      fs.appendFileSync(loggerLog, line, { mode: 0o600 });
+    } catch {
+      // nowhere left to say it
+    }
+  };
+  const start = (): void => {
+    if (stopping) return;
+    try {
+      // Bounded: logger.log is the logger's own complaints, not the service's log.
+      if (fs.statSync(loggerLog).size > MAX_LOGGER_LOG) fs.renameSync(loggerLog, `${loggerLog}.old`);
+    } catch {
+      // no logger.log yet
+    }
+    const out = fs.openSync(loggerLog, 'a', 0o600);
+    const startedAt = Date.now();
+    try {
+      logger = spawn(launch.file, launch.args, {
+        argv0: launch.argv0, cwd, env: launch.env, uid: launch.uid, gid: launch.gid,
+        detached: true, stdio: [pipe.readEnd, out, out],
+      });
+    } finally {
+      fs.closeSync(out);
+    }
+    loggerGone = false;
+    // 'error' and 'exit' may both come for one failed start: the first one counts.
+    const restart = (why: string): void => {
+      if (loggerGone) return;
+      loggerGone = true;
+      if (stopping) return;
+      const delay = loggerRestartDelay(Date.now() - startedAt);
+      note(lineOf(`${name}: rc.log ${why}; starting it again in ${delay / 1000}s`));
+      timer = setTimeout(start, delay);
+    };
+    logger.once('error', (error) => restart(`cannot run: ${error.message}`));
+    logger.once('exit', (code, signal) => restart(signal ? `killed by ${signal}` : `exited with code ${code}`));
+  };
+  start();
+  return {
+    serviceFd: pipe.writeEnd,
+    say: (message) => sayThroughPipe(pipe, message, note),
+    configure: () => {},
+    async drain(graceMs) {
+      stopping = true;
+      clearTimeout(timer);
+      closeWriters(pipe);
+      // With every write end closed, the logger reads what is left, sees EOF and exits by itself.
+      const pid = logger?.pid;
+      if (pid !== undefined && !loggerGone) {
+        const exited = await until(() => loggerGone, Date.now() + graceMs);
+        if (!exited) await stopGroup(pid, 15, 1000, () => loggerGone);
+      }
+      closeQuietly(pipe.readEnd);
+    },
+  };
+}
