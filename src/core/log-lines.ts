@@ -32,11 +32,17 @@ export class LineSplitter {
 
   /** The partial line, completed with a newline; [] when there is none. */
   flush(): Buffer[] {
-    if (this.partialLength === 0) return [];
-    const line = Buffer.concat([...this.partial, Buffer.from('\n')]);
+    const partial = this.takePartial();
+    return partial ? [Buffer.concat([partial, Buffer.from('\n')])] : [];
+  }
+
+  /** The partial line as it is, for a writer that hands it on to the next one to complete. */
+  takePartial(): Buffer | undefined {
+    if (this.partialLength === 0) return undefined;
+    const partial = Buffer.concat(this.partial);
     this.partial = [];
     this.partialLength = 0;
-    return [line];
+    return partial;
   }
 }
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 export interface HeldPipe {
   /** Read and write: while the worker holds it, a reader never sees EOF and a writer never gets EPIPE. */
   holder: number;
-  /** Blocking read end, for a logger's stdin or the worker's own reader. */
+  /** Read end: blocking for a logger's stdin, non-blocking for the worker's own reader. */
   readEnd: number;
   /** Blocking write end, for the service's stdout and stderr (a full pipe makes it wait, not lose). */
   writeEnd: number;
@@ -18,7 +18,7 @@ export interface HeldPipe {
  * Unlike an anonymous pipe per run, this one outlives every run of the service and of its logger,
  * so what either side has not read yet stays in the kernel's buffer across their restarts.
  */
-export function openHeldPipe(dir: string, name: string): HeldPipe {
+export function openHeldPipe(dir: string, name: string, nonBlockingReader = false): HeldPipe {
   const file = path.join(dir, `.${name}.${process.pid}.fifo`);
   fs.rmSync(file, { force: true });
   const made = spawnSync('mkfifo', ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
@@ -29,7 +29,7 @@ export function openHeldPipe(dir: string, name: string): HeldPipe {
     const holder = fs.openSync(file, O_RDWR);
     return {
       holder,
-      readEnd: fs.openSync(file, O_RDONLY),
+      readEnd: fs.openSync(file, nonBlockingReader ? O_RDONLY | O_NONBLOCK : O_RDONLY),
       writeEnd: fs.openSync(file, O_WRONLY),
       messageEnd: fs.openSync(file, O_WRONLY | O_NONBLOCK),
     };

@@ -13,11 +13,14 @@ export class RotatingLog {
   private fd: number;
   private size: number;
   private dropped = 0;
+  /** `current` ends inside a line (a stopped logger's last words): it is completed before any rotation. */
+  private continuing: boolean;
 
   constructor(private readonly dir: string, private settings: LogSettings) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.fd = fs.openSync(path.join(dir, 'current'), 'a', 0o600);
+    this.fd = fs.openSync(path.join(dir, 'current'), 'a+', 0o600);
     this.size = fs.fstatSync(this.fd).size;
+    this.continuing = this.size > 0 && this.lastByte() !== 0x0a;
   }
 
   configure(settings: LogSettings): void {
@@ -29,8 +32,9 @@ export class RotatingLog {
     const batch: Buffer[] = [];
     let batchLength = 0;
     for (const raw of lines) {
-      const line = this.settings.stamp ? Buffer.concat([Buffer.from(stampOf(Date.now())), raw]) : raw;
-      if (mustRotate(this.size + batchLength, line.length, this.settings.size)) {
+      const stamped = this.settings.stamp && !this.continuing;
+      const line = stamped ? Buffer.concat([Buffer.from(stampOf(Date.now())), raw]) : raw;
+      if (!this.continuing && mustRotate(this.size + batchLength, line.length, this.settings.size)) {
         this.append(batch, batchLength);
         batch.length = 0;
         batchLength = 0;
@@ -38,8 +42,21 @@ export class RotatingLog {
       }
       batch.push(line);
       batchLength += line.length;
+      this.continuing = false;
     }
     this.append(batch, batchLength);
+  }
+
+  /**
+   * A line whose end has not come, written as it is: a logger that is stopped mid-line leaves it
+   * for the next one, which reads the rest from the same pipe and completes it in this file.
+   */
+  writePartial(partial: Buffer | undefined): void {
+    if (!partial?.length) return;
+    const stamped = this.settings.stamp && !this.continuing;
+    const bytes = stamped ? Buffer.concat([Buffer.from(stampOf(Date.now())), partial]) : partial;
+    this.append([bytes], bytes.length);
+    this.continuing = true;
   }
 
   close(): void {
@@ -58,12 +75,26 @@ export class RotatingLog {
     }
   }
 
+  private lastByte(): number {
+    const byte = Buffer.alloc(1);
+    fs.readSync(this.fd, byte, 0, 1, this.size - 1);
+    return byte[0];
+  }
+
   private writeAll(data: Buffer): void {
     for (let done = 0; done < data.length;) done += fs.writeSync(this.fd, data, done, data.length - done);
     this.size += data.length;
   }
 
   private rotate(): void {
+    try {
+      this.rotateNow();
+    } catch {
+      // Cannot rename (the directory went away, say): keep appending to the open file.
+    }
+  }
+
+  private rotateNow(): void {
     const now = Date.now();
     let seq = 0;
     while (fs.existsSync(path.join(this.dir, rotatedName(now, seq)))) seq++;

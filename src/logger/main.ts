@@ -44,10 +44,13 @@ export async function main(args: readonly string[]): Promise<number> {
     process.stdin.on('data', (chunk: Buffer) => log.write(splitter.push(chunk)));
     process.stdin.on('end', finish);
     process.stdin.on('error', finish);
-    // Stopped on purpose: what was read is written, a partial line completed.
+    // Stopped while the pipe lives on: what was read is written, and a half-read line is left
+    // open in the file for the next logger to complete, so that no line is cut in two.
     process.on('SIGTERM', () => {
       process.stdin.pause();
-      finish();
+      log.writePartial(splitter.takePartial());
+      log.close();
+      process.exit(0);
     });
   });
 }

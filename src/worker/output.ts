@@ -16,6 +16,8 @@ export interface Output {
   serviceFd: number;
   say(message: string): void;
   configure(settings: LogSettings): void;
+  /** A run (or a reset) is over and its group gone: its last line is complete, even without a newline. */
+  endOfRun(): void;
   /** Closes the writer ends, lets the reader take what is left, and ends it (bounded by `graceMs`). */
   drain(graceMs: number): Promise<void>;
 }
@@ -46,9 +48,23 @@ function closeWriters(pipe: HeldPipe): void {
 /** The worker itself reads the pipe and writes the rotating log. */
 export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings): Output {
   const log = new RotatingLog(path.join(logDir, name), settings);
-  const pipe = openHeldPipe(pidDir, name);
+  const pipe = openHeldPipe(pidDir, name, true);
   const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
   const reader = new net.Socket({ fd: pipe.readEnd, readable: true, writable: false });
+  /** Takes what the pipe holds right now, without waiting: the reader's events would come too late. */
+  const pump = (): void => {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      let n: number;
+      try {
+        n = fs.readSync(pipe.readEnd, chunk, 0, chunk.length, null);
+      } catch {
+        return; // EAGAIN: empty
+      }
+      if (n <= 0) return;
+      log.write(splitter.push(chunk.subarray(0, n)));
+    }
+  };
   let ended = false;
   reader.on('data', (chunk: Buffer) => log.write(splitter.push(chunk)));
   reader.on('end', () => {
@@ -60,8 +76,16 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
   });
   return {
     serviceFd: pipe.writeEnd,
-    say: (message) => sayThroughPipe(pipe, message, (line) => log.write([line])),
+    // Its own lines go straight to the file, after what the service wrote before them.
+    say: (message) => {
+      pump();
+      log.write([lineOf(message)]);
+    },
     configure: (next) => log.configure(next),
+    endOfRun: () => {
+      pump();
+      log.write(splitter.flush());
+    },
     async drain(graceMs) {
       closeWriters(pipe);
       // A process that escaped the group may still hold a write end: do not wait for it forever.
@@ -128,6 +152,8 @@ export function rcLog(logDir: string, pidDir: string, name: string, launch: Laun
     serviceFd: pipe.writeEnd,
     say: (message) => sayThroughPipe(pipe, message, note),
     configure: () => {},
+    // The logger sees one stream, as under perp: where a run ends is not its business.
+    endOfRun: () => {},
     async drain(graceMs) {
       stopping = true;
       clearTimeout(timer);

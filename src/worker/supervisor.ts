@@ -75,8 +75,10 @@ export class Supervisor {
       case 'log':
         return output.say(effect.message);
       case 'stop-group':
-        void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone).then((killed) =>
-          this.dispatch({ type: 'group-stopped', killed }));
+        void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone).then((killed) => {
+          output.endOfRun();
+          this.dispatch({ type: 'group-stopped', killed });
+        });
         return;
       case 'reset':
         return this.reset(effect.exit);
@@ -188,7 +190,10 @@ export class Supervisor {
 
   /** `./rc.main reset NAME ...`, waited for up to config_stop_sec, then killed with its group. */
   private reset(exit: Exit): void {
-    const done = (): void => this.dispatch({ type: 'reset-done' });
+    const done = (): void => {
+      this.setup.output.endOfRun();
+      this.dispatch({ type: 'reset-done' });
+    };
     let child: ReturnType<typeof spawn>;
     try {
       child = this.launch(resetCommand(this.setup.entry, exit));

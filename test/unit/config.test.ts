@@ -8,8 +8,10 @@ const FILE = '/home/u/reraise.d/web';
 const script = (line: string): string => `#!/bin/sh\n# a service\n${line}\nexec sleep 1000\n`;
 
 describe('defaults (SPEC 3 table)', () => {
-  it('are start_sec 10, max_retry 2, retry_sec 2, stop_sec 10, stop_signal TERM', () => {
-    expect(DEFAULT_CONFIG).toEqual({ startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15 });
+  it('are start_sec 10, max_retry 2, retry_sec 2, stop_sec 10, stop_signal TERM, log 1 MiB x 10, no stamps', () => {
+    expect(DEFAULT_CONFIG).toEqual({
+      startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 0,
+    });
   });
 
   it.each([
@@ -150,12 +152,15 @@ describe('a bad value keeps the last good value', () => {
   });
 
   it('keeps the base value when a base config is passed (a worker re-reading its script)', () => {
-    const base: ServiceConfig = { startSec: 7, maxRetry: 4, retrySec: 1, stopSec: 3, stopSignal: 2 };
+    const base: ServiceConfig = {
+      startSec: 7, maxRetry: 4, retrySec: 1, stopSec: 3, stopSignal: 2, logSize: 4096, logKeep: 3, logStamp: 1,
+    };
     const parsed = parseConfig(
-      'config_start_sec=abc\nconfig_max_retry=1.5\nconfig_retry_sec=-1\nconfig_stop_sec=x\nconfig_stop_signal=NOPE\n', FILE, base);
+      'config_start_sec=abc\nconfig_max_retry=1.5\nconfig_retry_sec=-1\nconfig_stop_sec=x\nconfig_stop_signal=NOPE\n' +
+      'config_log_size=1G\nconfig_log_keep=-1\nconfig_log_stamp=yes\n', FILE, base);
     expect(parsed.config).toEqual(base);
     expect(parsed.diagnostics.every((d) => d.severity === 'error')).toBe(true);
-    expect(parsed.diagnostics).toHaveLength(5);
+    expect(parsed.diagnostics).toHaveLength(8);
   });
 
   it('replaces the base value with a good one', () => {
@@ -199,5 +204,29 @@ describe('unknown keys', () => {
     const parsed = parseConfig('config_colour=blue\nconfig_start_sec=abc\n', FILE);
     expect(hasErrors(parsed)).toBe(true);
     expect(parsed.diagnostics.map((d) => d.severity)).toEqual(['warning', 'error']);
+  });
+});
+
+describe('log keys (docs/spec-perp.md 7)', () => {
+  it.each([
+    ['config_log_size=2048', { logSize: 2048 }],
+    ['config_log_size=512k', { logSize: 512 * 1024 }],
+    ['config_log_size=1M', { logSize: 1 << 20 }],
+    ['config_log_size="64K"', { logSize: 64 * 1024 }],
+    ['config_log_keep=0', { logKeep: 0 }],
+    ['config_log_stamp=1', { logStamp: 1 }],
+  ])('%s', (line, expected) => {
+    const parsed = parseConfig(`${line}\n`, FILE);
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.config).toMatchObject(expected);
+  });
+
+  it.each(['config_log_size=1000', 'config_log_size=1G', 'config_log_size=1.5M', 'config_log_stamp=2', 'config_log_keep=x'])(
+    '%s is refused', (line) => {
+      expect(hasErrors(parseConfig(`${line}\n`, FILE))).toBe(true);
+    });
+
+  it('defaults: 1 MiB, 10 files, no stamps', () => {
+    expect(parseConfig('', FILE).config).toMatchObject({ logSize: 1 << 20, logKeep: 10, logStamp: 0 });
   });
 });

@@ -1,0 +1,192 @@
+// Logs and perp-style services through bin/reraise: rotation, bursts, rc.main reset, rc.log, once (docs/spec-perp.md).
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isAlive, sandbox, type Sandbox } from './sandbox.js';
+
+const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
+
+/** Every file of the log, oldest first: rotated ones by name, then current. */
+function logFiles(box: Sandbox, name: string): string[] {
+  const dir = path.join(box.logDir, name);
+  const rotated = fs.readdirSync(dir).filter((f) => ROTATED.test(f)).sort();
+  return [...rotated, 'current'].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f));
+}
+
+/** The log as one text; a file rotated away between listing and reading is read as empty (polls retry). */
+function wholeLog(box: Sandbox, name: string): string {
+  return logFiles(box, name).map((f) => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  }).join('');
+}
+
+/** A perp-style service directory with rc.main (and rc.log, when given). */
+function perp(box: Sandbox, name: string, main: string, log?: string): string {
+  const dir = path.join(box.dir, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'rc.main'), `#!/bin/sh\n${main}`, { mode: 0o755 });
+  if (log !== undefined) fs.writeFileSync(path.join(dir, 'rc.log'), `#!/bin/sh\n${log}`, { mode: 0o755 });
+  return dir;
+}
+
+/** Lines `run R line N` for N = 1..count, as fast as the shell can write them. */
+const burst = (count: number): string =>
+  `awk -v r="$run" 'BEGIN { for (i = 1; i <= ${count}; i++) printf "run %s line %07d %s\\n", r, i, "abcdefghijklmnopqrstuvwxyz0123456789" }'`;
+
+function expectEveryLine(text: string, runs: number[], count: number): void {
+  const lines = text.split('\n').filter((l) => l.startsWith('run '));
+  for (const line of lines) expect(line).toMatch(/^run \d+ line \d{7} abcdefghijklmnopqrstuvwxyz0123456789$/);
+  for (const run of runs) {
+    const numbers = lines.filter((l) => l.startsWith(`run ${run} `)).map((l) => Number(l.split(' ')[3]));
+    expect(numbers.length, `run ${run}: ${numbers.length} lines`).toBe(count);
+    expect(numbers.every((n, i) => n === i + 1), `run ${run} in order, once each`).toBe(true);
+  }
+}
+
+describe('the log writer', () => {
+  it('a multi-MiB burst through rotation: every line once, whole, in order; files bounded by size and count', async () => {
+    const box = sandbox();
+    box.script('loud', [
+      'config_start_sec=0.2', 'config_log_size=64k', 'config_log_keep=200',
+      'run=1', burst(100_000), 'exec sleep 1000',
+    ].join('\n'));
+    await box.reraise('start', 'loud');
+    await box.waitFor('the whole burst', () => wholeLog(box, 'loud').includes('run 1 line 0100000'), 20_000);
+    const files = logFiles(box, 'loud');
+    expect(files.length).toBeGreaterThan(50);
+    for (const file of files) expect(fs.statSync(file).size).toBeLessThanOrEqual(64 * 1024);
+    expectEveryLine(wholeLog(box, 'loud'), [1], 100_000);
+  });
+
+  it('keeps config_log_keep rotated files, the oldest go first', async () => {
+    const box = sandbox();
+    box.script('keep', ['config_start_sec=0.2', 'config_log_size=4k', 'config_log_keep=3', 'run=1', burst(2000), 'exec sleep 1000'].join('\n'));
+    await box.reraise('start', 'keep');
+    await box.waitFor('the burst', () => box.log('keep').includes('line 0002000'), 10_000);
+    const rotated = fs.readdirSync(path.join(box.logDir, 'keep')).filter((f) => ROTATED.test(f));
+    expect(rotated).toHaveLength(3);
+    const text = wholeLog(box, 'keep');
+    expect(text).not.toContain('line 0000001 ');
+    expect(text).toContain('line 0002000 ');
+  });
+
+  it('no line is lost or doubled across restarts of a bursting service', async () => {
+    const box = sandbox();
+    const count = path.join(box.root, 'count');
+    box.script('cycle', [
+      'config_start_sec=0.1', 'config_log_size=32k', 'config_log_keep=500',
+      `run=$(( $(cat ${count} 2>/dev/null || echo 0) + 1 )); echo $run > ${count}`,
+      burst(5000), 'printf "partial-$run"', 'sleep 0.2',
+    ].join('\n'));
+    await box.reraise('start', 'cycle');
+    await box.waitFor('five runs', () => Number(fs.readFileSync(count, 'utf8')) >= 6, 20_000);
+    await box.reraise('stop', 'cycle');
+    const text = wholeLog(box, 'cycle');
+    expectEveryLine(text, [1, 2, 3, 4, 5], 5000);
+    // A last line without its newline is completed, never glued to the next run's first line.
+    expect(text).toMatch(/^partial-1$/m);
+  });
+
+  it('config_log_stamp=1 puts an ISO-8601 UTC timestamp before each line', async () => {
+    const box = sandbox();
+    box.script('stamped', 'config_start_sec=0.2\nconfig_log_stamp=1\necho hello\nexec sleep 1000\n');
+    await box.reraise('start', 'stamped');
+    await box.waitFor('hello', () => box.log('stamped').includes('hello'));
+    expect(box.log('stamped')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z hello$/m);
+  });
+});
+
+describe('perp-style services', () => {
+  // config_start_sec=0: the test kills the first run at once, and that must count as a good run.
+  const SEED_MAIN = [
+    'config_start_sec=0', 'config_stop_sec=2', 'exec 2>&1', 'TARGET=$1', 'SVNAME=$2',
+    'start() { echo "*** ${SVNAME}: starting in $(pwd)"; exec sleep 1000; }',
+    'reset() { echo "*** ${SVNAME}: reset $*"; exit 0; }',
+    'eval ${TARGET} "$@"', '',
+  ].join('\n');
+
+  it('the seed pair: rc.main start/reset with exec 2>&1, rc.log that execs the logger', async () => {
+    const box = sandbox();
+    const dir = perp(box, 'seed', SEED_MAIN, 'exec reraise logger "$2"\n');
+    const started = await box.reraise('start', 'seed');
+    expect(started.exitCode).toBe(0);
+    await box.waitFor('start line', () => box.log('seed').includes(`*** seed: starting in ${dir}`));
+    const first = Number(box.pidFile('seed')!.pid);
+    process.kill(first, 'SIGKILL');
+    await box.waitFor('reset with the signal', () => box.log('seed').includes('*** seed: reset reset seed signal 9 SIGKILL'));
+    await box.waitFor('a second run', () => (box.log('seed').match(/starting in/g) ?? []).length === 2);
+    const stopped = await box.reraise('stop', 'seed');
+    expect(stopped.exitCode).toBe(0);
+    expect(box.log('seed')).toContain('*** seed: reset reset seed signal 15 SIGTERM');
+    expect(box.ourProcesses()).toEqual([]);
+  });
+
+  it('reset receives the exit code', async () => {
+    const box = sandbox();
+    perp(box, 'coded', [
+      'config_start_sec=0.2', 'config_max_retry=0', 'exec 2>&1',
+      'case $1 in start) sleep 0.3; exit 42 ;; reset) echo "reset: $*"; exit 0 ;; esac', '',
+    ].join('\n'));
+    await box.reraise('start', 'coded');
+    await box.waitFor('the reset', () => box.log('coded').includes('reset: reset coded exit 42'));
+  });
+
+  it('the logger is supervised: killed mid-burst, it is started again and no line is lost', async () => {
+    const box = sandbox();
+    perp(box, 'piped', [
+      'config_start_sec=0.2', 'config_log_size=256k', 'config_log_keep=100', 'exec 2>&1',
+      'case $1 in start) run=1; ' + burst(60_000) + '; exec sleep 1000 ;; reset) exit 0 ;; esac', '',
+    ].join('\n'), 'exec reraise logger "$2"\n');
+    await box.reraise('start', 'piped');
+    const worker = Number(box.pidFile('piped')!.workerPid);
+    const loggerPid = (): number | undefined => box.ourProcesses().find((p) =>
+      fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('logger') && fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(` ${worker} `));
+    const firstLogger = await box.waitFor('the logger', loggerPid);
+    await box.waitFor('some lines', () => wholeLog(box, 'piped').includes('line 0001000'));
+    process.kill(firstLogger, 'SIGTERM');
+    await box.waitFor('a new logger', () => { const p = loggerPid(); return p !== undefined && p !== firstLogger && p; });
+    await box.waitFor('the whole burst', () => wholeLog(box, 'piped').includes('run 1 line 0060000'), 20_000);
+    expectEveryLine(wholeLog(box, 'piped'), [1], 60_000);
+    expect(fs.readFileSync(path.join(box.logDir, 'piped', 'logger.log'), 'utf8')).toContain('starting it again');
+  });
+
+  it('a directory without rc.log logs through the worker', async () => {
+    const box = sandbox();
+    perp(box, 'plain', SEED_MAIN);
+    await box.reraise('start', 'plain');
+    await box.waitFor('start line', () => box.log('plain').includes('*** plain: starting'));
+  });
+});
+
+describe('once', () => {
+  it('leaves the running service to finish, does not start it again, and status shows it', async () => {
+    const box = sandbox();
+    const marker = path.join(box.root, 'finish');
+    box.script('job', `config_start_sec=0.2\nwhile [ ! -e ${marker} ]; do sleep 0.05; done\necho done\n`);
+    await box.reraise('start', 'job');
+    const rec = box.pidFile('job')!;
+    const once = await box.reraise('once', 'job');
+    expect(once.exitCode).toBe(0);
+    expect(once.stdout).toBe(`job: once: pid ${rec.pid} may finish, it will not be started again`);
+    expect(box.pidFile('job')!.extra.once).toBe('1');
+    expect((await box.reraise('status', 'job')).stdout).toMatch(/once/);
+    fs.writeFileSync(marker, '');
+    await box.waitFor('the worker to leave', () => !isAlive(Number(rec.workerPid)));
+    expect(box.pidFile('job')).toBeUndefined();
+    expect(box.log('job')).toContain('once, so not started again');
+  });
+
+  it('start on a service flagged once takes the flag away', async () => {
+    const box = sandbox();
+    box.script('web', 'config_start_sec=0.2\nexec sleep 1000\n');
+    await box.reraise('start', 'web');
+    await box.reraise('once', 'web');
+    const again = await box.reraise('start', 'web');
+    expect(again.stdout).toBe('web: skip (already running); once cleared');
+    await box.waitFor('once=1 gone', () => box.pidFile('web')?.extra.once === undefined);
+  });
+});
