@@ -5,6 +5,8 @@ export interface Report {
   out: string[];
   /** Lines for stderr, without the `reraise: ` prefix. */
   err: string[];
+  /** Lines for stderr as they are, after `err`: for example the end of a log. */
+  detail?: string[];
   failed: boolean;
 }
 
@@ -24,6 +26,7 @@ export function merge(reports: readonly Report[]): Report {
   return {
     out: reports.flatMap((r) => r.out),
     err: reports.flatMap((r) => r.err),
+    detail: reports.flatMap((r) => r.detail ?? []),
     failed: reports.some((r) => r.failed),
   };
 }
@@ -31,6 +34,7 @@ export function merge(reports: readonly Report[]): Report {
 export function print(report: Report): void {
   for (const line of report.out) process.stdout.write(`${line}\n`);
   for (const line of report.err) process.stderr.write(`reraise: ${line}\n`);
+  for (const line of report.detail ?? []) process.stderr.write(`${line}\n`);
 }
 
 /**
@@ -43,7 +47,7 @@ export async function eachInOrder<T>(items: readonly T[], act: (item: T) => Prom
   for (const report of pending) {
     const r = await report;
     print(r);
-    done.push({ ...r, out: [], err: [] });
+    done.push({ ...r, out: [], err: [], detail: [] });
   }
   return merge(done);
 }

@@ -58,6 +58,7 @@ export function rotatedName(ms: number, seq = 0): string {
   return `${iso.slice(0, 10).replace(/-/g, '')}T${iso.slice(11, 19).replace(/:/g, '')}.${iso.slice(20, 23)}${micro}Z.log`;
 }
 
+/** A rotated file's name; other files of a log's directory (logger.log) are no part of the log. */
 export const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
 
 /** Rotated files to delete so that `keep` remain, oldest first. */

@@ -91,6 +91,7 @@ function counters(state: SupervisorState): Record<string, string> {
   return {
     restarts: String(state.restarts),
     retries: String(state.retries),
+    start_sec: String(state.config.startSec),
     stop_sec: String(state.config.stopSec),
     stop_signal: signalName(state.config.stopSignal),
   };
@@ -174,12 +175,13 @@ function afterExit(state: SupervisorState, exit: Exit, name: string, ran = true)
   const done: SupervisorState = { ...state, phase: 'done', pid: undefined };
   return {
     state: done,
+    // The log line first: whoever sees ERROR (start --wait) finds the reason already in the log.
     effects: [
+      { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
       {
         type: 'write',
         record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), extra: { ...counters(done), ...exitKeys(exit) } },
       },
-      { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
       { type: 'exit', code: 1 },
     ],
   };

@@ -1,5 +1,6 @@
 // What `status` says of a service, from its pid record and the probed facts (SPEC 6). Pure.
 import type { PidRecord } from './pidfile.js';
+import { signalName } from './signals.js';
 
 export type StatusState =
   | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned';
@@ -13,6 +14,10 @@ export interface ServiceFacts {
   workerAlive: boolean;
   /** The record's PID passed the identity check. */
   serviceAlive: boolean;
+  /** The record's PID is stopped (SIGSTOP: state T or t in /proc). Only asked when serviceAlive. */
+  servicePaused?: boolean;
+  /** Epoch seconds: a run that has lasted its `start_sec` is no longer flapping. */
+  now?: number;
 }
 
 export interface ServiceStatus {
@@ -21,49 +26,94 @@ export interface ServiceStatus {
   workerPid?: number;
   /** Start of the current run (running, orphaned), of the worker's attempt (starting), or of the exit. */
   since?: number;
+  /** The last exit: of the run that just ended (STOP, ERROR), or of the one before this run (START, RUN). */
   exitCode?: number;
+  /** Set when that exit was a death by signal: its name without `SIG`, as in the pid file (`KILL`). */
   signal?: string;
   restarts?: number;
   /** When a restarting service runs again (epoch seconds). */
   next?: number;
   note?: string;
+  /** The service process is stopped (reraise pause). */
+  paused: boolean;
+  /** The worker runs the service once and does not restart it (`once=1`). */
+  once: boolean;
+  /** Two or more quick exits in a row (`retries` of 2 or more). */
+  flapping: boolean;
 }
 
 function num(text: string | undefined): number | undefined {
   return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
+/** `KILL` for `KILL`, `SIGKILL`, `kill` or `9`; undefined for an empty or missing value. */
+function signalWord(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return signalName(Number(text));
+  const upper = text.toUpperCase();
+  return upper.startsWith('SIG') ? upper.slice(3) || undefined : upper;
+}
+
+/**
+ * STOP and ERROR name the exit that just happened in EXITCODE and `signal=`; START and RUN
+ * carry the one before the current attempt in `last_exit=` and `last_signal=` (both optional).
+ */
+function lastExit(record: PidRecord): { exitCode?: number; signal?: string } {
+  if (record.state === 'STOP' || record.state === 'ERROR') {
+    return { exitCode: record.exitCode, signal: signalWord(record.extra.signal) };
+  }
+  return { exitCode: num(record.extra.last_exit), signal: signalWord(record.extra.last_signal) };
+}
+
+const NO_FLAGS = { paused: false, once: false, flapping: false } as const;
+
+/**
+ * Two or more quick exits in a row (`retries`), unless the current run has since lasted
+ * `start_sec`: the worker counts that only at the next exit, the record does not say it yet.
+ */
+function flapping(record: PidRecord, now: number | undefined): boolean {
+  if ((num(record.extra.retries) ?? 0) < 2) return false;
+  const startSec = Number(record.extra.start_sec);
+  const settled = record.state === 'RUN' && now !== undefined && record.extra.start_sec !== undefined &&
+    Number.isFinite(startSec) && now - record.epoch >= startSec;
+  return !settled;
+}
+
 export function deriveStatus(facts: ServiceFacts): ServiceStatus {
   const { record, entry } = facts;
   if (record === undefined) {
-    if (entry && !entry.runnable) return { state: 'not-executable', note: entry.problem };
-    return { state: 'down' };
+    if (entry && !entry.runnable) return { ...NO_FLAGS, state: 'not-executable', note: entry.problem };
+    return { ...NO_FLAGS, state: 'down' };
   }
-  if ('garbage' in record) return { state: 'stale', note: `unreadable pid file: ${record.garbage}` };
+  if ('garbage' in record) return { ...NO_FLAGS, state: 'stale', note: `unreadable pid file: ${record.garbage}` };
   const restarts = num(record.extra.restarts);
-  const common = { restarts, exitCode: record.exitCode, signal: record.extra.signal };
+  const flags = { ...NO_FLAGS, once: record.extra.once === '1', flapping: flapping(record, facts.now) };
+  const common = { ...flags, restarts, ...lastExit(record) };
   // ERROR is final: its worker has exited, whatever now runs under the pid it once had.
   if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
+  const paused = facts.serviceAlive && facts.servicePaused === true;
   if (facts.workerAlive) {
     switch (record.state) {
       case 'START':
         return { ...common, state: 'starting', workerPid: record.workerPid, since: record.epoch };
       case 'RUN':
         return facts.serviceAlive
-          ? { state: 'running', pid: record.pid, workerPid: record.workerPid, since: record.epoch, restarts }
-          : { state: 'restarting', workerPid: record.workerPid, since: record.epoch, restarts };
+          ? { ...common, state: 'running', pid: record.pid, workerPid: record.workerPid, since: record.epoch, paused }
+          // The run in this record has just ended and its exit is not written yet: the last exit known is older.
+          : { ...flags, state: 'restarting', workerPid: record.workerPid, since: record.epoch, restarts };
       default:
         return { ...common, state: 'restarting', workerPid: record.workerPid, since: record.epoch, next: num(record.extra.next) };
     }
   }
   if (record.state === 'RUN' && facts.serviceAlive) {
-    return { state: 'orphaned', pid: record.pid, since: record.epoch, restarts };
+    return { ...common, state: 'orphaned', pid: record.pid, since: record.epoch, paused };
   }
-  return { ...common, state: 'stale', since: record.epoch, note: 'pid file left, no worker' };
+  // No worker: nothing is supervised, so the record's flags no longer say anything.
+  return { ...NO_FLAGS, restarts, ...lastExit(record), state: 'stale', since: record.epoch, note: 'pid file left, no worker' };
 }
 
 /** True when a live process belongs to the service, so that a new worker must not be started. */
-export function isLive(status: ServiceStatus): boolean {
+export function isLive(status: Pick<ServiceStatus, 'state'>): boolean {
   return ['running', 'starting', 'restarting', 'orphaned'].includes(status.state);
 }
 

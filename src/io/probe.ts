@@ -17,10 +17,14 @@ const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/stat')
 const CLOCK_TICKS = 100;
 let bootTime: number | undefined;
 
+/**
+ * Boot time to the hundredth of a second: now minus /proc/uptime. /proc/stat's btime is cut to
+ * whole seconds, which would make every process look up to a second older than it is.
+ */
 function readBootTime(): number {
   if (bootTime === undefined) {
-    const match = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
-    bootTime = match ? Number(match[1]) : 0;
+    const uptime = Number.parseFloat(fs.readFileSync('/proc/uptime', 'utf8'));
+    bootTime = Date.now() / 1000 - uptime;
   }
   return bootTime;
 }
@@ -144,4 +148,10 @@ export function groupExists(pgid: number): boolean {
 /** The pid's process group, when it leads one (a service spawned by its worker always does). */
 export function leadsGroup(pid: number): boolean {
   return processInfo(pid)?.pgid === pid;
+}
+
+/** Stopped by SIGSTOP (`T`) or under a tracer (`t`): what `reraise pause` leaves behind. */
+export function isStopped(pid: number): boolean {
+  const state = processInfo(pid)?.state;
+  return state === 'T' || state === 't';
 }

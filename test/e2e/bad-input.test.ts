@@ -109,7 +109,7 @@ describe('patterns that match nothing', () => {
     const worker = Number(box.pidFile('good')!.workerPid);
     const status = await box.reraise('status', 'nope', 'good');
     expect(status.exitCode).toBe(1);
-    expect(status.stdout).toMatch(/^good +running /);
+    expect(status.stdout).toMatch(/^good +running /m);
     expect(status.stderr).toMatch(/^reraise: nope: /);
     const stop = await box.reraise('stop', 'good', 'nope');
     expect(stop.exitCode).toBe(1);
@@ -150,7 +150,7 @@ describe('services that cannot run', () => {
     expectNothingStarted(box);
     const status = await box.reraise('status');
     expect(status.exitCode).toBe(0);
-    expect(status.stdout).toMatch(/^plain +not executable\b/);
+    expect(status.stdout).toMatch(/^plain +not executable\b/m);
     const json = JSON.parse((await box.reraise('status', 'plain', '--json')).stdout);
     expect(json[0]).toMatchObject({ name: 'plain', state: 'not-executable' });
     const list = await box.reraise('list');
@@ -184,7 +184,7 @@ describe('bad config values', () => {
     expect(r.stdout).toBe('');
     // The line is the 4th of the file: the #! line comes first.
     expectFailure(r, `${file}:4`, key, value);
-    expect((await box.reraise('status', 'svc')).stdout).toBe('svc  not running');
+    expect((await box.reraise('status', 'svc')).stdout).toMatch(/^NAME .*\nsvc +not running[ -]*$/);
     await never(() => fs.existsSync(touched) || pidFiles(box).length > 0 || box.ourProcesses().length > 0);
     expectNothingStarted(box);
   });
@@ -254,7 +254,7 @@ describe('a pid file naming a live process that is not ours', () => {
     writePid(box, 'svc', `RUN - ${pid} ${pid} ${epoch}\n`);
     const status = await box.reraise('status', 'svc');
     expect(status.exitCode).toBe(0);
-    expect(status.stdout).toMatch(/^svc {2}stale\b/);
+    expect(status.stdout).toMatch(/^svc +stale\b/m);
     expect(status.stdout).not.toContain('orphaned');
     expect(JSON.parse((await box.reraise('status', 'svc', '--json')).stdout)[0].state).toBe('stale');
     const stop = await box.reraise('stop', 'svc');

@@ -112,7 +112,8 @@ describe('a quick exit on the very first run is a failed start, whatever the exi
   it.each([0, 1, 2, 127, 255])('exit code %i: ERROR, "failed to start", exit 1', (code) => {
     const sim = begun();
     const effects = sim.run(0, 1, code);
-    expect(types(effects)).toEqual(['write', 'log', 'exit']);
+    // The reason is logged before ERROR is written, so that whoever sees ERROR finds it in the log.
+    expect(types(effects)).toEqual(['log', 'write', 'exit']);
     expect(written(effects)).toEqual({
       state: 'ERROR', exitCode: code, epoch: epoch(at(1)), extra: expect.any(Object),
     });
@@ -144,7 +145,7 @@ describe('a quick exit on the very first run is a failed start, whatever the exi
   it.each([127, 126])('a spawn that fails with %i: ERROR with that code', (code) => {
     const sim = begun();
     const effects = sim.send({ type: 'spawn-failed', code, reason: 'cannot run ./web: ENOENT', at: at(0), config: DEFAULT_CONFIG });
-    expect(types(effects)).toEqual(['log', 'write', 'log', 'exit']);
+    expect(types(effects)).toEqual(['log', 'log', 'write', 'exit']);
     expect(logs(effects)).toEqual(['web: cannot run ./web: ENOENT', `web: failed to start (exit code ${code}, retries 0)`]);
     expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: code, epoch: epoch(at(0)) });
     expect(exitCode(effects)).toBe(1);
@@ -234,7 +235,7 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
 
     sim.spawned(at(3604));
     effects = sim.exits(at(3605), 3);
-    expect(types(effects)).toEqual(['write', 'log', 'exit']);
+    expect(types(effects)).toEqual(['log', 'write', 'exit']);
     expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: 3, epoch: epoch(at(3605)) });
     expect(logs(effects)).toEqual(['web: failed to start (exit code 3, retries 2)']);
     expect(exitCode(effects)).toBe(1);

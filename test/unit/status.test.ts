@@ -65,6 +65,66 @@ describe('deriveStatus', () => {
   });
 });
 
+describe('deriveStatus: flags and the last exit', () => {
+  const run = (extra: Record<string, string>): PidRecord => ({ ...RUN, extra: { ...RUN.extra, ...extra } });
+  const live = { workerAlive: true, serviceAlive: true };
+
+  it.each<[string, ServiceFacts, Partial<ServiceStatus>]>([
+    ['running, process stopped: paused', facts({ record: RUN, ...live, servicePaused: true }), { state: 'running', paused: true }],
+    ['running, process not stopped: not paused', facts({ record: RUN, ...live, servicePaused: false }), { paused: false }],
+    ['running, nothing probed: not paused', facts({ record: RUN, ...live }), { paused: false }],
+    ['orphaned, process stopped: paused', facts({ record: RUN, serviceAlive: true, servicePaused: true }),
+      { state: 'orphaned', paused: true }],
+    ['a paused fact without a live service says nothing', facts({ record: RUN, workerAlive: true, servicePaused: true }),
+      { state: 'restarting', paused: false }],
+    ['once=1: once', facts({ record: run({ once: '1' }), ...live }), { once: true }],
+    ['once=0: not once', facts({ record: run({ once: '0' }), ...live }), { once: false }],
+    ['retries=2: flapping', facts({ record: run({ retries: '2' }), ...live }), { flapping: true }],
+    ['retries=5: flapping', facts({ record: { ...STOP, extra: { ...STOP.extra, retries: '5' } }, workerAlive: true }),
+      { state: 'restarting', flapping: true }],
+    ['retries=1: not flapping', facts({ record: run({ retries: '1' }), ...live }), { flapping: false }],
+    ['no retries key: not flapping', facts({ record: RUN, ...live }), { flapping: false }],
+    ['ERROR after retries: flapping, as the worker last said', facts({ record: { ...ERROR, extra: { retries: '2' } } }),
+      { state: 'error', flapping: true }],
+    ['stale: no worker, so no flags', facts({ record: run({ once: '1', retries: '3' }) }),
+      { state: 'stale', once: false, flapping: false, paused: false }],
+    ['RUN with last_exit: the exit before this run', facts({ record: run({ last_exit: '1' }), ...live }),
+      { state: 'running', exitCode: 1, signal: undefined }],
+    ['RUN with last_exit and last_signal', facts({ record: run({ last_exit: '137', last_signal: 'KILL' }), ...live }),
+      { exitCode: 137, signal: 'KILL' }],
+    ['START with last_exit', facts({ record: { ...START, extra: { last_exit: '3' } }, workerAlive: true }),
+      { state: 'starting', exitCode: 3 }],
+    ['orphaned keeps the last exit', facts({ record: run({ last_exit: '2' }), serviceAlive: true }), { state: 'orphaned', exitCode: 2 }],
+    ['RUN without last_exit: no last exit', facts({ record: RUN, ...live }), { exitCode: undefined, signal: undefined }],
+    ['RUN: a signal= key is not the last exit', facts({ record: run({ signal: 'TERM' }), ...live }), { signal: undefined }],
+    ['STOP: signal=SIGKILL is said KILL', facts({ record: { ...STOP, exitCode: 137, extra: { signal: 'SIGKILL' } }, workerAlive: true }),
+      { exitCode: 137, signal: 'KILL' }],
+    ['ERROR: a signal by number is named', facts({ record: { ...ERROR, exitCode: 137, extra: { signal: '9' } } }),
+      { state: 'error', exitCode: 137, signal: 'KILL' }],
+    ['ERROR: last_exit keys do not override EXITCODE', facts({ record: { ...ERROR, extra: { last_exit: '7' } } }),
+      { exitCode: 2 }],
+  ])('%s', (_, given, expected) => {
+    expect(deriveStatus(given)).toMatchObject(expected);
+  });
+
+  // The run the RUN record names has just ended; its exit is not written yet, and the one before is older news.
+  it('says no last exit while restarting from a RUN record whose service is gone', () => {
+    const status = deriveStatus(facts({ record: run({ last_exit: '1' }), workerAlive: true }));
+    expect(status.state).toBe('restarting');
+    expect(status.exitCode).toBeUndefined();
+  });
+
+  it('gives every state all three flags as booleans', () => {
+    const all = [facts({}), facts({ entry: { kind: 'script', runnable: false } }), facts({ record: { garbage: 'x' } }),
+      facts({ record: START, workerAlive: true }), facts({ record: RUN, ...live }), facts({ record: STOP, workerAlive: true }),
+      facts({ record: ERROR }), facts({ record: RUN, serviceAlive: true }), facts({ record: RUN })];
+    for (const given of all) {
+      const { paused, once, flapping } = deriveStatus(given);
+      expect([paused, once, flapping].map((v) => typeof v)).toEqual(['boolean', 'boolean', 'boolean']);
+    }
+  });
+});
+
 describe('isLive: a process of the service exists, so no second worker may start', () => {
   it.each<[ServiceStatus['state'], boolean]>([
     ['running', true],
@@ -96,5 +156,18 @@ describe('formatDuration: at most two units, largest first', () => {
     [-5, '0s'],
   ])('%d s is %s', (seconds, text) => {
     expect(formatDuration(seconds)).toBe(text);
+  });
+});
+
+describe('flapping ends once the current run has lasted start_sec', () => {
+  const record = (epoch: number, extra: Record<string, string>) =>
+    ({ state: 'RUN' as const, pid: 10, workerPid: 9, epoch, extra: { retries: '2', ...extra } });
+  it.each([
+    ['a young run after two quick exits', record(1000, { start_sec: '5' }), 1003, true],
+    ['a run that has lasted start_sec', record(1000, { start_sec: '5' }), 1005, false],
+    ['a record without start_sec', record(1000, {}), 9999, true],
+    ['one quick exit is not flapping', record(1000, { retries: '1', start_sec: '5' }), 1001, false],
+  ])('%s', (_, rec, now, expected) => {
+    expect(deriveStatus({ record: rec, workerAlive: true, serviceAlive: true, now }).flapping).toBe(expected);
   });
 });

@@ -1,9 +1,9 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
 import { constants } from 'node:os';
-import { hasErrors, parseConfig } from '../../core/config.js';
+import { DEFAULT_CONFIG, hasErrors, parseConfig } from '../../core/config.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
-import { readConfigText } from '../../io/service-dir.js';
+import { describeEntry, readConfigText } from '../../io/service-dir.js';
 import { serviceLogPath } from '../../io/service-log.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
@@ -11,12 +11,22 @@ import { forkWorker } from '../fork-worker.js';
 import { inspect } from '../inspect.js';
 import { checkRunAs } from '../run-as.js';
 import { failure, said, type Report } from '../report.js';
+import { waitUntilUp } from '../wait-up.js';
 
 export function orphanHint(name: string, pid: number): string {
   return `${name}: orphaned: service pid ${pid} is still running without its worker; stop it first: reraise stop ${name}`;
 }
 
-async function startOne(ctx: Context, name: string): Promise<Report> {
+/** With --wait, a started (or already running) service is followed until it is up or has given up. */
+async function startOne(ctx: Context, name: string, wait: boolean): Promise<Report> {
+  const report = await startWorker(ctx, name);
+  if (!wait || report.failed) return report;
+  const entry = describeEntry(ctx.dirs.service.path, name);
+  const startSec = entry ? parseConfig(readConfigText(entry.file), entry.file).config.startSec : DEFAULT_CONFIG.startSec;
+  return waitUntilUp(ctx, name, startSec, report);
+}
+
+async function startWorker(ctx: Context, name: string): Promise<Report> {
   const seen = inspect(ctx, name);
   const { entry, status } = seen;
   if (!entry) return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
@@ -59,6 +69,6 @@ async function startOne(ctx: Context, name: string): Promise<Report> {
   }
 }
 
-export function start(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log'], withPidDir: false }, (t) => startOne(ctx, t.name));
+export function start(ctx: Context, patterns: readonly string[], wait = false): Promise<Report> {
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log'], withPidDir: false }, (t) => startOne(ctx, t.name, wait));
 }

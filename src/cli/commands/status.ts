@@ -1,10 +1,12 @@
-// reraise status [PATTERN...] [--json]: one line a service, from the service dir and the pid dir (SPEC 6).
+// reraise status [PATTERN...] [--json]: a panel, one line a service, from the service dir and the pid dir (SPEC 6).
 import { formatDuration, type ServiceStatus } from '../../core/status.js';
+import type { Stored } from '../../io/pid-store.js';
 import { prepare, type Context } from '../context.js';
-import { inspect, type Inspection } from '../inspect.js';
+import { inspect } from '../inspect.js';
 import { failure, merge, print, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 
+/** The state words of the panel: `grep -E '^web +running'` keeps working. */
 const LABELS: Record<ServiceStatus['state'], string> = {
   running: 'running',
   starting: 'starting',
@@ -16,43 +18,87 @@ const LABELS: Record<ServiceStatus['state'], string> = {
   orphaned: 'orphaned',
 };
 
+// RESTART, not RESTARTS: with a 20-character name every column at its widest still fits 80.
+const HEADER = ['NAME', 'STATE', 'PID', 'WORKER', 'UP', 'RESTART', 'EXIT', 'FLAGS'];
+/** The columns, NOTE aside, get two spaces between them when they fit in this width, else one. */
+const PANEL_WIDTH = 80;
+const EMPTY = '-';
+
+/** What the panel shows of one service. */
+export interface StatusRow {
+  name: string;
+  status: ServiceStatus;
+}
+
 function localTime(epoch: number): string {
   const d = new Date(epoch * 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-function lastExit(s: ServiceStatus): string {
-  return s.signal ? `killed by SIG${s.signal} (exit code ${s.exitCode})` : `exit code ${s.exitCode}`;
+function uptime(s: ServiceStatus, now: number): number | undefined {
+  return (s.state === 'running' || s.state === 'orphaned') && s.since !== undefined ? Math.max(0, now - s.since) : undefined;
 }
 
-function details(name: string, s: ServiceStatus, now: number): string {
-  const ago = (epoch: number): string => `${formatDuration(now - epoch)} ago`;
+/** `SIGKILL` for a death by signal, else the exit code. */
+function lastExit(s: ServiceStatus): string | undefined {
+  return s.signal ? `SIG${s.signal}` : s.exitCode?.toString();
+}
+
+export function flagWords(s: ServiceStatus): string[] {
+  return [s.paused && 'paused', s.once && 'once', s.flapping && 'flapping'].filter((w): w is string => !!w);
+}
+
+/** The free text after the columns, for the states that need a word of explanation or a hint. */
+export function statusNote(name: string, s: ServiceStatus, now: number): string | undefined {
   switch (s.state) {
-    case 'running':
-      return `pid ${s.pid}, worker ${s.workerPid}, up ${formatDuration(now - s.since!)}, restarts ${s.restarts ?? 0}`;
-    case 'starting':
-      return `worker ${s.workerPid}`;
     case 'restarting':
-      return [
-        s.exitCode !== undefined ? `last ${lastExit(s)}` : 'between runs',
-        s.next !== undefined ? (s.next > now ? `next try in ${formatDuration(s.next - now)}` : 'next try now') : '',
-        `worker ${s.workerPid}`,
-      ].filter(Boolean).join(', ');
+      if (s.next === undefined) return 'between runs';
+      return s.next > now ? `next try in ${formatDuration(s.next - now)}` : 'next try now';
     case 'error':
-      return `${lastExit(s)}, gave up at ${localTime(s.since!)} (${ago(s.since!)}), restarts ${s.restarts ?? 0}`;
+      return s.since === undefined ? 'gave up' : `gave up at ${localTime(s.since)} (${formatDuration(now - s.since)} ago)`;
     case 'orphaned':
-      return `pid ${s.pid} still running, its worker is gone: reraise stop ${name}`;
+      return `worker gone: reraise stop ${name}`;
     case 'stale':
       return `${s.note ?? 'pid file left, no worker'}: reraise clean removes it`;
     case 'not-executable':
-      return s.note ?? '';
-    case 'down':
-      return '';
+      return s.note;
+    default:
+      return undefined;
   }
 }
 
-export function statusJson(seen: Inspection, now: number): Record<string, unknown> {
+function cells(row: StatusRow, now: number): string[] {
+  const s = row.status;
+  const up = uptime(s, now);
+  const flags = flagWords(s);
+  return [
+    row.name,
+    LABELS[s.state],
+    s.pid?.toString(),
+    s.workerPid?.toString(),
+    up === undefined ? undefined : formatDuration(up),
+    s.restarts?.toString(),
+    lastExit(s),
+    flags.length ? flags.join(',') : undefined,
+  ].map((cell) => cell ?? EMPTY);
+}
+
+/** The header and one line a service; no line at all when there is no service. */
+export function renderStatusLines(rows: readonly StatusRow[], now: number): string[] {
+  if (rows.length === 0) return [];
+  const notes = rows.map((r) => statusNote(r.name, r.status, now));
+  const header = notes.some((n) => n) ? [...HEADER, 'NOTE'] : HEADER;
+  const table = [HEADER, ...rows.map((r) => cells(r, now))];
+  const widths = HEADER.map((_, col) => Math.max(...table.map((line) => line[col].length)));
+  const total = widths.reduce((sum, w) => sum + w, 0);
+  const gap = total + 2 * (widths.length - 1) <= PANEL_WIDTH ? '  ' : ' ';
+  const lines = [header, ...table.slice(1).map((line, i) => (notes[i] ? [...line, notes[i]!] : line))];
+  return lines.map((line) => line.map((cell, col) => (col < widths.length ? cell.padEnd(widths[col]) : cell)).join(gap).trimEnd());
+}
+
+/** Every field of the panel and more, for scripts. */
+export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored: Stored }, now: number): Record<string, unknown> {
   const s = seen.status;
   return {
     name: seen.name,
@@ -62,24 +108,17 @@ export function statusJson(seen: Inspection, now: number): Record<string, unknow
     pid: s.pid ?? null,
     workerPid: s.workerPid ?? null,
     since: s.since ?? null,
-    uptime: s.state === 'running' || s.state === 'orphaned' ? Math.max(0, now - s.since!) : null,
+    uptime: uptime(s, now) ?? null,
+    restarts: s.restarts ?? null,
     exitCode: s.exitCode ?? null,
     signal: s.signal ?? null,
-    restarts: s.restarts ?? null,
+    paused: s.paused,
+    once: s.once,
+    flapping: s.flapping,
     next: s.next ?? null,
-    note: s.note ?? null,
+    note: statusNote(seen.name, s, now) ?? null,
     pidFile: seen.stored.kind === 'none' ? null : seen.stored.text.replace(/\n$/, ''),
   };
-}
-
-export function renderStatusLines(seen: readonly Inspection[], now: number): string[] {
-  const nameWidth = Math.max(0, ...seen.map((i) => i.name.length));
-  const stateWidth = Math.max(0, ...seen.map((i) => LABELS[i.status.state].length));
-  return seen.map((i) => {
-    const text = details(i.name, i.status, now);
-    const head = `${i.name.padEnd(nameWidth)}  ${LABELS[i.status.state].padEnd(stateWidth)}`;
-    return text ? `${head}  ${text}` : head.trimEnd();
-  });
 }
 
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {

@@ -1,0 +1,49 @@
+// start --wait: until each service has run for config_start_sec, or has given up (docs/spec-perp.md 11).
+import { readPidFile } from '../io/pid-store.js';
+import { isAlive, processInfo } from '../io/probe.js';
+import { serviceLogPath } from '../io/service-log.js';
+import { lastLogLines } from './commands/log.js';
+import type { Context } from './context.js';
+import { failure, type Report } from './report.js';
+
+const POLL_MS = 50;
+const LOG_LINES = 10;
+
+type Verdict = { up: number } | { gaveUp: string } | undefined;
+
+/** One look at the pid file: up (the pid that has run long enough), given up (why), or not yet. */
+function look(ctx: Context, name: string, startSec: number): Verdict {
+  const stored = readPidFile(ctx.dirs.pid.path, name);
+  if (stored.kind !== 'record') return { gaveUp: 'stopped before it was up' };
+  const { record } = stored;
+  if (record.state === 'ERROR') {
+    const how = record.extra.signal ? `killed by SIG${record.extra.signal}` : `exit code ${record.exitCode}`;
+    return { gaveUp: `failed to start (${how})` };
+  }
+  if (record.workerPid !== undefined && !isAlive(record.workerPid)) return { gaveUp: 'its worker is gone' };
+  if (record.state !== 'RUN' || record.pid === undefined) return undefined;
+  const info = processInfo(record.pid);
+  if (!info || info.state === 'Z') return undefined;
+  return Date.now() / 1000 - info.startEpoch >= startSec ? { up: record.pid } : undefined;
+}
+
+export async function waitUntilUp(ctx: Context, name: string, startSec: number, started: Report): Promise<Report> {
+  for (;;) {
+    const verdict = look(ctx, name, startSec);
+    if (verdict && 'up' in verdict) {
+      return { ...started, out: [...started.out, `${name}: up (pid ${verdict.up}, ran config_start_sec=${startSec}s)`] };
+    }
+    if (verdict && 'gaveUp' in verdict) {
+      const file = serviceLogPath(ctx.dirs.log.path, name);
+      // The verdict stands even when the log cannot be read.
+      const tail = await lastLogLines(ctx.dirs.log.path, name, LOG_LINES).catch(() => []);
+      return {
+        ...started,
+        ...failure(`${name}: ${verdict.gaveUp}; the last ${tail.length} lines of ${file}:`),
+        out: started.out,
+        detail: tail.map((line) => `  ${line}`),
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

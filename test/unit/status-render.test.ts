@@ -1,0 +1,173 @@
+// The status panel as text and as JSON, from derived statuses: no processes, no files (SPEC 6 `status`).
+import { describe, expect, it } from 'vitest';
+import type { ServiceStatus } from '../../src/core/status.js';
+import { renderStatusLines, statusJson, type StatusRow } from '../../src/cli/commands/status.js';
+
+const NOW = 1_700_000_000;
+const NO_FLAGS = { paused: false, once: false, flapping: false };
+const row = (name: string, status: Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>): StatusRow =>
+  ({ name, status: { ...NO_FLAGS, ...status } });
+
+const running = (name: string, over: Partial<ServiceStatus> = {}): StatusRow =>
+  row(name, { state: 'running', pid: 4242, workerPid: 4241, since: NOW - 312, restarts: 0, ...over });
+
+/** The cells of a rendered line, split on the column starts of the header. */
+function cellsOf(lines: string[], index: number): Record<string, string> {
+  const header = lines[0];
+  const names = header.split(/ +/);
+  const starts = names.map((n) => header.indexOf(n === 'NAME' ? 'NAME' : ` ${n}`) + (n === 'NAME' ? 0 : 1));
+  const line = lines[index];
+  return Object.fromEntries(names.map((n, i) => [n, line.slice(starts[i], i + 1 < names.length ? starts[i + 1] : undefined).trim()]));
+}
+
+describe('renderStatusLines', () => {
+  it('prints a header, then one line a service that starts with the name and the state word', () => {
+    const lines = renderStatusLines([running('web'), row('api', { state: 'down' })], NOW);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^NAME +STATE +PID +WORKER +UP +RESTART +EXIT +FLAGS$/);
+    expect(lines[1]).toMatch(/^web +running /);
+    expect(lines[2]).toMatch(/^api +not running /);
+  });
+
+  it('prints nothing at all when there is no service', () => {
+    expect(renderStatusLines([], NOW)).toEqual([]);
+  });
+
+  it('fills every column of a running service and shows - in empty cells', () => {
+    const lines = renderStatusLines([running('web', { restarts: 3 }), row('idle', { state: 'down' })], NOW);
+    expect(cellsOf(lines, 1)).toEqual({
+      NAME: 'web', STATE: 'running', PID: '4242', WORKER: '4241', UP: '5m12s', RESTART: '3', EXIT: '-', FLAGS: '-',
+    });
+    expect(cellsOf(lines, 2)).toEqual({
+      NAME: 'idle', STATE: 'not running', PID: '-', WORKER: '-', UP: '-', RESTART: '-', EXIT: '-', FLAGS: '-',
+    });
+  });
+
+  it.each<[string, Partial<ServiceStatus>, string]>([
+    ['an exit code', { exitCode: 1 }, '1'],
+    ['exit code 0', { exitCode: 0 }, '0'],
+    ['a death by signal, by its name', { exitCode: 137, signal: 'KILL' }, 'SIGKILL'],
+    ['no exit known', {}, '-'],
+  ])('EXIT shows %s', (_, exit, shown) => {
+    expect(cellsOf(renderStatusLines([running('web', exit)], NOW), 1).EXIT).toBe(shown);
+  });
+
+  it.each<[Partial<ServiceStatus>, string]>([
+    [{}, '-'],
+    [{ paused: true }, 'paused'],
+    [{ once: true }, 'once'],
+    [{ flapping: true }, 'flapping'],
+    [{ once: true, flapping: true }, 'once,flapping'],
+    [{ paused: true, once: true, flapping: true }, 'paused,once,flapping'],
+  ])('FLAGS of %o: %s', (flags, shown) => {
+    expect(cellsOf(renderStatusLines([running('web', flags)], NOW), 1).FLAGS).toBe(shown);
+  });
+
+  it.each<[string, StatusRow, RegExp]>([
+    ['orphaned: how to stop it', row('web', { state: 'orphaned', pid: 4242, since: NOW - 60 }), /worker gone: reraise stop web$/],
+    ['stale: how to clean it', row('web', { state: 'stale', since: NOW - 60, note: 'pid file left, no worker' }),
+      /pid file left, no worker: reraise clean removes it$/],
+    ['not executable: why', row('web', { state: 'not-executable', note: 'not executable (/s/web)' }), /not executable \(\/s\/web\)$/],
+    ['restarting: when the next try is', row('web', { state: 'restarting', workerPid: 7, exitCode: 1, next: NOW + 2 }),
+      /next try in 2s$/],
+    ['restarting, next try due', row('web', { state: 'restarting', workerPid: 7, exitCode: 1, next: NOW - 1 }), /next try now$/],
+    ['ERROR: when it gave up', row('web', { state: 'error', exitCode: 2, since: NOW - 100 }),
+      /gave up at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(1m40s ago\)$/],
+  ])('NOTE for %s', (_, given, note) => {
+    const lines = renderStatusLines([given], NOW);
+    expect(lines[0]).toMatch(/ FLAGS +NOTE$/);
+    expect(lines[1]).toMatch(note);
+    expect(lines[1].indexOf(note.exec(lines[1])![0])).toBe(lines[0].indexOf('NOTE'));
+  });
+
+  it.each<[ServiceStatus['state'], string]>([
+    ['running', 'running'], ['starting', 'starting'], ['restarting', 'restarting'], ['error', 'ERROR'],
+    ['down', 'not running'], ['not-executable', 'not executable'], ['stale', 'stale'], ['orphaned', 'orphaned'],
+  ])('keeps the state word of %s: %s', (state, word) => {
+    const [, line] = renderStatusLines([row('svc', { state })], NOW);
+    expect(line).toMatch(new RegExp(`^svc\\s+${word}(\\s|$)`));
+  });
+
+  it('no NOTE header and no trailing blanks when no line has a note', () => {
+    const lines = renderStatusLines([running('web'), row('x', { state: 'starting', workerPid: 9 })], NOW);
+    expect(lines[0]).not.toContain('NOTE');
+    for (const line of lines) expect(line).toBe(line.trimEnd());
+  });
+
+  it('lines up every column under its header, the NAME column as wide as the longest name', () => {
+    const lines = renderStatusLines([
+      running('a'),
+      running('a-much-longer-name', { pid: 1234567, workerPid: 1234566, restarts: 12, flapping: true }),
+      row('mid-name', { state: 'restarting', workerPid: 99, exitCode: 137, signal: 'KILL', restarts: 1, next: NOW + 4 }),
+    ], NOW);
+    const starts = (line: string): number[] => [...line.matchAll(/(?<=^| )\S/g)].map((m) => m.index!);
+    const columns = starts(lines[0]);
+    expect(lines[2].slice(0, columns[1])).toMatch(/^a-much-longer-name {1,2}$/);
+    expect(starts(lines[2]).slice(0, 8)).toEqual(columns.slice(0, 8));
+    for (const line of lines.slice(1)) {
+      for (const col of columns.slice(1, 8)) expect(line[col - 1]).toBe(' ');
+    }
+    expect(cellsOf(lines, 3)).toMatchObject({ STATE: 'restarting', PID: '-', WORKER: '99', EXIT: 'SIGKILL' });
+  });
+
+  it('puts two spaces between columns when they fit in 80, else one', () => {
+    expect(renderStatusLines([running('web')], NOW)).toEqual([
+      'NAME  STATE    PID   WORKER  UP     RESTART  EXIT  FLAGS',
+      'web   running  4242  4241    5m12s  0        -     -',
+    ]);
+    const wide = renderStatusLines([running('abcdefghij-klmnopqrs', { pid: 1234567, workerPid: 1234566, once: true, flapping: true })], NOW);
+    expect(wide[1]).toBe('abcdefghij-klmnopqrs running 1234567 1234566 5m12s 0       -    once,flapping');
+  });
+
+  // The issue: 80 columns suffice for names up to 20 characters, every column at its widest included.
+  describe('fits 80 columns with a 20-character name', () => {
+    const name = 'abcdefghij-klmnopqrs';
+    const cases: [string, StatusRow][] = [];
+    for (const pid of [12345, 1234567]) {
+      for (const flags of [{ paused: true }, { once: true, flapping: true }]) {
+        const exits: Partial<ServiceStatus>[] = [{}, { exitCode: 1 }, { exitCode: 143 }];
+        exits.push({ exitCode: 137, signal: 'KILL' });
+        for (const exit of exits) {
+          const label = `pid ${pid}, ${Object.keys(flags).join(',')}, exit ${JSON.stringify(exit)}`;
+          cases.push([`running, ${label}`,
+            running(name, { pid, workerPid: pid + 1, since: NOW - 3 * 3600 - 42 * 60, restarts: 12, ...flags, ...exit })]);
+          cases.push([`restarting, ${label}`,
+            row(name, { state: 'restarting', workerPid: pid + 1, since: NOW, restarts: 2, next: NOW + 2, ...flags, ...exit })]);
+        }
+      }
+    }
+    it.each(cases)('%s', (_, given) => {
+      const lines = renderStatusLines([given], NOW);
+      const note = given.status.state === 'restarting' ? ' next try in 2s' : '';
+      expect(lines[1].startsWith(`${name} `)).toBe(true);
+      for (const [i, line] of lines.entries()) {
+        const columns = i === 0 ? line.replace(/ +NOTE$/, '') : note ? line.slice(0, -note.length) : line;
+        expect(columns.trimEnd().length, line).toBeLessThanOrEqual(80);
+      }
+    });
+  });
+});
+
+describe('statusJson', () => {
+  const stored = { kind: 'record' as const, text: 'RUN - 4242 4241 1699999688 restarts=0 once=1\n', record: {} as never };
+
+  it('carries every field, with null for what is unknown', () => {
+    const json = statusJson({ ...running('web', { once: true, exitCode: 1 }), entry: { kind: 'script' }, stored }, NOW);
+    expect(json).toEqual({
+      name: 'web', kind: 'script', state: 'running', text: 'running', pid: 4242, workerPid: 4241, since: NOW - 312,
+      uptime: 312, restarts: 0, exitCode: 1, signal: null, paused: false, once: true, flapping: false, next: null,
+      note: null, pidFile: 'RUN - 4242 4241 1699999688 restarts=0 once=1',
+    });
+  });
+
+  it('gives the note of the panel and the signal of the last exit', () => {
+    const json = statusJson({
+      ...row('gone', { state: 'stale', since: NOW - 5, exitCode: 137, signal: 'KILL', note: 'pid file left, no worker' }),
+      stored: { kind: 'none' },
+    }, NOW);
+    expect(json).toMatchObject({
+      kind: null, state: 'stale', text: 'stale', uptime: null, exitCode: 137, signal: 'KILL',
+      note: 'pid file left, no worker: reraise clean removes it', pidFile: null, paused: false,
+    });
+  });
+});
