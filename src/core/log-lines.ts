@@ -61,9 +61,14 @@ export function rotatedName(ms: number, seq = 0): string {
 /** A rotated file's name; other files of a log's directory (logger.log) are no part of the log. */
 export const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
 
+/** The rotated files among a log directory's entries, oldest first: their names sort by time. */
+export function rotatedOldestFirst(names: readonly string[]): string[] {
+  return names.filter((name) => ROTATED.test(name)).sort();
+}
+
 /** Rotated files to delete so that `keep` remain, oldest first. */
 export function toPrune(names: readonly string[], keep: number): string[] {
-  const rotated = names.filter((n) => ROTATED.test(n)).sort();
+  const rotated = rotatedOldestFirst(names);
   return rotated.slice(0, Math.max(0, rotated.length - keep));
 }
 

@@ -1,5 +1,4 @@
 // Reading a service's log from its end: which files hold it, where its last lines begin, what a follower may print (docs/spec-perp.md 7). Pure.
-import { ROTATED } from './log-lines.js';
 import { fail, ok, type Result } from './result.js';
 
 export const DEFAULT_LINES = 10;
@@ -7,10 +6,6 @@ export const DEFAULT_LINES = 10;
 const NEWLINE = 0x0a;
 
 
-/** The rotated files among a log directory's entries, oldest first: their names sort by time. */
-export function rotatedOldestFirst(names: readonly string[]): string[] {
-  return names.filter((name) => ROTATED.test(name)).sort();
-}
 
 /** The value of `-n`, as yargs hands it over: text (the option is typed string, so that `-n ''` or `-n x` is not read as 0 or NaN), the last one when given twice. */
 export function parseLineCount(value: unknown): Result<number> {

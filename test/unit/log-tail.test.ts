@@ -1,6 +1,7 @@
 // Reading a log from its end: rotated names, -n values, the backwards newline scan, what a follower may print (docs/spec-perp.md 7).
 import { describe, expect, it } from 'vitest';
-import { LineGate, nthNewlineFromEnd, parseLineCount, rotatedOldestFirst } from '../../src/core/log-tail.js';
+import { rotatedOldestFirst } from '../../src/core/log-lines.js';
+import { LineGate, nthNewlineFromEnd, parseLineCount } from '../../src/core/log-tail.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (pieces: readonly Uint8Array[]): string => pieces.map((p) => new TextDecoder().decode(p)).join('');

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
-import { LineGate, nthNewlineFromEnd, parseLineCount, rotatedOldestFirst } from '../../core/log-tail.js';
+import { rotatedOldestFirst } from '../../core/log-lines.js';
+import { LineGate, nthNewlineFromEnd, parseLineCount } from '../../core/log-tail.js';
 import { isServiceName, patternProblem } from '../../core/names.js';
 import type { Context } from '../context.js';
 import { emptyReport, failure, type Report } from '../report.js';
