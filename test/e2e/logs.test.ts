@@ -154,6 +154,26 @@ describe('perp-style services', () => {
     expect(fs.readFileSync(path.join(box.logDir, 'piped', 'logger.log'), 'utf8')).toContain('starting it again');
   });
 
+  it('the perp skeleton (reraise new NAME perp) runs with its logger, which is reraise logger', async () => {
+    const box = sandbox();
+    const made = await box.reraise('new', 'pair', 'perp');
+    expect(made.exitCode).toBe(0);
+    for (const file of ['rc.main', 'rc.log']) expect(fs.statSync(path.join(box.dir, 'pair', file)).mode & 0o777).toBe(0o755);
+    const skeleton = await box.reraise('skeleton', 'perp');
+    expect(skeleton.exitCode).toBe(2);
+    expect(skeleton.stderr).toContain('reraise new NAME perp');
+    expect((await box.reraise('start', 'pair')).exitCode).toBe(0);
+    await box.waitFor('the stamped start line', () => /^\S+Z \*\*\* pair: starting$/m.test(box.log('pair')));
+    const worker = Number(box.pidFile('pair')!.workerPid);
+    const children = box.ourProcesses().filter((p) => fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(` ${worker} `));
+    const argvs = children.map((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    // `node .../bin/reraise logger pair`: rc.log's exec, found through the PATH the worker extends.
+    expect(argvs.some((a) => a.slice(-2).join(' ') === 'logger pair' && a.at(-3)?.endsWith('/bin/reraise'))).toBe(true);
+    expect((await box.reraise('stop', 'pair')).exitCode).toBe(0);
+    expect(box.log('pair')).toMatch(/\*\*\* pair: killed by SIGTERM/);
+    expect(box.ourProcesses()).toEqual([]);
+  });
+
   it('a directory without rc.log logs through the worker', async () => {
     const box = sandbox();
     perp(box, 'plain', SEED_MAIN);
