@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { RERAISE, cmdline, isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { never, RERAISE, cmdline, isAlive, sandbox, type Sandbox } from './sandbox.js';
 
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
 type Run = Awaited<ReturnType<Sandbox['reraise']>>;
@@ -31,16 +31,6 @@ function pidFiles(box: Sandbox): string[] {
 function expectNothingStarted(box: Sandbox): void {
   expect(pidFiles(box)).toEqual([]);
   expect(box.ourProcesses()).toEqual([]);
-}
-
-/** Shows that something does NOT happen: a short bounded wait, then the probe must still be false. */
-async function never(probe: () => boolean, ms = 300): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    expect(probe()).toBe(false);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(probe()).toBe(false);
 }
 
 function writePid(box: Sandbox, name: string, content: string | Buffer): void {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { never, isAlive, sandbox, type Sandbox } from './sandbox.js';
 
 /** A service with a child in its process group: `exec sleep` is the service process itself. */
 const GROUP = 'config_start_sec=0.2\nconfig_stop_sec=2\nsleep 1000 &\nexec sleep 1000\n';
@@ -25,16 +25,6 @@ const procState = (pid: number): string | undefined => procStat(pid)?.[0];
 /** Our processes in the group `pgid`. */
 function groupOf(box: Sandbox, pgid: number): number[] {
   return box.ourProcesses().filter((pid) => procStat(pid)?.[2] === String(pgid));
-}
-
-/** Shows that something does NOT happen: a short bounded wait, then the probe must still be false. */
-async function never(probe: () => boolean, ms = 300): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    expect(probe()).toBe(false);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(probe()).toBe(false);
 }
 
 /** The status line of `name` (the panel's first line is the header). */

@@ -294,6 +294,20 @@ describe('clean', () => {
   });
 });
 
+describe('clean and leftovers', () => {
+  it("removes temp files and FIFOs of writers that died, and keeps a live writer's", async () => {
+    const box = sandbox();
+    box.script('web', LONG);
+    await box.reraise('status');
+    const dead = 9_999_999; // above any pid_max: never a live process
+    const leftovers = ['tmp', 'clean', 'fifo'].map((kind) => `.web.${dead}.${kind}`);
+    const live = `.web.${process.pid}.tmp`;
+    for (const file of [...leftovers, live]) fs.writeFileSync(path.join(box.pidDir, file), 'x');
+    expect((await box.reraise('clean')).exitCode).toBe(0);
+    expect(fs.readdirSync(box.pidDir)).toEqual([live]);
+  });
+});
+
 describe('as root, a script owned by another user', () => {
   it.runIf(process.getuid!() === 0)('runs as its owner', async () => {
     const box = sandbox();

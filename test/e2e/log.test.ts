@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { RERAISE, sandbox, type Sandbox } from './sandbox.js';
+import { never, RERAISE, sandbox, type Sandbox } from './sandbox.js';
 
 const R0 = '20260101T000000.000000Z.log';
 const R1 = '20260101T000001.000000Z.log';
@@ -43,16 +43,6 @@ function expectFailure(r: Run, ...needles: string[]): void {
   expect({ exit: r.exitCode, stdout: r.stdout }).toEqual({ exit: 1, stdout: '' });
   for (const line of r.stderr.split('\n')) expect(line).toMatch(/^reraise: /);
   for (const needle of needles) expect(r.stderr).toContain(needle);
-}
-
-/** Shows that something does NOT happen: a short bounded wait, then the probe must still be false. */
-async function never(probe: () => boolean, ms = 300): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    expect(probe()).toBe(false);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  expect(probe()).toBe(false);
 }
 
 /** `reraise log ARGS` left running, its output read as it comes. */

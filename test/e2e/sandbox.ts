@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 
 export const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
 
@@ -65,6 +65,16 @@ export function cmdline(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/** Shows that something does NOT happen: a short bounded wait, then the probe must still be false. */
+export async function never(probe: () => boolean, ms = 300): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    expect(probe()).toBe(false);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(probe()).toBe(false);
 }
 
 export function sandbox(): Sandbox {

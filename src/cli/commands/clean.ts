@@ -19,10 +19,10 @@ async function cleanOne(ctx: Context, name: string): Promise<Report> {
   return said(`${name}: removed ${what}`);
 }
 
-/** Temp files of pid-file writers that died between write and rename: `.NAME.PID.tmp` / `.clean`. */
+/** Leftovers of a process that died between making and renaming or removing them: `.NAME.PID.tmp`, `.clean`, `.fifo`. */
 function removeLeftoverTemps(pidDir: string): void {
   for (const file of fs.readdirSync(pidDir)) {
-    const match = /^\..+\.(\d+)\.(tmp|clean)$/.exec(file);
+    const match = /^\..+\.(\d+)\.(tmp|clean|fifo)$/.exec(file);
     if (match && !isAlive(Number(match[1]))) fs.rmSync(path.join(pidDir, file), { force: true });
   }
 }
