@@ -1,8 +1,8 @@
 // How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`; docs/spec-perp.md 8).
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ServiceEntry } from '../io/service-dir.js';
 import { accountOf } from '../io/accounts.js';
+import { PACKAGE_ROOT } from '../io/package-root.js';
 import { fail, ok, type Result } from '../core/result.js';
 import type { Exit } from '../core/policy.js';
 import { signalNumber } from '../core/signals.js';
@@ -38,7 +38,7 @@ export function logCommand(entry: ServiceEntry): Command {
   return { file: path.join(entry.cwd, 'rc.log'), args: ['start', entry.name], argv0: './rc.log' };
 }
 
-const BIN_DIR = fileURLToPath(new URL('../../bin/', import.meta.url)).replace(/\/$/, '');
+const BIN_DIR = path.join(PACKAGE_ROOT, 'bin');
 
 /**
  * PATH with reraise's bin dir and node's dir appended when missing, so that an rc.log's

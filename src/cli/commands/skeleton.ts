@@ -1,12 +1,12 @@
 // reraise skeleton [KIND] and reraise new NAME [KIND]: starter scripts from skeletons/ (SPEC 6).
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../io/package-root.js';
 import { isServiceName, patternProblem } from '../../core/names.js';
 import { prepare, type Context } from '../context.js';
 import { failure, said, type Report } from '../report.js';
 
-const SKELETONS = fileURLToPath(new URL('../../../skeletons/', import.meta.url));
+const SKELETONS = path.join(PACKAGE_ROOT, 'skeletons');
 export const DEFAULT_KIND = 'http';
 
 export function skeletonKinds(): string[] {
