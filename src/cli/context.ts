@@ -1,5 +1,5 @@
 // What every command needs: the three directories as they resolve now, checked on demand (SPEC 1, 2).
-import os from 'node:os';
+import { homedir } from 'node:os';
 import { resolveDirs, prepareLogDir, preparePidDir, prepareServiceDir, type Dirs } from '../io/dirs.js';
 import { fail, ok, type Result } from '../core/result.js';
 
@@ -10,7 +10,7 @@ export interface Context {
 
 export function makeContext(env: NodeJS.ProcessEnv = process.env): Context {
   const uid = process.getuid!();
-  return { dirs: resolveDirs(env, uid, os.homedir()), uid };
+  return { dirs: resolveDirs(env, uid, homedir()), uid };
 }
 
 export type Need = 'service' | 'pid' | 'log';

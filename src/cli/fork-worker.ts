@@ -1,6 +1,6 @@
 // Forks the detached `auto-reraise NAME` worker and reads its one-line answer (SPEC 5.1, 6 `start`).
 import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../io/package-root.js';
 import type { Readable } from 'node:stream';
 
@@ -10,7 +10,7 @@ export type WorkerAnswer =
   | { kind: 'orphan'; pid: number }
   | { kind: 'error'; message: string };
 
-const WORKER_BIN = path.join(PACKAGE_ROOT, 'bin', 'auto-reraise');
+const WORKER_BIN = join(PACKAGE_ROOT, 'bin', 'auto-reraise');
 /** A worker answers once its first run is recorded; this only guards against a hung one. */
 const ANSWER_TIMEOUT_MS = 30_000;
 

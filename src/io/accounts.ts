@@ -1,5 +1,5 @@
 // User and group names for ids, and passwd entries, read from /etc (Node has no getpwuid).
-import fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export interface Account {
   name: string;
@@ -11,7 +11,7 @@ export interface Account {
 
 function table(file: string): string[][] {
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
   } catch {
     return [];
   }

@@ -1,6 +1,6 @@
 // The three directories (SPEC 1, 2): where they are, creating them, and refusing unsafe ones.
-import fs from 'node:fs';
-import path from 'node:path';
+import { Stats, chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fail, ok, type Result } from '../core/result.js';
 
 export interface Dir {
@@ -20,16 +20,16 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 function pick(env: Env, variable: string, fallback: () => string): Dir {
   const value = env[variable];
-  if (value) return { path: path.resolve(value), variable, named: true };
+  if (value) return { path: resolve(value), variable, named: true };
   return { path: fallback(), variable, named: false };
 }
 
 export function resolveDirs(env: Env, uid: number, home: string): Dirs {
   return {
-    service: pick(env, 'RERAISE_DIR', () => path.join(home, 'reraise.d')),
+    service: pick(env, 'RERAISE_DIR', () => join(home, 'reraise.d')),
     pid: pick(env, 'RERAISE_PIDDIR', () => `/var/tmp/reraise-${uid}`),
     log: pick(env, 'RERAISE_LOGDIR', () =>
-      path.join(env.XDG_STATE_HOME ? path.resolve(env.XDG_STATE_HOME) : path.join(home, '.local', 'state'), 'reraise')),
+      join(env.XDG_STATE_HOME ? resolve(env.XDG_STATE_HOME) : join(home, '.local', 'state'), 'reraise')),
   };
 }
 
@@ -61,9 +61,9 @@ function looseMode(mode: number, groupToo: boolean): string | undefined {
   return undefined;
 }
 
-function existingDir(dir: Dir, what: string): Result<fs.Stats> {
+function existingDir(dir: Dir, what: string): Result<Stats> {
   try {
-    const st = fs.statSync(dir.path);
+    const st = statSync(dir.path);
     if (!st.isDirectory()) return fail(`unable to use ${label(dir, what)}: not a directory`);
     return ok(st);
   } catch (error) {
@@ -73,7 +73,7 @@ function existingDir(dir: Dir, what: string): Result<fs.Stats> {
 
 function make(dir: Dir, what: string, mode: number): Result<void> {
   try {
-    fs.mkdirSync(dir.path, { recursive: true, mode });
+    mkdirSync(dir.path, { recursive: true, mode });
     return ok(undefined);
   } catch (error) {
     return fail(`unable to create ${label(dir, what)}: ${errorText(error)}`);
@@ -82,7 +82,7 @@ function make(dir: Dir, what: string, mode: number): Result<void> {
 
 /** The service dir must exist when named; only the default one is created. */
 export function prepareServiceDir(dir: Dir): Result<void> {
-  if (!dir.named && !fs.existsSync(dir.path)) {
+  if (!dir.named && !existsSync(dir.path)) {
     const made = make(dir, 'service dir', 0o755);
     if (!made.ok) return made;
   }
@@ -95,19 +95,19 @@ export function prepareServiceDir(dir: Dir): Result<void> {
 /** Reads the service dir without creating or checking it (for --help and read-only listings). */
 export function serviceDirExists(dir: Dir): boolean {
   try {
-    return fs.statSync(dir.path).isDirectory();
+    return statSync(dir.path).isDirectory();
   } catch {
     return false;
   }
 }
 
 export function preparePidDir(dir: Dir, uid: number): Result<void> {
-  if (!fs.existsSync(dir.path)) {
+  if (!existsSync(dir.path)) {
     const made = make(dir, 'pid dir', 0o700);
     if (!made.ok) return made;
     // mkdir's mode is filtered by the umask; the pid dir must be 0700 whatever it is.
     try {
-      fs.chmodSync(dir.path, 0o700);
+      chmodSync(dir.path, 0o700);
     } catch (error) {
       return fail(`unable to use ${label(dir, 'pid dir')}: ${errorText(error)}`);
     }

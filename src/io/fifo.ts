@@ -1,6 +1,6 @@
 // The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
-import fs from 'node:fs';
-import path from 'node:path';
+import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 export interface HeldPipe {
@@ -19,29 +19,29 @@ export interface HeldPipe {
  * so what either side has not read yet stays in the kernel's buffer across their restarts.
  */
 export function openHeldPipe(dir: string, name: string, nonBlockingReader = false): HeldPipe {
-  const file = path.join(dir, `.${name}.${process.pid}.fifo`);
-  fs.rmSync(file, { force: true });
+  const file = join(dir, `.${name}.${process.pid}.fifo`);
+  rmSync(file, { force: true });
   const made = spawnSync('mkfifo', ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`mkfifo ${file}: ${made.error?.message ?? made.stderr.trim()}`);
   try {
-    const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+    const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
     // The O_RDWR end first: with it open, the other opens of the FIFO never block.
-    const holder = fs.openSync(file, O_RDWR);
+    const holder = openSync(file, O_RDWR);
     return {
       holder,
-      readEnd: fs.openSync(file, nonBlockingReader ? O_RDONLY | O_NONBLOCK : O_RDONLY),
-      writeEnd: fs.openSync(file, O_WRONLY),
-      messageEnd: fs.openSync(file, O_WRONLY | O_NONBLOCK),
+      readEnd: openSync(file, nonBlockingReader ? O_RDONLY | O_NONBLOCK : O_RDONLY),
+      writeEnd: openSync(file, O_WRONLY),
+      messageEnd: openSync(file, O_WRONLY | O_NONBLOCK),
     };
   } finally {
-    fs.rmSync(file, { force: true });
+    rmSync(file, { force: true });
   }
 }
 
 export function closeQuietly(fd: number | undefined): void {
   if (fd === undefined) return;
   try {
-    fs.closeSync(fd);
+    closeSync(fd);
   } catch {
     // already closed
   }

@@ -1,7 +1,7 @@
 // One worker per service: a lock that the kernel releases when its holder dies, however it dies.
-import net from 'node:net';
-import fs from 'node:fs';
-import path from 'node:path';
+import { Server, connect as netConnect, createServer } from 'node:net';
+import { realpathSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** 64-bit FNV-1a, as hex: a short, stable name for (pid dir, service). */
 function fnv1a64(text: string): string {
@@ -13,7 +13,7 @@ function fnv1a64(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
-function listen(server: net.Server, address: string): Promise<'held' | 'busy'> {
+function listen(server: Server, address: string): Promise<'held' | 'busy'> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       if (error.code === 'EADDRINUSE') resolve('busy');
@@ -30,7 +30,7 @@ function listen(server: net.Server, address: string): Promise<'held' | 'busy'> {
 /** A socket file stays behind when its holder is killed: a refused connection means nobody holds it. */
 function isStaleSocket(file: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(file);
+    const socket = netConnect(file);
     socket.once('connect', () => { socket.destroy(); resolve(false); });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
   });
@@ -42,14 +42,14 @@ function isStaleSocket(file: string): Promise<boolean> {
  * Elsewhere: a socket file in the pid dir, reclaimed when nobody answers on it.
  */
 export async function lockService(pidDir: string, name: string): Promise<'held' | 'busy'> {
-  const server = net.createServer((socket) => socket.destroy());
+  const server = createServer((socket) => socket.destroy());
   server.unref();
   if (process.platform === 'linux') {
-    return listen(server, `\0reraise-${fnv1a64(`${fs.realpathSync(pidDir)}\0${name}`)}`);
+    return listen(server, `\0reraise-${fnv1a64(`${realpathSync(pidDir)}\0${name}`)}`);
   }
-  const file = path.join(pidDir, `.${name}.lock`);
+  const file = join(pidDir, `.${name}.lock`);
   const first = await listen(server, file);
   if (first === 'held' || !(await isStaleSocket(file))) return first;
-  fs.rmSync(file, { force: true });
+  rmSync(file, { force: true });
   return listen(server, file);
 }

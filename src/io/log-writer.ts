@@ -1,6 +1,6 @@
 // Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (docs/spec-perp.md 7).
-import fs from 'node:fs';
-import path from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
 
 export interface LogSettings {
@@ -17,9 +17,9 @@ export class RotatingLog {
   private continuing: boolean;
 
   constructor(private readonly dir: string, private settings: LogSettings) {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.fd = fs.openSync(path.join(dir, 'current'), 'a+', 0o600);
-    this.size = fs.fstatSync(this.fd).size;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.fd = openSync(join(dir, 'current'), 'a+', 0o600);
+    this.size = fstatSync(this.fd).size;
     this.continuing = this.size > 0 && this.lastByte() !== 0x0a;
   }
 
@@ -60,7 +60,7 @@ export class RotatingLog {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    closeSync(this.fd);
   }
 
   private append(batch: readonly Buffer[], length: number): void {
@@ -77,12 +77,12 @@ export class RotatingLog {
 
   private lastByte(): number {
     const byte = Buffer.alloc(1);
-    fs.readSync(this.fd, byte, 0, 1, this.size - 1);
+    readSync(this.fd, byte, 0, 1, this.size - 1);
     return byte[0];
   }
 
   private writeAll(data: Buffer): void {
-    for (let done = 0; done < data.length;) done += fs.writeSync(this.fd, data, done, data.length - done);
+    for (let done = 0; done < data.length;) done += writeSync(this.fd, data, done, data.length - done);
     this.size += data.length;
   }
 
@@ -97,13 +97,13 @@ export class RotatingLog {
   private rotateNow(): void {
     const now = Date.now();
     let seq = 0;
-    while (fs.existsSync(path.join(this.dir, rotatedName(now, seq)))) seq++;
+    while (existsSync(join(this.dir, rotatedName(now, seq)))) seq++;
     // Rename first, then open a new `current`: a reader following by inode loses nothing.
-    fs.renameSync(path.join(this.dir, 'current'), path.join(this.dir, rotatedName(now, seq)));
-    fs.closeSync(this.fd);
-    this.fd = fs.openSync(path.join(this.dir, 'current'), 'a', 0o600);
+    renameSync(join(this.dir, 'current'), join(this.dir, rotatedName(now, seq)));
+    closeSync(this.fd);
+    this.fd = openSync(join(this.dir, 'current'), 'a', 0o600);
     this.size = 0;
-    for (const old of toPrune(fs.readdirSync(this.dir), this.settings.keep)) fs.rmSync(path.join(this.dir, old), { force: true });
+    for (const old of toPrune(readdirSync(this.dir), this.settings.keep)) rmSync(join(this.dir, old), { force: true });
   }
 }
 

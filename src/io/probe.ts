@@ -1,5 +1,5 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
-import fs from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export interface ProcessInfo {
@@ -12,7 +12,7 @@ export interface ProcessInfo {
   argv: string[];
 }
 
-const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
+const hasProc = process.platform === 'linux' && existsSync('/proc/self/stat');
 /** USER_HZ: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS = 100;
 let bootTime: number | undefined;
@@ -23,7 +23,7 @@ let bootTime: number | undefined;
  */
 function readBootTime(): number {
   if (bootTime === undefined) {
-    const uptime = Number.parseFloat(fs.readFileSync('/proc/uptime', 'utf8'));
+    const uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8'));
     bootTime = Date.now() / 1000 - uptime;
   }
   return bootTime;
@@ -31,7 +31,7 @@ function readBootTime(): number {
 
 function procStat(pid: number): { state: string; pgid: number; startTicks: number } | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { state: fields[0], pgid: Number(fields[2]), startTicks: Number(fields[19]) };
@@ -44,9 +44,9 @@ function procInfo(pid: number): ProcessInfo | undefined {
   const stat = procStat(pid);
   if (!stat) return undefined;
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const uid = /^Uid:\s+(\d+)/m.exec(status);
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     while (argv.length && argv[argv.length - 1] === '') argv.pop();
     return {
       state: stat.state,
@@ -94,7 +94,7 @@ function living(pid: number): ProcessInfo | undefined {
 /** Does the process's environment hold `entry`? Undefined when it cannot be read. */
 function environHas(pid: number, entry: string): boolean | undefined {
   try {
-    if (hasProc) return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
+    if (hasProc) return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
     const out = execFileSync('ps', ['eww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
     return out.split(' ').includes(entry);
   } catch {
@@ -137,7 +137,7 @@ export function groupExists(pgid: number): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   if (!hasProc) return true;
-  for (const entry of fs.readdirSync('/proc')) {
+  for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const info = procStat(Number(entry));
     if (info && info.pgid === pgid && info.state !== 'Z') return true;

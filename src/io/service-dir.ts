@@ -1,6 +1,6 @@
 // Entries of the service dir: which are services, of what kind, and whether they can run (SPEC 1, 2).
-import fs from 'node:fs';
-import path from 'node:path';
+import { Stats, accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 
 export interface ServiceEntry {
@@ -20,17 +20,17 @@ export interface ServiceEntry {
 /** Names of the service dir's entries that may be services, sorted; [] when the dir cannot be read. */
 export function listNames(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).filter(isServiceName).sort();
+    return readdirSync(dir).filter(isServiceName).sort();
   } catch {
     return [];
   }
 }
 
-function fileProblem(file: string, st: fs.Stats): string | undefined {
+function fileProblem(file: string, st: Stats): string | undefined {
   if (!st.isFile()) return `not a regular file (${file})`;
   if (st.mode & 0o002) return `writable by others, so anyone could run code as its owner (${file})`;
   try {
-    fs.accessSync(file, fs.constants.X_OK);
+    accessSync(file, constants.X_OK);
   } catch {
     return `not executable (${file})`;
   }
@@ -40,20 +40,20 @@ function fileProblem(file: string, st: fs.Stats): string | undefined {
 
 /** Describes one entry; undefined when there is no such entry at all. */
 export function describeEntry(dir: string, name: string): ServiceEntry | undefined {
-  const full = path.join(dir, name);
-  let st: fs.Stats;
+  const full = join(dir, name);
+  let st: Stats;
   try {
-    st = fs.statSync(full);
+    st = statSync(full);
   } catch (error) {
-    if (!fs.existsSync(full) && !isDanglingLink(full)) return undefined;
+    if (!existsSync(full) && !isDanglingLink(full)) return undefined;
     return { name, kind: 'script', file: full, cwd: dir, uid: -1, gid: -1, runnable: false, problem: `cannot read (${full}): ${(error as Error).message}` };
   }
   if (st.isDirectory()) {
-    const main = path.join(full, 'rc.main');
+    const main = join(full, 'rc.main');
     const entry: ServiceEntry = { name, kind: 'perp', file: main, cwd: full, uid: st.uid, gid: st.gid, runnable: false };
-    let mainSt: fs.Stats;
+    let mainSt: Stats;
     try {
-      mainSt = fs.statSync(main);
+      mainSt = statSync(main);
     } catch {
       return { ...entry, problem: `directory without rc.main (${full})` };
     }
@@ -68,9 +68,9 @@ export function describeEntry(dir: string, name: string): ServiceEntry | undefin
 }
 
 function logProblem(serviceDir: string): string | undefined {
-  const log = path.join(serviceDir, 'rc.log');
+  const log = join(serviceDir, 'rc.log');
   try {
-    const st = fs.statSync(log);
+    const st = statSync(log);
     return st.mode & 0o002 ? `writable by others, so anyone could run code as its owner (${log})` : undefined;
   } catch {
     return undefined;
@@ -79,7 +79,7 @@ function logProblem(serviceDir: string): string | undefined {
 
 function isDanglingLink(file: string): boolean {
   try {
-    return fs.lstatSync(file).isSymbolicLink();
+    return lstatSync(file).isSymbolicLink();
   } catch {
     return false;
   }
@@ -88,12 +88,12 @@ function isDanglingLink(file: string): boolean {
 /** The start of the file, where config lines live; a huge binary is not read whole. */
 export function readConfigText(file: string): string {
   const limit = 1 << 20;
-  const fd = fs.openSync(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    const buffer = Buffer.alloc(Math.min(limit, Math.max(0, fs.fstatSync(fd).size)));
-    const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    const buffer = Buffer.alloc(Math.min(limit, Math.max(0, fstatSync(fd).size)));
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, n).toString('utf8');
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }

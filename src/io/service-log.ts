@@ -1,16 +1,16 @@
 // The service's log directory, <log dir>/NAME, and the worker's lines before its log writer runs (SPEC 5.3).
-import fs from 'node:fs';
-import path from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 export function serviceLogPath(logDir: string, name: string): string {
-  return path.join(logDir, name, 'current');
+  return join(logDir, name, 'current');
 }
 
 /** For the few lines a worker writes before (or instead of) supervising: appended whole. */
 export function appendWorkerLine(logDir: string, name: string, message: string): void {
   try {
-    fs.mkdirSync(path.join(logDir, name), { recursive: true, mode: 0o700 });
-    fs.appendFileSync(serviceLogPath(logDir, name), `auto-reraise[${process.pid}]: ${message}\n`, { mode: 0o600 });
+    mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
+    appendFileSync(serviceLogPath(logDir, name), `auto-reraise[${process.pid}]: ${message}\n`, { mode: 0o600 });
   } catch {
     // A log that cannot be written must not change what the worker does.
   }

@@ -1,6 +1,6 @@
 // reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (docs/spec-perp.md 9).
-import os from 'node:os';
-import path from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_CONFIG, parseConfig } from '../core/config.js';
 import { LineSplitter } from '../core/log-lines.js';
 import { isServiceName } from '../core/names.js';
@@ -25,13 +25,13 @@ export async function main(args: readonly string[]): Promise<number> {
     process.stderr.write('reraise: usage: reraise logger NAME (reads stdin into the log of service NAME)\n');
     return 2;
   }
-  const dirs = resolveDirs(process.env, process.getuid!(), os.homedir());
+  const dirs = resolveDirs(process.env, process.getuid!(), homedir());
   const settings = logSettingsOf(configOf(dirs.service.path, name));
   let log: RotatingLog;
   try {
-    log = new RotatingLog(path.join(dirs.log.path, name), settings);
+    log = new RotatingLog(join(dirs.log.path, name), settings);
   } catch (error) {
-    process.stderr.write(`reraise: logger: unable to use log dir ${path.join(dirs.log.path, name)} (RERAISE_LOGDIR): ${(error as Error).message}\n`);
+    process.stderr.write(`reraise: logger: unable to use log dir ${join(dirs.log.path, name)} (RERAISE_LOGDIR): ${(error as Error).message}\n`);
     return 1;
   }
   const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));

@@ -1,5 +1,5 @@
 // How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`; docs/spec-perp.md 8).
-import path from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ServiceEntry } from '../io/service-dir.js';
 import { accountOf } from '../io/accounts.js';
 import { PACKAGE_ROOT } from '../io/package-root.js';
@@ -35,10 +35,10 @@ export function resetCommand(entry: ServiceEntry, exit: Exit): Command {
 }
 
 export function logCommand(entry: ServiceEntry): Command {
-  return { file: path.join(entry.cwd, 'rc.log'), args: ['start', entry.name], argv0: './rc.log' };
+  return { file: join(entry.cwd, 'rc.log'), args: ['start', entry.name], argv0: './rc.log' };
 }
 
-const BIN_DIR = path.join(PACKAGE_ROOT, 'bin');
+const BIN_DIR = join(PACKAGE_ROOT, 'bin');
 
 /**
  * PATH with reraise's bin dir and node's dir appended when missing, so that an rc.log's
@@ -46,7 +46,7 @@ const BIN_DIR = path.join(PACKAGE_ROOT, 'bin');
  */
 export function servicePath(current: string | undefined): string {
   const dirs = (current ?? '/usr/bin:/bin').split(':');
-  for (const dir of [path.dirname(process.execPath), BIN_DIR]) if (!dirs.includes(dir)) dirs.push(dir);
+  for (const dir of [dirname(process.execPath), BIN_DIR]) if (!dirs.includes(dir)) dirs.push(dir);
   return dirs.join(':');
 }
 

@@ -1,7 +1,7 @@
 // auto-reraise NAME: the detached worker that supervises one service (SPEC 5). Loads nothing of the CLI.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { accessSync, closeSync, constants, existsSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
 import { dirsEnv, resolveDirs } from '../io/dirs.js';
@@ -24,8 +24,8 @@ const HANDSHAKE_FD = 3;
 
 function answer(line: string): void {
   try {
-    fs.writeSync(HANDSHAKE_FD, `${line.replace(/\n/g, ' ')}\n`);
-    fs.closeSync(HANDSHAKE_FD);
+    writeSync(HANDSHAKE_FD, `${line.replace(/\n/g, ' ')}\n`);
+    closeSync(HANDSHAKE_FD);
   } catch {
     // Started by hand, without a starter listening: nobody to answer.
   }
@@ -34,10 +34,10 @@ function answer(line: string): void {
 /** An executable rc.log makes the logger; one that is not executable is skipped with a warning, as perp does. */
 function hasLogger(entry: ServiceEntry, say: (message: string) => void): boolean {
   if (entry.kind !== 'perp') return false;
-  const file = path.join(entry.cwd, 'rc.log');
-  if (!fs.existsSync(file)) return false;
+  const file = join(entry.cwd, 'rc.log');
+  if (!existsSync(file)) return false;
   try {
-    fs.accessSync(file, fs.constants.X_OK);
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     say(`${entry.name}: warning: ${file} is not executable; logging without it`);
@@ -52,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   process.title = workerTitle(name);
-  const dirs = resolveDirs(process.env, process.getuid!(), os.homedir());
+  const dirs = resolveDirs(process.env, process.getuid!(), homedir());
   const early = (message: string): void => appendWorkerLine(dirs.log.path, name, message);
   const fatal = (message: string): number => {
     early(`${name}: ${message}`);

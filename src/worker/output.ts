@@ -1,7 +1,7 @@
 // Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (docs/spec-perp.md 7, 8).
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
+import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter } from '../core/log-lines.js';
 import { loggerRestartDelay } from '../core/logger-policy.js';
@@ -32,7 +32,7 @@ function lineOf(message: string): Buffer {
 function sayThroughPipe(pipe: HeldPipe, message: string, fallback: (line: Buffer) => void): void {
   const line = lineOf(message);
   try {
-    if (fs.writeSync(pipe.messageEnd, line) === line.length) return;
+    if (writeSync(pipe.messageEnd, line) === line.length) return;
   } catch {
     // EAGAIN: the pipe is full; the line takes the other way
   }
@@ -47,17 +47,17 @@ function closeWriters(pipe: HeldPipe): void {
 
 /** The worker itself reads the pipe and writes the rotating log. */
 export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings): Output {
-  const log = new RotatingLog(path.join(logDir, name), settings);
+  const log = new RotatingLog(join(logDir, name), settings);
   const pipe = openHeldPipe(pidDir, name, true);
   const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
-  const reader = new net.Socket({ fd: pipe.readEnd, readable: true, writable: false });
+  const reader = new Socket({ fd: pipe.readEnd, readable: true, writable: false });
   /** Takes what the pipe holds right now, without waiting: the reader's events would come too late. */
   const pump = (): void => {
     for (;;) {
       const chunk = Buffer.allocUnsafe(64 * 1024);
       let n: number;
       try {
-        n = fs.readSync(pipe.readEnd, chunk, 0, chunk.length, null);
+        n = readSync(pipe.readEnd, chunk, 0, chunk.length, null);
       } catch {
         return; // EAGAIN: empty
       }
@@ -103,15 +103,15 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
  */
 export function rcLog(logDir: string, pidDir: string, name: string, launch: Launch, cwd: string): Output {
   const pipe = openHeldPipe(pidDir, name);
-  fs.mkdirSync(path.join(logDir, name), { recursive: true, mode: 0o700 });
-  const loggerLog = path.join(logDir, name, 'logger.log');
+  mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
+  const loggerLog = join(logDir, name, 'logger.log');
   let logger: ChildProcess | undefined;
   let loggerGone = true;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   const note = (line: Buffer): void => {
     try {
-      fs.appendFileSync(loggerLog, line, { mode: 0o600 });
+      appendFileSync(loggerLog, line, { mode: 0o600 });
     } catch {
       // nowhere left to say it
     }
@@ -120,11 +120,11 @@ export function rcLog(logDir: string, pidDir: string, name: string, launch: Laun
     if (stopping) return;
     try {
       // Bounded: logger.log is the logger's own complaints, not the service's log.
-      if (fs.statSync(loggerLog).size > MAX_LOGGER_LOG) fs.renameSync(loggerLog, `${loggerLog}.old`);
+      if (statSync(loggerLog).size > MAX_LOGGER_LOG) renameSync(loggerLog, `${loggerLog}.old`);
     } catch {
       // no logger.log yet
     }
-    const out = fs.openSync(loggerLog, 'a', 0o600);
+    const out = openSync(loggerLog, 'a', 0o600);
     const startedAt = Date.now();
     try {
       logger = spawn(launch.file, launch.args, {
@@ -132,7 +132,7 @@ export function rcLog(logDir: string, pidDir: string, name: string, launch: Laun
         detached: true, stdio: [pipe.readEnd, out, out],
       });
     } finally {
-      fs.closeSync(out);
+      closeSync(out);
     }
     loggerGone = false;
     // 'error' and 'exit' may both come for one failed start: the first one counts.

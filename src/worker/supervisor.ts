@@ -1,5 +1,5 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
-import fs from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { step, initialState, type Effect, type Exit, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
@@ -110,7 +110,7 @@ export class Supervisor {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         try {
-          fs.mkdirSync(pidDir, { recursive: true, mode: 0o700 });
+          mkdirSync(pidDir, { recursive: true, mode: 0o700 });
           writePidFile(pidDir, entry.name, record);
           return;
         } catch {

@@ -1,6 +1,6 @@
 // reraise clean: remove pid files whose worker and service are both gone; never a live one (SPEC 6).
-import fs from 'node:fs';
-import path from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { isLive } from '../../core/status.js';
 import { isAlive } from '../../io/probe.js';
 import { removePidFileIf } from '../../io/pid-store.js';
@@ -21,9 +21,9 @@ async function cleanOne(ctx: Context, name: string): Promise<Report> {
 
 /** Leftovers of a process that died between making and renaming or removing them: `.NAME.PID.tmp`, `.clean`, `.fifo`. */
 function removeLeftoverTemps(pidDir: string): void {
-  for (const file of fs.readdirSync(pidDir)) {
+  for (const file of readdirSync(pidDir)) {
     const match = /^\..+\.(\d+)\.(tmp|clean|fifo)$/.exec(file);
-    if (match && !isAlive(Number(match[1]))) fs.rmSync(path.join(pidDir, file), { force: true });
+    if (match && !isAlive(Number(match[1]))) rmSync(join(pidDir, file), { force: true });
   }
 }
 

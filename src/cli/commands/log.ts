@@ -1,7 +1,7 @@
 // reraise log NAME [-n N] [-f]: the last lines of a service's log, across rotated files, then what is appended (docs/spec-perp.md 7).
-import fs from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import path from 'node:path';
+import { join } from 'node:path';
 import { rotatedOldestFirst } from '../../core/log-lines.js';
 import { LineGate, nthNewlineFromEnd, parseLineCount } from '../../core/log-tail.js';
 import { isServiceName, patternProblem } from '../../core/names.js';
@@ -24,8 +24,8 @@ export async function log(ctx: Context, name: string, lines: unknown, follow: bo
   if (!count.ok) return { usage: count.message };
   const problem = patternProblem(name) ?? (isServiceName(name) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
   if (problem) return failure(`${name}: not a service name: ${problem}`);
-  const dir = path.join(ctx.dirs.log.path, name);
-  if (!isDir(dir) && !fs.existsSync(path.join(ctx.dirs.service.path, name))) {
+  const dir = join(ctx.dirs.log.path, name);
+  if (!isDir(dir) && !existsSync(join(ctx.dirs.service.path, name))) {
     const glob = /[*?[\]{}]/.test(name) ? ' (log takes one service name, not a pattern)' : '';
     return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) and no log in ${dir} (RERAISE_LOGDIR)${glob}`);
   }
@@ -55,7 +55,7 @@ type Sink = (...pieces: Uint8Array[]) => Promise<void>;
 /** The last `wanted` lines of NAME's log, as text lines (for `start --wait` when a service gives up). */
 export async function lastLogLines(logDir: string, name: string, wanted: number): Promise<string[]> {
   const pieces: Uint8Array[] = [];
-  await printTail(path.join(logDir, name), wanted, false, async (...more) => {
+  await printTail(join(logDir, name), wanted, false, async (...more) => {
     pieces.push(...more);
   });
   const text = Buffer.concat(pieces).toString('utf8');
@@ -69,13 +69,13 @@ export async function lastLogLines(logDir: string, name: string, wanted: number)
  * `current` stays open for it.
  */
 async function printTail(dir: string, wanted: number, follow: boolean, sink: Sink = write): Promise<FollowStart> {
-  const current = openFile(path.join(dir, 'current'));
+  const current = openFile(join(dir, 'current'));
   const names = rotatedOldestFirst(readNames(dir));
   let older = names;
   const start: FollowStart = { file: current, pos: 0, floor: names[names.length - 1] ?? '' };
-  if (current && inoAt(path.join(dir, 'current')) !== current.ino) {
+  if (current && inoAt(join(dir, 'current')) !== current.ino) {
     // Rotated between open and readdir: the files named after it are newer, left for the follower.
-    const index = names.findIndex((n) => inoAt(path.join(dir, n)) === current.ino);
+    const index = names.findIndex((n) => inoAt(join(dir, n)) === current.ino);
     if (index >= 0) {
       older = names.slice(0, index);
       start.floor = names[index];
@@ -84,7 +84,7 @@ async function printTail(dir: string, wanted: number, follow: boolean, sink: Sin
   const spans: Span[] = [];
   let need = wanted;
   if (current) {
-    const size = fs.fstatSync(current.fd).size;
+    const size = fstatSync(current.fd).size;
     const end = follow ? lastLineEnd(current.fd, size) : size;
     start.pos = end;
     if (need > 0) need -= plan(current.fd, end, need, spans);
@@ -92,14 +92,14 @@ async function printTail(dir: string, wanted: number, follow: boolean, sink: Sin
   const opened: number[] = current && !follow ? [current.fd] : [];
   try {
     for (let i = older.length - 1; i >= 0 && need > 0; i--) {
-      const file = openFile(path.join(dir, older[i]));
+      const file = openFile(join(dir, older[i]));
       if (!file) continue; // pruned a moment ago
       opened.push(file.fd);
-      need -= plan(file.fd, fs.fstatSync(file.fd).size, need, spans);
+      need -= plan(file.fd, fstatSync(file.fd).size, need, spans);
     }
     for (const span of spans.reverse()) await copySpan(span, sink);
   } finally {
-    for (const fd of opened) fs.closeSync(fd);
+    for (const fd of opened) closeSync(fd);
   }
   return start;
 }
@@ -137,7 +137,7 @@ function scanBack(fd: number, end: number, wanted: number): { at: number } | { c
   for (let pos = end; pos > 0;) {
     const length = Math.min(BLOCK, pos);
     pos -= length;
-    const n = fs.readSync(fd, block, 0, length, pos);
+    const n = readSync(fd, block, 0, length, pos);
     const found = nthNewlineFromEnd(block.subarray(0, n), wanted - count);
     if ('at' in found) return { at: pos + found.at };
     count += found.count;
@@ -150,7 +150,7 @@ async function copySpan(span: Span, sink: Sink): Promise<void> {
   let last = NEWLINE;
   for (let pos = span.start; pos < span.end;) {
     const block = Buffer.allocUnsafe(Math.min(BLOCK, span.end - pos));
-    const n = fs.readSync(span.fd, block, 0, block.length, pos);
+    const n = readSync(span.fd, block, 0, block.length, pos);
     if (n === 0) break; // truncated meanwhile
     await sink(block.subarray(0, n));
     last = block[n - 1];
@@ -171,14 +171,14 @@ async function followLog(dir: string, start: FollowStart, interrupt: Interrupt):
   while (!interrupt.interrupted) {
     if (file) {
       pos = await readOn(file, pos, gate);
-      const now = inoAt(path.join(dir, 'current'));
+      const now = inoAt(join(dir, 'current'));
       // No `current` at all is the moment between the rename and the new file: the old one may still grow.
       if (now !== undefined && now !== file.ino) {
         pos = await readOn(file, pos, gate);
         await write(...gate.finish());
         // The finished file stays open while the directory is read, so its inode cannot be reused meanwhile.
         const next = await advance(dir, floor, file.ino, gate);
-        fs.closeSync(file.fd);
+        closeSync(file.fd);
         ({ file, floor } = next);
         pos = 0;
         continue;
@@ -190,7 +190,7 @@ async function followLog(dir: string, start: FollowStart, interrupt: Interrupt):
     }
     await interrupt.sleep(POLL_MS);
   }
-  if (file) fs.closeSync(file.fd);
+  if (file) closeSync(file.fd);
 }
 
 /**
@@ -199,17 +199,17 @@ async function followLog(dir: string, start: FollowStart, interrupt: Interrupt):
  * polls), the files after it are left for the next round, which finds it is no longer `current`.
  */
 async function advance(dir: string, floor: string, finished: number | undefined, gate: LineGate): Promise<{ file: LogFile | undefined; floor: string }> {
-  const next = openFile(path.join(dir, 'current'));
+  const next = openFile(join(dir, 'current'));
   for (const name of rotatedOldestFirst(readNames(dir)).filter((n) => n > floor)) {
     floor = name;
-    const file = openFile(path.join(dir, name));
+    const file = openFile(join(dir, name));
     if (!file) continue; // pruned: nothing left to print of it
     const isNext = next !== undefined && file.ino === next.ino;
     if (!isNext && file.ino !== finished) {
       await readOn(file, 0, gate);
       await write(...gate.finish());
     }
-    fs.closeSync(file.fd);
+    closeSync(file.fd);
     if (isNext) break;
   }
   return { file: next, floor };
@@ -217,7 +217,7 @@ async function advance(dir: string, floor: string, finished: number | undefined,
 
 /** Reads a file from `pos` to its end, printing whole lines; returns the new position. */
 async function readOn(file: LogFile, pos: number, gate: LineGate): Promise<number> {
-  if (fs.fstatSync(file.fd).size < pos) {
+  if (fstatSync(file.fd).size < pos) {
     // Truncated in place (not what reraise does, but `: > current` is): start over.
     gate.reset();
     pos = 0;
@@ -225,7 +225,7 @@ async function readOn(file: LogFile, pos: number, gate: LineGate): Promise<numbe
   for (;;) {
     // A new buffer each time: what is written to stdout may still be queued.
     const block = Buffer.allocUnsafe(BLOCK);
-    const n = fs.readSync(file.fd, block, 0, BLOCK, pos);
+    const n = readSync(file.fd, block, 0, BLOCK, pos);
     if (n === 0) return pos;
     pos += n;
     await write(...gate.push(block.subarray(0, n)));
@@ -275,17 +275,17 @@ function onInterrupt(): Interrupt {
 function openFile(file: string): LogFile | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return { fd, ino: fs.fstatSync(fd).ino };
+  return { fd, ino: fstatSync(fd).ino };
 }
 
 function inoAt(file: string): number | undefined {
   try {
-    return fs.statSync(file).ino;
+    return statSync(file).ino;
   } catch {
     return undefined;
   }
@@ -293,12 +293,12 @@ function inoAt(file: string): number | undefined {
 
 function byteAt(fd: number, pos: number): number {
   const one = Buffer.alloc(1);
-  return fs.readSync(fd, one, 0, 1, pos) === 1 ? one[0] : -1;
+  return readSync(fd, one, 0, 1, pos) === 1 ? one[0] : -1;
 }
 
 function readNames(dir: string): string[] {
   try {
-    return fs.readdirSync(dir);
+    return readdirSync(dir);
   } catch {
     return [];
   }
@@ -306,7 +306,7 @@ function readNames(dir: string): string[] {
 
 function isDir(dir: string): boolean {
   try {
-    return fs.statSync(dir).isDirectory();
+    return statSync(dir).isDirectory();
   } catch {
     return false;
   }

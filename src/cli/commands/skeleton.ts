@@ -1,24 +1,24 @@
 // reraise skeleton [KIND] and reraise new NAME [KIND]: starter scripts from skeletons/ (SPEC 6).
-import fs from 'node:fs';
-import path from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../io/package-root.js';
 import { isServiceName, patternProblem } from '../../core/names.js';
 import { prepare, type Context } from '../context.js';
 import { failure, said, type Report } from '../report.js';
 
-const SKELETONS = path.join(PACKAGE_ROOT, 'skeletons');
+const SKELETONS = join(PACKAGE_ROOT, 'skeletons');
 export const DEFAULT_KIND = 'http';
 
 export function skeletonKinds(): string[] {
-  return fs.readdirSync(SKELETONS).filter((f) => !f.startsWith('.')).sort();
+  return readdirSync(SKELETONS).filter((f) => !f.startsWith('.')).sort();
 }
 
 /** A kind is a file (a script service) or a directory of files (a perp-style service, rc.main and rc.log). */
 function readSkeleton(kind: string): { script: string } | { files: Map<string, string> } | undefined {
   if (!skeletonKinds().includes(kind)) return undefined;
-  const where = path.join(SKELETONS, kind);
-  if (!fs.statSync(where).isDirectory()) return { script: fs.readFileSync(where, 'utf8') };
-  return { files: new Map(fs.readdirSync(where).sort().map((f) => [f, fs.readFileSync(path.join(where, f), 'utf8')])) };
+  const where = join(SKELETONS, kind);
+  if (!statSync(where).isDirectory()) return { script: readFileSync(where, 'utf8') };
+  return { files: new Map(readdirSync(where).sort().map((f) => [f, readFileSync(join(where, f), 'utf8')])) };
 }
 
 function unknownKind(kind: string): string {
@@ -35,8 +35,8 @@ export function skeleton(kind: string): { text: string } | { usage: string } {
 
 function writeNew(file: string, text: string): void {
   // 'wx': fails when the file exists, even if it appeared a moment ago; chmod: whatever the umask.
-  fs.writeFileSync(file, text, { flag: 'wx', mode: 0o755 });
-  fs.chmodSync(file, 0o755);
+  writeFileSync(file, text, { flag: 'wx', mode: 0o755 });
+  chmodSync(file, 0o755);
 }
 
 export async function newService(ctx: Context, name: string, kind: string): Promise<Report | { usage: string }> {
@@ -46,13 +46,13 @@ export async function newService(ctx: Context, name: string, kind: string): Prom
   if (problem) return failure(`${name}: not a service name: ${problem}`);
   const ready = prepare(ctx, ['service']);
   if (!ready.ok) return failure(ready.message);
-  const target = path.join(ctx.dirs.service.path, name);
+  const target = join(ctx.dirs.service.path, name);
   try {
     if ('script' in found) {
       writeNew(target, found.script);
     } else {
-      fs.mkdirSync(target, { mode: 0o755 });
-      for (const [file, text] of found.files) writeNew(path.join(target, file), text);
+      mkdirSync(target, { mode: 0o755 });
+      for (const [file, text] of found.files) writeNew(join(target, file), text);
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return failure(`${name}: already exists, not overwritten (${target})`);
