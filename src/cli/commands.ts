@@ -1,0 +1,107 @@
+// The actions: how yargs reads each one's arguments, and the command function it runs (SPEC 6, docs/spec-perp.md).
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { Context } from './context.js';
+import type { Report } from './report.js';
+
+/** What an action returns: its report, a usage error (exit 2), or text it printed itself. */
+export type Outcome = Report | { usage: string } | { printed: true };
+
+export interface Action {
+  /** yargs' command string, then aliases. */
+  command: string | string[];
+  describe: string;
+  builder: (y: Argv) => Argv;
+  /** Loads its module only when run: the others are never read. */
+  run: (ctx: Context, a: ArgumentsCamelCase) => Promise<Outcome>;
+}
+
+const patterns = (demand: boolean) => (y: Argv): Argv =>
+  y.positional('patterns', { type: 'string', array: true, describe: demand ? 'service name globs' : 'service name globs (default: all)' });
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+const kindOption = (y: Argv): Argv => y.positional('kind', { type: 'string', describe: 'http (default), minimal or perp' });
+
+export const ACTIONS: readonly Action[] = [
+  {
+    command: 'list', describe: 'list the services with kind, owner and group', builder: (y) => y,
+    run: async (ctx) => (await import('./commands/list.js')).list(ctx),
+  },
+  {
+    command: 'status [patterns..]', describe: 'show what each service is doing',
+    builder: (y) => patterns(false)(y).option('json', { type: 'boolean', describe: 'print a JSON array of objects' }),
+    run: async (ctx, a) => (await import('./commands/status.js')).status(ctx, strings(a.patterns), !!a.json),
+  },
+  {
+    command: ['start <patterns..>', 'up'], describe: 'start a worker for each service not running',
+    builder: (y) => patterns(true)(y).option('wait', {
+      type: 'boolean', describe: 'return once each service has run config_start_sec (exit 0) or given up (exit 1)',
+    }),
+    run: async (ctx, a) => (await import('./commands/start.js')).start(ctx, strings(a.patterns), !!a.wait),
+  },
+  {
+    command: ['stop <patterns..>', 'down'], describe: 'stop each service and wait until it is gone', builder: patterns(true),
+    run: async (ctx, a) => (await import('./commands/stop.js')).stop(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'restart <patterns..>', describe: 'restart each running service (counts no failure)', builder: patterns(true),
+    run: async (ctx, a) => (await import('./commands/restart.js')).restart(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'signal <sig> <patterns..>', describe: 'send SIG (HUP, usr1, 9) to the process group of each running service',
+    builder: (y) => patterns(true)(y.positional('sig', { type: 'string', describe: 'a signal name or number, without a dash' })),
+    run: async (ctx, a) => (await import('./commands/control.js')).sendSignal(ctx, String(a.sig), strings(a.patterns)),
+  },
+  {
+    command: 'pause <patterns..>', describe: 'stop each running service with SIGSTOP (status shows it paused)', builder: patterns(true),
+    run: async (ctx, a) => (await import('./commands/control.js')).pause(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'cont <patterns..>', describe: 'continue each paused service with SIGCONT', builder: patterns(true),
+    run: async (ctx, a) => (await import('./commands/control.js')).cont(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'once <patterns..>', describe: 'let each running service finish its run, and not start it again', builder: patterns(true),
+    run: async (ctx, a) => (await import('./commands/once.js')).once(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'clean [patterns..]', describe: 'remove pid files whose worker and service are gone', builder: patterns(false),
+    run: async (ctx, a) => (await import('./commands/clean.js')).clean(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'log <name>', describe: 'print the last lines of a service\'s log; with -f, go on printing what is appended',
+    builder: (y) => y.positional('name', { type: 'string', describe: 'a service name (not a glob)' })
+      .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })
+      .option('follow', { alias: 'f', type: 'boolean', describe: 'follow the log across rotations until interrupted' }),
+    run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, String(a.name), a.lines, !!a.follow),
+  },
+  {
+    command: 'skeleton [kind]', describe: 'print a starter script: reraise skeleton > $RERAISE_DIR/NAME', builder: kindOption,
+    run: async (_ctx, a) => {
+      const { skeleton, DEFAULT_KIND } = await import('./commands/skeleton.js');
+      const result = skeleton(String(a.kind ?? DEFAULT_KIND));
+      if ('usage' in result) return result;
+      process.stdout.write(result.text);
+      return { printed: true };
+    },
+  },
+  {
+    command: 'new <name> [kind]', describe: 'write a starter script (or perp directory) to the service dir; never overwrites',
+    builder: (y) => kindOption(y.positional('name', { type: 'string' })),
+    run: async (ctx, a) => {
+      const { newService, DEFAULT_KIND } = await import('./commands/skeleton.js');
+      return newService(ctx, String(a.name), String(a.kind ?? DEFAULT_KIND));
+    },
+  },
+  {
+    // bin/reraise runs the logger itself, before this parser is loaded; this entry is for --help.
+    command: 'logger <name>', describe: 'copy stdin into the rotating log of NAME (an rc.log: exec reraise logger "$2")',
+    builder: (y) => y.positional('name', { type: 'string' }),
+    run: async () => ({ printed: true }),
+  },
+];
+
+/** Every name an action answers to, the first word of its command and its aliases. */
+export function actionNames(action: Action): string[] {
+  const [main, ...aliases] = Array.isArray(action.command) ? action.command : [action.command];
+  return [main.split(' ')[0], ...aliases];
+}
