@@ -1,6 +1,12 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+/** `ps`, for systems without /proc. child_process is loaded only there: `status` on Linux never needs it. */
+function ps(args: readonly string[]): string {
+  const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  return execFileSync('ps', args, { encoding: 'utf8' });
+}
 
 export interface ProcessInfo {
   /** One-letter state as in /proc/PID/stat; `Z` is a zombie, which counts as gone. */
@@ -67,7 +73,7 @@ function elapsedSeconds(etime: string): number {
 
 function psInfo(pid: number): ProcessInfo | undefined {
   try {
-    const out = execFileSync('ps', ['-o', 'stat=,uid=,pgid=,etime=,args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const out = ps(['-o', 'stat=,uid=,pgid=,etime=,args=', '-p', String(pid)]).trim();
     const match = /^(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(out);
     if (!match) return undefined;
     return {
@@ -95,7 +101,7 @@ function living(pid: number): ProcessInfo | undefined {
 function environHas(pid: number, entry: string): boolean | undefined {
   try {
     if (hasProc) return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
-    const out = execFileSync('ps', ['eww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    const out = ps(['eww', '-o', 'command=', '-p', String(pid)]);
     return out.split(' ').includes(entry);
   } catch {
     return undefined;
