@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { execa } from 'execa';
+import { RERAISE, isAlive, sandbox, type Sandbox } from './sandbox.js';
 
 const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
 
@@ -208,5 +209,39 @@ describe('once', () => {
     const again = await box.reraise('start', 'web');
     expect(again.stdout).toBe('web: skip (already running); once cleared');
     await box.waitFor('once=1 gone', () => box.pidFile('web')?.extra.once === undefined);
+  });
+});
+
+describe('reraise logger NAME', () => {
+  it('writes stdin into the rotating log with the service\'s settings, completing the last line at EOF', async () => {
+    const box = sandbox();
+    box.script('fed', 'config_log_size=2k\nconfig_log_keep=50\nexec sleep 1000\n');
+    const input = Array.from({ length: 1000 }, (_, i) => `line ${String(i + 1).padStart(4, '0')}`).join('\n');
+    const r = await execa(RERAISE, ['logger', 'fed'], { env: box.env, input, reject: false });
+    expect(r.exitCode).toBe(0);
+    const files = logFiles(box, 'fed');
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of files) expect(fs.statSync(file).size).toBeLessThanOrEqual(2048);
+    expect(wholeLog(box, 'fed')).toBe(`${input}\n`);
+  });
+
+  it('stopped with SIGTERM mid-line, leaves the half line for the next logger to complete', async () => {
+    const box = sandbox();
+    box.script('fed', 'exec sleep 1000\n');
+    const first = execa(RERAISE, ['logger', 'fed'], { env: box.env, reject: false, stdin: 'pipe' });
+    first.stdin!.write('whole line\nhalf of a ');
+    await box.waitFor('the whole line', () => box.log('fed').includes('whole line\n'));
+    first.kill('SIGTERM');
+    expect((await first).exitCode).toBe(0);
+    const second = await execa(RERAISE, ['logger', 'fed'], { env: box.env, input: 'line\nnext\n', reject: false });
+    expect(second.exitCode).toBe(0);
+    expect(box.log('fed')).toBe('whole line\nhalf of a line\nnext\n');
+  });
+
+  it('a bad name is a usage error', async () => {
+    const box = sandbox();
+    const r = await box.reraise('logger', '../x');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^reraise: usage: reraise logger NAME/);
   });
 });
