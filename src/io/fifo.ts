@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 export interface HeldPipe {
-  /** Read and write: while the worker holds it, a reader never sees EOF and a writer never gets EPIPE. */
+  /**
+   * Read and write: while the worker holds it, a reader never sees EOF and a writer never gets
+   * EPIPE. A service without a logger gets this end too, so that it outlives a killed worker.
+   */
   holder: number;
   /** Read end: blocking for a logger's stdin, non-blocking for the worker's own reader. */
   readEnd: number;

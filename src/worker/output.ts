@@ -75,7 +75,9 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
     ended = true;
   });
   return {
-    serviceFd: pipe.writeEnd,
+    // Read-write, so the service holds a reader of its own: if the worker is killed with SIGKILL,
+    // the orphaned service keeps running (its output waits in the pipe) instead of dying of SIGPIPE.
+    serviceFd: pipe.holder,
     // Its own lines go straight to the file, after what the service wrote before them.
     say: (message) => {
       pump();

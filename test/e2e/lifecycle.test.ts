@@ -218,6 +218,8 @@ describe('stop', () => {
     const box = sandbox();
     const file = box.script('gone', LONG);
     await box.reraise('start', 'gone');
+    // The shell reads the script by path after exec: delete it only once it runs `sleep`.
+    await box.waitFor('the service to exec sleep', () => cmdline(Number(box.pidFile('gone')?.pid)) === 'sleep 1000');
     fs.rmSync(file);
     const stopped = await box.reraise('stop', 'gone');
     expect(stopped.exitCode).toBe(0);
@@ -339,5 +341,24 @@ describe('as root, a script owned by another user', () => {
     expect(run.stderr).toMatch(/^reraise: roots: owned by root(; running it as root needs sudo, which is not installed|, and "sudo -n -u root" refused)/);
     expect(run.stderr).toContain(file);
     expect(fs.existsSync(path.join(work, 'pids', 'roots'))).toBe(false);
+  });
+});
+
+describe('a service that writes output, when its worker is killed with SIGKILL', () => {
+  it('keeps running (no SIGPIPE from the held log pipe), and stop ends it', async () => {
+    const box = sandbox();
+    box.script('noisy', 'config_start_sec=0.2\nwhile :; do echo tick; sleep 0.01; done\n');
+    await box.reraise('start', 'noisy');
+    const rec = box.pidFile('noisy')!;
+    await box.waitFor('output', () => box.log('noisy').includes('tick'));
+    process.kill(Number(rec.workerPid), 'SIGKILL');
+    await box.waitFor('worker gone', () => !isAlive(Number(rec.workerPid)));
+    // Long enough for a few hundred writes into a pipe whose reader died.
+    const until = Date.now() + 1000;
+    await box.waitFor('a second of orphaned life', () => !isAlive(Number(rec.pid)) || Date.now() > until, 3000);
+    expect(isAlive(Number(rec.pid))).toBe(true);
+    expect((await box.reraise('status', 'noisy')).stdout).toMatch(/^noisy\s+orphaned/m);
+    expect((await box.reraise('stop', 'noisy')).exitCode).toBe(0);
+    expect(box.ourProcesses()).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // reraise once PATTERN...: the running service is left to finish its run and is not started again (docs/spec-perp.md 10).
 import { constants } from 'node:os';
-import { readPidFile } from '../../io/pid-store.js';
+import { statSync } from 'node:fs';
+import { pidFilePath, readPidFile } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
 import { actOnPatterns } from '../act.js';
@@ -12,6 +13,14 @@ import { orphanHint } from './start.js';
 
 const ANSWER_MS = 5000;
 
+function inodeOf(file: string): number | undefined {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
 async function onceOne(ctx: Context, target: Target): Promise<Report> {
   const { name } = target;
   const { status } = inspect(ctx, name);
@@ -20,6 +29,7 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
     return target.named ? failure(`${name}: not running`) : said(`${name}: not running`);
   }
   const workerPid = status.workerPid!;
+  const before = inodeOf(pidFilePath(ctx.dirs.pid.path, name));
   try {
     process.kill(workerPid, constants.signals.SIGUSR1);
   } catch {
@@ -30,7 +40,12 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
     const stored = readPidFile(ctx.dirs.pid.path, name);
     return stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid);
   };
-  if (!(await until(marked, Date.now() + ANSWER_MS))) return failure(`${name}: worker pid ${workerPid} did not answer`);
+  if (!(await until(marked, Date.now() + ANSWER_MS))) {
+    // A record rewritten since (every write is a rename: a new inode) shows the worker did answer,
+    // and a `start` at the same moment took the flag away again, as it should.
+    if (inodeOf(pidFilePath(ctx.dirs.pid.path, name)) !== before) return said(`${name}: once, then started again by a later start`);
+    return failure(`${name}: worker pid ${workerPid} did not answer`);
+  }
   const stored = readPidFile(ctx.dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined) {
     return said(`${name}: once: pid ${stored.record.pid} may finish, it will not be started again`);
