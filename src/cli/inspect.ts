@@ -1,7 +1,7 @@
 // The status of one service: its entry, its pid file, and identity checks of the pids it names (SPEC 4, 6).
 import { deriveStatus, type ServiceStatus } from '../core/status.js';
 import { readPidFile, type Stored } from '../io/pid-store.js';
-import { isService, isStopped, isWorker } from '../io/probe.js';
+import { isStopped, isWorker, runIsAlive } from '../io/probe.js';
 import { describeEntry, type ServiceEntry } from '../io/service-dir.js';
 import type { Context } from './context.js';
 
@@ -16,7 +16,7 @@ export function inspect(ctx: Context, name: string): Inspection {
   const entry = describeEntry(ctx.dirs.service.path, name);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   const record = stored.kind === 'record' ? stored.record : undefined;
-  const servicePid = record?.pid !== undefined && isService(record.pid, name, record.epoch) ? record.pid : undefined;
+  const servicePid = record?.pid !== undefined && runIsAlive(record.pid, name, record.epoch) ? record.pid : undefined;
   const status = deriveStatus({
     entry: entry && { kind: entry.kind, runnable: entry.runnable, problem: entry.problem },
     record: stored.kind === 'none' ? undefined : stored.kind === 'garbage' ? { garbage: stored.message } : stored.record,

@@ -128,6 +128,36 @@ export function isService(pid: number, name: string, epoch: number): boolean {
   return environHas(pid, `RERAISE_SERVICE=${name}`) === true;
 }
 
+/** pgid -> live (not zombie) members, read once: a CLI run or a worker's start asks about one moment. */
+let groups: Map<number, number[]> | undefined;
+
+function liveGroups(): Map<number, number[]> {
+  if (groups) return groups;
+  groups = new Map();
+  if (!hasProc) return groups;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (!stat || stat.state === 'Z') continue;
+    groups.set(stat.pgid, [...(groups.get(stat.pgid) ?? []), Number(entry)]);
+  }
+  return groups;
+}
+
+/**
+ * Is anything of the run that started at `epoch` as pid `pid` still alive? Its leader (see
+ * isService), or, when the leader is gone, a member of its process group that carries
+ * RERAISE_SERVICE=NAME and started with the run or after it: what a killed orphan leaves behind
+ * (`sleep 1000 & wait`) is still the service, and must be stopped, not started twice.
+ */
+export function runIsAlive(pid: number, name: string, epoch: number): boolean {
+  if (isService(pid, name, epoch)) return true;
+  return (liveGroups().get(pid) ?? []).some((member) => {
+    const info = living(member);
+    return !!info && info.startEpoch >= epoch - 2 && environHas(member, `RERAISE_SERVICE=${name}`) === true;
+  });
+}
+
 export function isAlive(pid: number): boolean {
   return living(pid) !== undefined;
 }

@@ -7,7 +7,7 @@ import { hasErrors, parseConfig } from '../core/config.js';
 import { dirsEnv, resolveDirs } from '../io/dirs.js';
 import { lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { isService, workerTitle } from '../io/probe.js';
+import { runIsAlive, workerTitle } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
 import { describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine } from '../io/service-log.js';
@@ -67,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
-      isService(stored.record.pid, name, stored.record.epoch)) {
+      runIsAlive(stored.record.pid, name, stored.record.epoch)) {
     early(`${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
     answer(`orphan ${stored.record.pid}`);
     return 1;

@@ -362,3 +362,33 @@ describe('a service that writes output, when its worker is killed with SIGKILL',
     expect(box.ourProcesses()).toEqual([]);
   });
 });
+
+describe('an orphan whose shell dies, leaving a child in its process group', () => {
+  it('is still orphaned: stop ends the child, clean keeps the record until then, start makes no second copy', async () => {
+    const box = sandbox();
+    box.script('child', 'config_start_sec=0.2\nconfig_stop_sec=1\nsleep 1000 &\nwait\n');
+    await box.reraise('start', 'child');
+    await box.waitFor('shell and child', () => box.ourProcesses().length === 3);
+    const rec = box.pidFile('child')!;
+    const [worker, shell] = [Number(rec.workerPid), Number(rec.pid)];
+    process.kill(worker, 'SIGKILL');
+    await box.waitFor('worker gone', () => !isAlive(worker));
+    process.kill(shell, 'SIGKILL');
+    await box.waitFor('shell gone', () => !isAlive(shell));
+    const left = box.ourProcesses();
+    expect(left).toHaveLength(1);
+    expect(cmdline(left[0])).toBe('sleep 1000');
+    expect((await box.reraise('status', 'child')).stdout).toMatch(new RegExp(`^child\\s+orphaned\\s+${shell}\\s`, 'm'));
+    expect((await box.reraise('clean')).stdout).toBe('');
+    expect(box.pidFile('child')).toBeDefined();
+    const start = await box.reraise('start', 'child');
+    expect(start.exitCode).toBe(1);
+    expect(start.stderr).toContain('orphaned');
+    expect(box.ourProcesses()).toEqual(left);
+    const stop = await box.reraise('stop', 'child');
+    expect(stop.exitCode).toBe(0);
+    expect(stop.stdout).toMatch(/^child: stopped orphaned service/);
+    expect(box.ourProcesses()).toEqual([]);
+    expect(box.pidFile('child')).toBeUndefined();
+  });
+});

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { DEFAULT_CONFIG, parseConfig } from '../../core/config.js';
 import { signalNumber } from '../../core/signals.js';
 import { removePidFileIf } from '../../io/pid-store.js';
-import { isAlive, leadsGroup } from '../../io/probe.js';
+import { groupExists, isAlive, leadsGroup } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
 import { readConfigText } from '../../io/service-dir.js';
 import { processGone, stopGroup } from '../../io/terminate.js';
@@ -55,12 +55,14 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
     }
     case 'orphaned': {
       const pid = status.pid!;
-      // Checked just now by inspect(): pid, start time and RERAISE_SERVICE all match, so it is ours.
-      const killed = leadsGroup(pid)
+      // Checked just now by inspect(): the leader (pid, start time, RERAISE_SERVICE), or, with the
+      // leader gone, members of its group that carry RERAISE_SERVICE=NAME: either way, ours.
+      const leaderGone = processGone(pid)();
+      const killed = leaderGone || leadsGroup(pid)
         ? await stopGroup(pid, stopSignal, stopSec * 1000, processGone(pid))
         : await stopSingle(pid, stopSignal, stopSec);
       if (stored.kind === 'record') removePidFileIf(ctx.dirs.pid.path, name, stored.text);
-      if (!processGone(pid)()) return failure(`${name}: orphaned service pid ${pid} survived SIGKILL`);
+      if (!processGone(pid)() || groupExists(pid)) return failure(`${name}: orphaned service pid ${pid} survived SIGKILL`);
       return said(`${name}: stopped orphaned service (pid ${pid}${killed ? ', after SIGKILL' : ''})`);
     }
     default:
