@@ -2,6 +2,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
+import { workerLine } from './service-log.js';
 
 export interface LogSettings {
   size: number;
@@ -66,7 +67,7 @@ export class RotatingLog {
   private append(batch: readonly Buffer[], length: number): void {
     if (length === 0) return;
     try {
-      if (this.dropped) this.writeAll(Buffer.from(`auto-reraise[${process.pid}]: ${this.dropped} lines dropped: the log could not be written\n`));
+      if (this.dropped) this.writeAll(Buffer.from(workerLine(`${this.dropped} lines dropped: the log could not be written`)));
       this.dropped = 0;
       this.writeAll(Buffer.concat(batch as Buffer[], length));
     } catch {

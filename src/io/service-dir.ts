@@ -1,6 +1,7 @@
 // Entries of the service dir: which are services, of what kind, and whether they can run (SPEC 1, 2).
 import { Stats, accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_CONFIG, parseConfig, type ServiceConfig } from '../core/config.js';
 import { isServiceName } from '../core/names.js';
 
 export interface ServiceEntry {
@@ -95,5 +96,18 @@ export function readConfigText(file: string): string {
     return buffer.subarray(0, n).toString('utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The config its file holds now, for settings only (stop, log, wait): the defaults when there is no
+ * entry or it cannot be read (a script deleted under a running service); a bad value keeps its default.
+ */
+export function currentConfig(entry: ServiceEntry | undefined): ServiceConfig {
+  if (!entry) return DEFAULT_CONFIG;
+  try {
+    return parseConfig(readConfigText(entry.file), entry.file).config;
+  } catch {
+    return DEFAULT_CONFIG;
   }
 }

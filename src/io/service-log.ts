@@ -6,11 +6,16 @@ export function serviceLogPath(logDir: string, name: string): string {
   return join(logDir, name, 'current');
 }
 
+/** A line of the worker's own, as every writer puts it in the log. */
+export function workerLine(message: string): string {
+  return `auto-reraise[${process.pid}]: ${message}\n`;
+}
+
 /** For the few lines a worker writes before (or instead of) supervising: appended whole. */
 export function appendWorkerLine(logDir: string, name: string, message: string): void {
   try {
     mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
-    appendFileSync(serviceLogPath(logDir, name), `auto-reraise[${process.pid}]: ${message}\n`, { mode: 0o600 });
+    appendFileSync(serviceLogPath(logDir, name), workerLine(message), { mode: 0o600 });
   } catch {
     // A log that cannot be written must not change what the worker does.
   }

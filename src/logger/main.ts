@@ -1,23 +1,11 @@
 // reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (docs/spec-perp.md 9).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, parseConfig } from '../core/config.js';
 import { LineSplitter } from '../core/log-lines.js';
 import { isServiceName } from '../core/names.js';
 import { resolveDirs } from '../io/dirs.js';
 import { logSettingsOf, RotatingLog } from '../io/log-writer.js';
-import { describeEntry, readConfigText } from '../io/service-dir.js';
-
-/** The log settings come from the service's own config lines (rc.main, or the script). */
-function configOf(serviceDir: string, name: string): typeof DEFAULT_CONFIG {
-  const entry = describeEntry(serviceDir, name);
-  if (!entry) return DEFAULT_CONFIG;
-  try {
-    return parseConfig(readConfigText(entry.file), entry.file).config;
-  } catch {
-    return DEFAULT_CONFIG;
-  }
-}
+import { currentConfig, describeEntry } from '../io/service-dir.js';
 
 export async function main(args: readonly string[]): Promise<number> {
   const name = args[0];
@@ -26,7 +14,8 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   const dirs = resolveDirs(process.env, process.getuid!(), homedir());
-  const settings = logSettingsOf(configOf(dirs.service.path, name));
+  // The log settings come from the service's own config lines (rc.main, or the script).
+  const settings = logSettingsOf(currentConfig(describeEntry(dirs.service.path, name)));
   let log: RotatingLog;
   try {
     log = new RotatingLog(join(dirs.log.path, name), settings);

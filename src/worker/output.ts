@@ -1,12 +1,14 @@
 // Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (docs/spec-perp.md 7, 8).
 import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineSplitter } from '../core/log-lines.js';
 import { loggerRestartDelay } from '../core/logger-policy.js';
 import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
+import { workerLine } from '../io/service-log.js';
 import { stopGroup } from '../io/terminate.js';
 import { until } from '../io/poll.js';
 import type { Launch } from './launch.js';
@@ -25,7 +27,7 @@ export interface Output {
 const MAX_LOGGER_LOG = 1 << 20;
 
 function lineOf(message: string): Buffer {
-  return Buffer.from(`auto-reraise[${process.pid}]: ${message}\n`);
+  return Buffer.from(workerLine(message));
 }
 
 /** The worker's line goes into the pipe with the service's output, so both keep their order. */
@@ -164,7 +166,7 @@ export function rcLog(logDir: string, pidDir: string, name: string, launch: Laun
       const pid = logger?.pid;
       if (pid !== undefined && !loggerGone) {
         const exited = await until(() => loggerGone, Date.now() + graceMs);
-        if (!exited) await stopGroup(pid, 15, 1000, () => loggerGone);
+        if (!exited) await stopGroup(pid, constants.signals.SIGTERM, 1000, () => loggerGone);
       }
       closeQuietly(pipe.readEnd);
     },

@@ -1,9 +1,9 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
 import { constants } from 'node:os';
-import { DEFAULT_CONFIG, hasErrors, parseConfig } from '../../core/config.js';
+import { hasErrors, parseConfig } from '../../core/config.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
-import { describeEntry, readConfigText } from '../../io/service-dir.js';
+import { currentConfig, describeEntry, readConfigText } from '../../io/service-dir.js';
 import { serviceLogPath } from '../../io/service-log.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
@@ -21,8 +21,7 @@ export function orphanHint(name: string, pid: number): string {
 async function startOne(ctx: Context, name: string, wait: boolean): Promise<Report> {
   const report = await startWorker(ctx, name);
   if (!wait || report.failed) return report;
-  const entry = describeEntry(ctx.dirs.service.path, name);
-  const startSec = entry ? parseConfig(readConfigText(entry.file), entry.file).config.startSec : DEFAULT_CONFIG.startSec;
+  const { startSec } = currentConfig(describeEntry(ctx.dirs.service.path, name));
   return waitUntilUp(ctx, name, startSec, report);
 }
 

@@ -1,11 +1,10 @@
 // reraise stop PATTERN...: stop each service through its worker and wait until the worker is gone (SPEC 6).
 import { constants } from 'node:os';
-import { DEFAULT_CONFIG, parseConfig } from '../../core/config.js';
 import { signalNumber } from '../../core/signals.js';
 import { removePidFileIf } from '../../io/pid-store.js';
 import { groupExists, isAlive, leadsGroup } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
-import { readConfigText } from '../../io/service-dir.js';
+import { currentConfig } from '../../io/service-dir.js';
 import { processGone, stopGroup } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
@@ -18,14 +17,8 @@ const MARGIN_MS = 5000;
 /** The stop settings: from the pid record, which the worker keeps current, else from the script. */
 export function stopSettings(seen: Inspection): { stopSec: number; stopSignal: number } {
   const extra = seen.stored.kind === 'record' ? seen.stored.record.extra : {};
-  let fromFile = DEFAULT_CONFIG;
-  if (seen.entry) {
-    try {
-      fromFile = parseConfig(readConfigText(seen.entry.file), seen.entry.file).config;
-    } catch {
-      // the script is gone: the record and the defaults still tell
-    }
-  }
+  // When the script is gone, the record and the defaults still tell.
+  const fromFile = currentConfig(seen.entry);
   const stopSec = extra.stop_sec !== undefined && /^[\d.]+$/.test(extra.stop_sec) ? Number(extra.stop_sec) : fromFile.stopSec;
   const stopSignal = (extra.stop_signal && signalNumber(extra.stop_signal)) || fromFile.stopSignal;
   return { stopSec, stopSignal };
