@@ -556,7 +556,7 @@ function checkLogs(): void {
       let shown = 0;
       for (const line of lines) {
         if (/internal error/.test(line)) violate('worker-crash', `${name}/${file}: ${line.slice(0, 300)}`);
-        else if (!LOG_LINE.test(line) && shown++ < 3) violate('log', `${name}/${file}: a line that no one wrote whole: ${JSON.stringify(line.slice(0, 120))}`);
+        else if (!LOG_LINE.test(line) && shown++ < 3) violate('log', `${name}/${file}: a line in no expected form (torn, or without its stamp): ${JSON.stringify(line.slice(0, 300))}`);
       }
     }
   }

@@ -67,7 +67,10 @@ export class RotatingLog {
   private append(batch: readonly Buffer[], length: number): void {
     if (length === 0) return;
     try {
-      if (this.dropped) this.writeAll(Buffer.from(workerLine(`${this.dropped} lines dropped: the log could not be written`)));
+      if (this.dropped) {
+        const notice = workerLine(`${this.dropped} lines dropped: the log could not be written`);
+        this.writeAll(Buffer.from(this.settings.stamp ? stampOf(Date.now()) + notice : notice));
+      }
       this.dropped = 0;
       this.writeAll(Buffer.concat(batch as Buffer[], length));
     } catch {

@@ -1,5 +1,5 @@
 // The pid files of the pid dir (SPEC 4): read, atomic write (temp file + rename), careful removal.
-import { linkSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
@@ -61,6 +61,40 @@ export function removePidFileIf(pidDir: string, name: string, expected: string):
   }
   rmSync(aside, { force: true });
   return false;
+}
+
+export interface HeldPidFile {
+  /** Whether the pid file has been rewritten (or removed) since it was held. */
+  rewritten(): boolean;
+  release(): void;
+}
+
+/**
+ * Holds the pid file as it is now. Every write is a rename, so a rewrite shows as another inode;
+ * holding the old one open keeps its number from being reused by the very next write.
+ */
+export function holdPidFile(pidDir: string, name: string): HeldPidFile {
+  const file = pidFilePath(pidDir, name);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    // no record yet: any record that appears is a rewrite
+  }
+  const inode = fd === undefined ? undefined : fstatSync(fd).ino;
+  return {
+    rewritten: () => {
+      try {
+        return statSync(file).ino !== inode;
+      } catch {
+        return inode !== undefined;
+      }
+    },
+    release: () => {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 /** Service names that have a pid file. */

@@ -4,12 +4,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
-import { dirsEnv, resolveDirs } from '../io/dirs.js';
+import { dirsEnv, preparePidDir, resolveDirs } from '../io/dirs.js';
 import { lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { runIsAlive, workerTitle } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
-import { describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
+import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine } from '../io/service-log.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
@@ -22,12 +22,14 @@ import { Supervisor } from './supervisor.js';
  */
 const HANDSHAKE_FD = 3;
 
-function answer(line: string): void {
+/** False when nobody listens: the worker was started by hand. */
+function answer(line: string): boolean {
   try {
     writeSync(HANDSHAKE_FD, `${line.replace(/\n/g, ' ')}\n`);
     closeSync(HANDSHAKE_FD);
+    return true;
   } catch {
-    // Started by hand, without a starter listening: nobody to answer.
+    return false;
   }
 }
 
@@ -53,12 +55,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   process.title = workerTitle(name);
   const dirs = resolveDirs(process.env, process.getuid!(), homedir());
-  const early = (message: string): void => appendWorkerLine(dirs.log.path, name, message);
+  // Rare lines, so the config is read for each: the service may not even exist.
+  const early = (message: string): void => {
+    const stamp = currentConfig(describeEntry(dirs.service.path, name)).logStamp === 1;
+    appendWorkerLine(dirs.log.path, name, message, stamp);
+  };
   const fatal = (message: string): number => {
     early(`${name}: ${message}`);
-    answer(`error ${message}`);
+    if (!answer(`error ${message}`)) process.stderr.write(`auto-reraise: ${name}: ${message}\n`);
     return 1;
   };
+
+  // `start` has checked the pid dir already; a worker started by hand has not.
+  const pidDirReady = preparePidDir(dirs.pid, process.getuid!());
+  if (!pidDirReady.ok) return fatal(pidDirReady.message);
 
   if ((await lockService(dirs.pid.path, name)) === 'busy') {
     answer('busy');

@@ -364,3 +364,20 @@ describe('--help and --version', () => {
     expect({ exit: r.exitCode, stdout: r.stdout, stderr: r.stderr }).toEqual({ exit: 0, stdout: version, stderr: '' });
   });
 });
+
+describe('auto-reraise started by hand', () => {
+  const WORKER = path.join(path.dirname(RERAISE), 'auto-reraise');
+
+  it('a usage line for no name or a bad one; an unusable pid dir named on stderr, no stack trace', async () => {
+    const box = sandbox();
+    box.script('svc', LONG);
+    const bare = await execa(WORKER, [], { env: box.env, reject: false, stdin: 'ignore' });
+    expect({ exit: bare.exitCode, stderr: bare.stderr }).toEqual({ exit: 2, stderr: 'usage: auto-reraise NAME (started by "reraise start NAME")' });
+    const file = path.join(box.root, 'a-file');
+    fs.writeFileSync(file, '');
+    const r = await execa(WORKER, ['svc'], { env: { ...box.env, RERAISE_PIDDIR: file }, reject: false, stdin: 'ignore' });
+    expect({ exit: r.exitCode, stdout: r.stdout }).toEqual({ exit: 1, stdout: '' });
+    expect(r.stderr).toBe(`auto-reraise: svc: unable to use pid dir ${file} (RERAISE_PIDDIR): not a directory`);
+    expect(box.log('svc')).toContain('unable to use pid dir');
+  });
+});

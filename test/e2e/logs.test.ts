@@ -34,6 +34,14 @@ function perp(box: Sandbox, name: string, main: string, log?: string): string {
   return dir;
 }
 
+/** Signal numbers sent to process `pid` and not yet delivered (ShdPnd of /proc/PID/status). */
+function pendingSignals(pid: number): Set<number> {
+  const mask = BigInt(`0x${/^ShdPnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
+  const pending = new Set<number>();
+  for (let signal = 1; signal <= 64; signal++) if (mask & (1n << BigInt(signal - 1))) pending.add(signal);
+  return pending;
+}
+
 /** Lines `run R line N` for N = 1..count, as fast as the shell can write them. */
 const burst = (count: number): string =>
   `awk -v r="$run" 'BEGIN { for (i = 1; i <= ${count}; i++) printf "run %s line %07d %s\\n", r, i, "abcdefghijklmnopqrstuvwxyz0123456789" }'`;
@@ -98,6 +106,19 @@ describe('the log writer', () => {
     await box.reraise('start', 'stamped');
     await box.waitFor('hello', () => box.log('stamped').includes('hello'));
     expect(box.log('stamped')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z hello$/m);
+  });
+
+  it('config_log_stamp=1 also stamps the line of a worker that refuses a config gone bad since start checked it', async () => {
+    const box = sandbox();
+    box.script('stamped', 'config_log_stamp=1\nconfig_start_sec=1e3\nexec sleep 1000\n');
+    // The worker as `start` runs it, by hand: start itself refuses this config before forking one.
+    const worker = await execa(path.join(path.dirname(RERAISE), 'auto-reraise'), ['stamped'], { env: box.env, reject: false, stdin: 'ignore' });
+    expect(worker.exitCode).toBe(1);
+    expect(worker.stderr).toMatch(/^auto-reraise: stamped: .*config_start_sec: bad value "1e3"/);
+    const lines = box.log('stamped').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z auto-reraise\[\d+\]: stamped: .*config_start_sec: bad value "1e3"/);
+    expect(box.pidFile('stamped')).toBeUndefined();
   });
 });
 
@@ -181,6 +202,18 @@ describe('perp-style services', () => {
     await box.reraise('start', 'plain');
     await box.waitFor('start line', () => box.log('plain').includes('*** plain: starting'));
   });
+
+  it('an rc.log that is not executable is skipped with a warning, stamped like the rest of the log', async () => {
+    const box = sandbox();
+    const dir = perp(box, 'skipped', `config_start_sec=0.2\nconfig_log_stamp=1\necho "running $1"\nexec sleep 1000\n`, 'exec cat\n');
+    fs.chmodSync(path.join(dir, 'rc.log'), 0o644);
+    expect((await box.reraise('start', 'skipped')).exitCode).toBe(0);
+    await box.waitFor('the service\'s line', () => box.log('skipped').includes('running start'));
+    const lines = box.log('skipped').split('\n').filter(Boolean);
+    const stamp = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ';
+    expect(lines[0]).toMatch(new RegExp(`^${stamp}auto-reraise\\[\\d+\\]: skipped: warning: .*rc\\.log is not executable; logging without it$`));
+    expect(lines.every((line) => new RegExp(`^${stamp}`).test(line)), lines.join('\n')).toBe(true);
+  });
 });
 
 describe('once', () => {
@@ -209,6 +242,32 @@ describe('once', () => {
     const again = await box.reraise('start', 'web');
     expect(again.stdout).toBe('web: skip (already running); once cleared');
     await box.waitFor('once=1 gone', () => box.pidFile('web')?.extra.once === undefined);
+  });
+
+  it('a start that clears the flag before once looks: once says so at once, not "did not answer"', async () => {
+    const box = sandbox();
+    box.script('web', 'config_start_sec=0.2\nexec sleep 1000\n');
+    await box.reraise('start', 'web');
+    const worker = Number(box.pidFile('web')!.workerPid);
+    // The order is forced: the worker is held while once signals it, then once is held while the
+    // worker answers and a start clears the flag again.
+    process.kill(worker, 'SIGSTOP');
+    const once = execa(RERAISE, ['once', 'web'], { env: box.env, reject: false, stdin: 'ignore' });
+    try {
+      await box.waitFor('SIGUSR1 pending at the held worker', () => pendingSignals(worker).has(10));
+      process.kill(once.pid!, 'SIGSTOP');
+    } finally {
+      process.kill(worker, 'SIGCONT');
+    }
+    await box.waitFor('once=1', () => box.pidFile('web')?.extra.once === '1');
+    expect((await box.reraise('start', 'web')).stdout).toBe('web: skip (already running); once cleared');
+    await box.waitFor('once=1 gone', () => box.pidFile('web')?.extra.once === undefined);
+    const resumedAt = Date.now();
+    process.kill(once.pid!, 'SIGCONT');
+    const result = await once;
+    expect(result.stdout).toBe('web: once, then started again by a later start');
+    expect(result.exitCode).toBe(0);
+    expect(Date.now() - resumedAt, 'answered at its next look, not after its 5 s deadline').toBeLessThan(2500);
   });
 });
 

@@ -1,7 +1,6 @@
 // reraise once PATTERN...: the running service is left to finish its run and is not started again (docs/spec-perp.md 10).
 import { constants } from 'node:os';
-import { statSync } from 'node:fs';
-import { pidFilePath, readPidFile } from '../../io/pid-store.js';
+import { holdPidFile, readPidFile } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
 import { actOnPatterns } from '../act.js';
@@ -13,14 +12,6 @@ import { orphanHint } from './start.js';
 
 const ANSWER_MS = 5000;
 
-function inodeOf(file: string): number | undefined {
-  try {
-    return statSync(file).ino;
-  } catch {
-    return undefined;
-  }
-}
-
 async function onceOne(ctx: Context, target: Target): Promise<Report> {
   const { name } = target;
   const { status } = inspect(ctx, name);
@@ -29,23 +20,30 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
     return target.named ? failure(`${name}: not running`) : said(`${name}: not running`);
   }
   const workerPid = status.workerPid!;
-  const before = inodeOf(pidFilePath(ctx.dirs.pid.path, name));
+  const held = holdPidFile(ctx.dirs.pid.path, name);
   try {
     process.kill(workerPid, constants.signals.SIGUSR1);
   } catch {
+    held.release();
     return failure(`${name}: worker pid ${workerPid} is gone`);
   }
-  // The worker marks its record once=1, or, between runs, simply stops.
-  const marked = (): boolean => {
+  // The worker rewrites the record of the same run only to set or clear once=1, so a rewritten
+  // record of that run without the flag is its answer, taken back at once by a concurrent
+  // `start`, as it should be.
+  let clearedAgain = false;
+  const answered = (): boolean => {
     const stored = readPidFile(ctx.dirs.pid.path, name);
-    return stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid);
+    if (stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid)) return true;
+    const sameRun = stored.record.state === 'RUN' && stored.record.pid === status.pid;
+    clearedAgain = sameRun && held.rewritten();
+    return clearedAgain;
   };
-  if (!(await until(marked, Date.now() + ANSWER_MS))) {
-    // A record rewritten since (every write is a rename: a new inode) shows the worker did answer,
-    // and a `start` at the same moment took the flag away again, as it should.
-    if (inodeOf(pidFilePath(ctx.dirs.pid.path, name)) !== before) return said(`${name}: once, then started again by a later start`);
-    return failure(`${name}: worker pid ${workerPid} did not answer`);
-  }
+  const inTime = await until(answered, Date.now() + ANSWER_MS);
+  // Late, a record rewritten in any way also shows an answer taken back (say, across a restart).
+  const rewritten = held.rewritten();
+  held.release();
+  if (clearedAgain || (!inTime && rewritten)) return said(`${name}: once, then started again by a later start`);
+  if (!inTime) return failure(`${name}: worker pid ${workerPid} did not answer`);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined) {
     return said(`${name}: once: pid ${stored.record.pid} may finish, it will not be started again`);
