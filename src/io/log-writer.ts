@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
-import { workerLine } from './service-log.js';
+import { stampedWorkerLine } from './service-log.js';
 
 export interface LogSettings {
   size: number;
@@ -68,8 +68,7 @@ export class RotatingLog {
     if (length === 0) return;
     try {
       if (this.dropped) {
-        const notice = workerLine(`${this.dropped} lines dropped: the log could not be written`);
-        this.writeAll(Buffer.from(this.settings.stamp ? stampOf(Date.now()) + notice : notice));
+        this.writeAll(Buffer.from(stampedWorkerLine(`${this.dropped} lines dropped: the log could not be written`, this.settings.stamp)));
       }
       this.dropped = 0;
       this.writeAll(Buffer.concat(batch as Buffer[], length));

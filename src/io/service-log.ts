@@ -12,15 +12,17 @@ export function workerLine(message: string): string {
   return `auto-reraise[${process.pid}]: ${message}\n`;
 }
 
-/**
- * For the few lines a worker writes before (or instead of) supervising: appended whole, with a
- * timestamp when the service asks for one (config_log_stamp=1), like every other line of its log.
- */
+/** A worker line written straight to the file, outside the writer that stamps the others (config_log_stamp=1). */
+export function stampedWorkerLine(message: string, stamp: boolean): string {
+  const line = workerLine(message);
+  return stamp ? stampOf(Date.now()) + line : line;
+}
+
+/** For the few lines a worker writes before (or instead of) supervising: appended whole. */
 export function appendWorkerLine(logDir: string, name: string, message: string, stamp: boolean): void {
   try {
     mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
-    const line = workerLine(message);
-    appendFileSync(serviceLogPath(logDir, name), stamp ? stampOf(Date.now()) + line : line, { mode: 0o600 });
+    appendFileSync(serviceLogPath(logDir, name), stampedWorkerLine(message, stamp), { mode: 0o600 });
   } catch {
     // A log that cannot be written must not change what the worker does.
   }

@@ -54,7 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   process.title = workerTitle(name);
-  const dirs = resolveDirs(process.env, process.getuid!(), homedir());
+  const uid = process.getuid!();
+  const dirs = resolveDirs(process.env, uid, homedir());
   // Rare lines, so the config is read for each: the service may not even exist.
   const early = (message: string): void => {
     const stamp = currentConfig(describeEntry(dirs.service.path, name)).logStamp === 1;
@@ -67,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
 
   // `start` has checked the pid dir already; a worker started by hand has not.
-  const pidDirReady = preparePidDir(dirs.pid, process.getuid!());
+  const pidDirReady = preparePidDir(dirs.pid, uid);
   if (!pidDirReady.ok) return fatal(pidDirReady.message);
 
   if ((await lockService(dirs.pid.path, name)) === 'busy') {

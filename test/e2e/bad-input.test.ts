@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { never, RERAISE, cmdline, isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { never, RERAISE, WORKER, cmdline, isAlive, sandbox, type Sandbox } from './sandbox.js';
 
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
 type Run = Awaited<ReturnType<Sandbox['reraise']>>;
@@ -366,8 +366,6 @@ describe('--help and --version', () => {
 });
 
 describe('auto-reraise started by hand', () => {
-  const WORKER = path.join(path.dirname(RERAISE), 'auto-reraise');
-
   it('a usage line for no name or a bad one; an unusable pid dir named on stderr, no stack trace', async () => {
     const box = sandbox();
     box.script('svc', LONG);

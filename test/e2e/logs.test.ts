@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { RERAISE, isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { RERAISE, WORKER, isAlive, sandbox, type Sandbox } from './sandbox.js';
 
 const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
 
@@ -112,7 +112,7 @@ describe('the log writer', () => {
     const box = sandbox();
     box.script('stamped', 'config_log_stamp=1\nconfig_start_sec=1e3\nexec sleep 1000\n');
     // The worker as `start` runs it, by hand: start itself refuses this config before forking one.
-    const worker = await execa(path.join(path.dirname(RERAISE), 'auto-reraise'), ['stamped'], { env: box.env, reject: false, stdin: 'ignore' });
+    const worker = await execa(WORKER, ['stamped'], { env: box.env, reject: false, stdin: 'ignore' });
     expect(worker.exitCode).toBe(1);
     expect(worker.stderr).toMatch(/^auto-reraise: stamped: .*config_start_sec: bad value "1e3"/);
     const lines = box.log('stamped').split('\n').filter(Boolean);

@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { afterEach, expect } from 'vitest';
 
 export const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
+export const WORKER = fileURLToPath(new URL('../../bin/auto-reraise', import.meta.url));
 
 export interface PidRecordFields {
   state: string;

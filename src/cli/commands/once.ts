@@ -22,28 +22,29 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
   const workerPid = status.workerPid!;
   const held = holdPidFile(ctx.dirs.pid.path, name);
   try {
-    process.kill(workerPid, constants.signals.SIGUSR1);
-  } catch {
+    try {
+      process.kill(workerPid, constants.signals.SIGUSR1);
+    } catch {
+      return failure(`${name}: worker pid ${workerPid} is gone`);
+    }
+    // The worker rewrites the record of the same run only to set or clear once=1, so a rewritten
+    // record of that run without the flag is its answer, taken back at once by a concurrent
+    // `start`, as it should be.
+    let clearedAgain = false;
+    const answered = (): boolean => {
+      const stored = readPidFile(ctx.dirs.pid.path, name);
+      if (stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid)) return true;
+      const sameRun = stored.record.state === 'RUN' && stored.record.pid === status.pid;
+      clearedAgain = sameRun && held.rewritten();
+      return clearedAgain;
+    };
+    const inTime = await until(answered, Date.now() + ANSWER_MS);
+    // Late, a record rewritten in any way also shows an answer taken back (say, across a restart).
+    if (clearedAgain || (!inTime && held.rewritten())) return said(`${name}: once, then started again by a later start`);
+    if (!inTime) return failure(`${name}: worker pid ${workerPid} did not answer`);
+  } finally {
     held.release();
-    return failure(`${name}: worker pid ${workerPid} is gone`);
   }
-  // The worker rewrites the record of the same run only to set or clear once=1, so a rewritten
-  // record of that run without the flag is its answer, taken back at once by a concurrent
-  // `start`, as it should be.
-  let clearedAgain = false;
-  const answered = (): boolean => {
-    const stored = readPidFile(ctx.dirs.pid.path, name);
-    if (stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid)) return true;
-    const sameRun = stored.record.state === 'RUN' && stored.record.pid === status.pid;
-    clearedAgain = sameRun && held.rewritten();
-    return clearedAgain;
-  };
-  const inTime = await until(answered, Date.now() + ANSWER_MS);
-  // Late, a record rewritten in any way also shows an answer taken back (say, across a restart).
-  const rewritten = held.rewritten();
-  held.release();
-  if (clearedAgain || (!inTime && rewritten)) return said(`${name}: once, then started again by a later start`);
-  if (!inTime) return failure(`${name}: worker pid ${workerPid} did not answer`);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined) {
     return said(`${name}: once: pid ${stored.record.pid} may finish, it will not be started again`);
