@@ -4,20 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { never, isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { never, isAlive, procStat, sandbox, type Sandbox } from './sandbox.js';
 
 /** A service with a child in its process group: `exec sleep` is the service process itself. */
 const GROUP = 'config_start_sec=0.2\nconfig_stop_sec=2\nsleep 1000 &\nexec sleep 1000\n';
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
 
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
 
 /** One-letter state: `T` stopped, `S` sleeping; undefined when gone. */
 const procState = (pid: number): string | undefined => procStat(pid)?.[0];

@@ -3,14 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { RERAISE, cmdline, isAlive, sandbox } from './sandbox.js';
+import { RERAISE, cmdline, isAlive, procStat, sandbox } from './sandbox.js';
 
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
-
-function procStat(pid: number): string[] {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
 
 function environ(pid: number): string[] {
   return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
@@ -31,9 +26,9 @@ describe('start', () => {
     expect(Math.abs(Number(rec.epoch) - Date.now() / 1000)).toBeLessThan(3);
     expect(cmdline(worker)).toBe('auto-reraise web');
     // Own session for the worker; own session and group for the service.
-    expect(procStat(worker)[3]).toBe(String(worker));
-    expect(procStat(service)[2]).toBe(String(service));
-    expect(procStat(service)[3]).toBe(String(service));
+    expect(procStat(worker)?.[3]).toBe(String(worker));
+    expect(procStat(service)?.[2]).toBe(String(service));
+    expect(procStat(service)?.[3]).toBe(String(service));
     expect(fs.readlinkSync(`/proc/${worker}/cwd`)).toBe(box.dir);
     expect(fs.readlinkSync(`/proc/${worker}/fd/0`)).toBe('/dev/null');
     expect(environ(service)).toEqual(expect.arrayContaining([

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { RERAISE, WORKER, isAlive, sandbox, type Sandbox } from './sandbox.js';
+import { RERAISE, WORKER, argv, cmdline, isAlive, procStat, sandbox, type Sandbox } from './sandbox.js';
 
 const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
 
@@ -166,7 +166,7 @@ describe('perp-style services', () => {
     await box.reraise('start', 'piped');
     const worker = Number(box.pidFile('piped')!.workerPid);
     const loggerPid = (): number | undefined => box.ourProcesses().find((p) =>
-      fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('logger') && fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(` ${worker} `));
+      cmdline(p).includes('logger') && procStat(p)?.[1] === String(worker));
     const firstLogger = await box.waitFor('the logger', loggerPid);
     await box.waitFor('some lines', () => wholeLog(box, 'piped').includes('line 0001000'));
     process.kill(firstLogger, 'SIGTERM');
@@ -187,8 +187,8 @@ describe('perp-style services', () => {
     expect((await box.reraise('start', 'pair')).exitCode).toBe(0);
     await box.waitFor('the stamped start line', () => /^\S+Z \*\*\* pair: starting$/m.test(box.log('pair')));
     const worker = Number(box.pidFile('pair')!.workerPid);
-    const children = box.ourProcesses().filter((p) => fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(` ${worker} `));
-    const argvs = children.map((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    const children = box.ourProcesses().filter((p) => procStat(p)?.[1] === String(worker));
+    const argvs = children.map(argv);
     // `node .../bin/reraise logger pair`: rc.log's exec, found through the PATH the worker extends.
     expect(argvs.some((a) => a.slice(-2).join(' ') === 'logger pair' && a.at(-3)?.endsWith('/bin/reraise'))).toBe(true);
     expect((await box.reraise('stop', 'pair')).exitCode).toBe(0);

@@ -60,12 +60,27 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function cmdline(pid: number): string {
+/** Fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, ...); undefined once the process is gone. */
+export function procStat(pid: number): string[] | undefined {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return '';
+    return undefined;
   }
+}
+
+/** The process's argv; empty once it is gone. */
+export function argv(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+export function cmdline(pid: number): string {
+  return argv(pid).join(' ');
 }
 
 /** Shows that something does NOT happen: a short bounded wait, then the probe must still be false. */
