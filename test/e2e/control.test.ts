@@ -10,7 +10,6 @@ import { never, isAlive, procStat, sandbox, type Sandbox } from './sandbox.js';
 const GROUP = 'config_start_sec=0.2\nconfig_stop_sec=2\nsleep 1000 &\nexec sleep 1000\n';
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
 
-
 /** One-letter state: `T` stopped, `S` sleeping; undefined when gone. */
 const procState = (pid: number): string | undefined => procStat(pid)?.[0];
 

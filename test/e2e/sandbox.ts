@@ -51,15 +51,6 @@ function environOf(pid: number): string[] {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, ...); undefined once the process is gone. */
 export function procStat(pid: number): string[] | undefined {
   try {
@@ -68,6 +59,12 @@ export function procStat(pid: number): string[] | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  const state = procStat(pid)?.[0];
+  return state !== undefined && state !== 'Z';
 }
 
 /** The process's argv; empty once it is gone. */
