@@ -1,4 +1,4 @@
-// The actions: how yargs reads each one's arguments, and the command function it runs (SPEC 6, docs/spec-perp.md).
+// The actions: how yargs reads each one's arguments, and the command function it runs (SPEC 6-10).
 import type { Argv, ArgumentsCamelCase } from 'yargs';
 import type { Context } from './context.js';
 import type { Report } from './report.js';

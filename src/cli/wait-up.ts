@@ -1,4 +1,4 @@
-// start --wait: until each service has run for config_start_sec, or has given up (docs/spec-perp.md 11).
+// start --wait: until each service has run for config_start_sec, or has given up (SPEC 11).
 import { readPidFile } from '../io/pid-store.js';
 import { isAlive, processInfo } from '../io/probe.js';
 import { serviceLogPath } from '../io/service-log.js';

@@ -7,7 +7,7 @@ export interface ServiceConfig {
   retrySec: number;
   stopSec: number;
   stopSignal: number;
-  /** Bytes at which `current` is rotated (docs/spec-perp.md 7). */
+  /** Bytes at which `current` is rotated (SPEC 7). */
   logSize: number;
   /** Rotated files kept besides `current`. */
   logKeep: number;

@@ -1,4 +1,4 @@
-// Whole lines out of a byte stream, timestamps, and the rotation arithmetic of the log writer (docs/spec-perp.md 7). Pure.
+// Whole lines out of a byte stream, timestamps, and the rotation arithmetic of the log writer (SPEC 7). Pure.
 
 const NEWLINE = 0x0a;
 

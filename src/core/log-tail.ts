@@ -1,4 +1,4 @@
-// Reading a service's log from its end: which files hold it, where its last lines begin, what a follower may print (docs/spec-perp.md 7). Pure.
+// Reading a service's log from its end: which files hold it, where its last lines begin, what a follower may print (SPEC 7). Pure.
 import { fail, ok, type Result } from './result.js';
 
 export const DEFAULT_LINES = 10;

@@ -7,7 +7,7 @@ import { signalName } from './signals.js';
  * running:   the service process is alive.
  * sweeping:  it exited by itself; what is left of its process group is being stopped.
  * stopping:  a stop or restart was asked for; the group is being stopped.
- * resetting: a perp-style service's `rc.main reset` runs after the exit (docs/spec-perp.md 8).
+ * resetting: a perp-style service's `rc.main reset` runs after the exit (SPEC 8).
  * waiting:   between a quick exit and the next retry.
  * done:      the worker is exiting.
  */

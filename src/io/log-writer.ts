@@ -1,4 +1,4 @@
-// Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (docs/spec-perp.md 7).
+// Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (SPEC 7).
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';

@@ -1,4 +1,4 @@
-// reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (docs/spec-perp.md 9).
+// reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (SPEC 9).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LineSplitter } from '../core/log-lines.js';

@@ -1,4 +1,4 @@
-// How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`; docs/spec-perp.md 8).
+// How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`, 8, 12.4).
 import { dirname, join } from 'node:path';
 import type { ServiceEntry } from '../io/service-dir.js';
 import { accountOf } from '../io/accounts.js';

@@ -1,4 +1,4 @@
-// Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (docs/spec-perp.md 7, 8).
+// Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (SPEC 7, 8).
 import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';

@@ -1,5 +1,5 @@
 // reraise log NAME [-n N] [-f] through the real bin/reraise, on log files written by hand: the last lines
-// across rotated files, option forms and errors, and following across rotations (docs/spec-perp.md 7).
+// across rotated files, option forms and errors, and following across rotations (SPEC 7).
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';

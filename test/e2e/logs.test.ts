@@ -1,4 +1,4 @@
-// Logs and perp-style services through bin/reraise: rotation, bursts, rc.main reset, rc.log, once (docs/spec-perp.md).
+// Logs and perp-style services through bin/reraise: rotation, bursts, rc.main reset, rc.log, once (SPEC 7-11).
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

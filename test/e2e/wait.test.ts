@@ -1,4 +1,4 @@
-// reraise start --wait: returns once each service has run config_start_sec, or has given up (docs/spec-perp.md 11).
+// reraise start --wait: returns once each service has run config_start_sec, or has given up (SPEC 11).
 import { describe, expect, it } from 'vitest';
 import { sandbox } from './sandbox.js';
 

@@ -207,7 +207,7 @@ describe('unknown keys', () => {
   });
 });
 
-describe('log keys (docs/spec-perp.md 7)', () => {
+describe('log keys (SPEC 7)', () => {
   it.each([
     ['config_log_size=2048', { logSize: 2048 }],
     ['config_log_size=512k', { logSize: 512 * 1024 }],

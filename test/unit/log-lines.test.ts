@@ -1,4 +1,4 @@
-// Whole lines, stamps and rotation arithmetic of the log writer (docs/spec-perp.md 7).
+// Whole lines, stamps and rotation arithmetic of the log writer (SPEC 7).
 import { describe, expect, it } from 'vitest';
 import { LineSplitter, mustRotate, rotatedName, rotatedOldestFirst, stampOf, toPrune, ROTATED } from '../../src/core/log-lines.js';
 import { loggerRestartDelay } from '../../src/core/logger-policy.js';

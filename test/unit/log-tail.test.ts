@@ -1,4 +1,4 @@
-// Reading a log from its end: rotated names, -n values, the backwards newline scan, what a follower may print (docs/spec-perp.md 7).
+// Reading a log from its end: rotated names, -n values, the backwards newline scan, what a follower may print (SPEC 7).
 import { describe, expect, it } from 'vitest';
 import { rotatedOldestFirst } from '../../src/core/log-lines.js';
 import { LineGate, nthNewlineFromEnd, parseLineCount } from '../../src/core/log-tail.js';

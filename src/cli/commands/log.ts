@@ -1,4 +1,4 @@
-// reraise log NAME [-n N] [-f]: the last lines of a service's log, across rotated files, then what is appended (docs/spec-perp.md 7).
+// reraise log NAME [-n N] [-f]: the last lines of a service's log, across rotated files, then what is appended (SPEC 7).
 import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// reraise once PATTERN...: the running service is left to finish its run and is not started again (docs/spec-perp.md 10).
+// reraise once PATTERN...: the running service is left to finish its run and is not started again (SPEC 10).
 import { constants } from 'node:os';
 import { holdPidFile, readPidFile } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
