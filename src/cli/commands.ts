@@ -18,7 +18,22 @@ export interface Action {
 const patterns = (demand: boolean) => (y: Argv): Argv =>
   y.positional('patterns', { type: 'string', array: true, describe: demand ? 'service name globs' : 'service name globs (default: all)' });
 
-const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+/**
+ * yargs reads every `-x` as an option, even after `--`: such an operand is handed to it behind a
+ * character no name can hold, and taken out of it again here (SPEC 6, `reraise stop -- -web`).
+ */
+const SHIELD = '\uE000';
+
+export function shieldOperand(arg: string): string {
+  return arg.startsWith('-') ? SHIELD + arg : arg;
+}
+
+function operand(value: unknown): string {
+  const text = String(value);
+  return text.startsWith(SHIELD) ? text.slice(SHIELD.length) : text;
+}
+
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(operand) : []);
 const kindOption = (y: Argv): Argv => y.positional('kind', { type: 'string', describe: 'http (default), minimal or perp' });
 
 export const ACTIONS: readonly Action[] = [
@@ -49,7 +64,7 @@ export const ACTIONS: readonly Action[] = [
   {
     command: 'signal <sig> <patterns..>', describe: 'send SIG (HUP, usr1, 9) to the process group of each running service',
     builder: (y) => patterns(true)(y.positional('sig', { type: 'string', describe: 'a signal name or number, without a dash' })),
-    run: async (ctx, a) => (await import('./commands/control.js')).sendSignal(ctx, String(a.sig), strings(a.patterns)),
+    run: async (ctx, a) => (await import('./commands/control.js')).sendSignal(ctx, operand(a.sig), strings(a.patterns)),
   },
   {
     command: 'pause <patterns..>', describe: 'stop each running service with SIGSTOP (status shows it paused)', builder: patterns(true),
@@ -72,13 +87,13 @@ export const ACTIONS: readonly Action[] = [
     builder: (y) => y.positional('name', { type: 'string', describe: 'a service name (not a glob)' })
       .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })
       .option('follow', { alias: 'f', type: 'boolean', describe: 'follow the log across rotations until interrupted' }),
-    run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, String(a.name), a.lines, !!a.follow),
+    run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, operand(a.name), a.lines, !!a.follow),
   },
   {
     command: 'skeleton [kind]', describe: 'print a starter script: reraise skeleton > $RERAISE_DIR/NAME', builder: kindOption,
     run: async (_ctx, a) => {
       const { skeleton, DEFAULT_KIND } = await import('./commands/skeleton.js');
-      const result = skeleton(String(a.kind ?? DEFAULT_KIND));
+      const result = skeleton(operand(a.kind ?? DEFAULT_KIND));
       if ('usage' in result) return result;
       process.stdout.write(result.text);
       return { printed: true };
@@ -89,7 +104,7 @@ export const ACTIONS: readonly Action[] = [
     builder: (y) => kindOption(y.positional('name', { type: 'string' })),
     run: async (ctx, a) => {
       const { newService, DEFAULT_KIND } = await import('./commands/skeleton.js');
-      return newService(ctx, String(a.name), String(a.kind ?? DEFAULT_KIND));
+      return newService(ctx, operand(a.name), operand(a.kind ?? DEFAULT_KIND));
     },
   },
   {

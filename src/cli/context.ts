@@ -21,7 +21,7 @@ export function prepare(ctx: Context, needs: readonly Need[]): Result<void> {
     const result =
       need === 'service' ? prepareServiceDir(ctx.dirs.service)
         : need === 'pid' ? preparePidDir(ctx.dirs.pid, ctx.uid)
-          : prepareLogDir(ctx.dirs.log);
+          : prepareLogDir(ctx.dirs.log, ctx.uid);
     if (!result.ok) return fail(result.message);
   }
   return ok(undefined);

@@ -1,6 +1,9 @@
 // The status of one service: its entry, its pid file, and identity checks of the pids it names (SPEC 4, 6).
+import { serviceFiles, type ServiceExpectation, type WorkerExpectation } from '../core/identity.js';
 import { deriveStatus, type ServiceStatus } from '../core/status.js';
-import { readPidFile, type Stored } from '../io/pid-store.js';
+import { defaultPidDir } from '../io/dirs.js';
+import { listLockHolders, pidDirUnwritable, readPidFile, type Stored } from '../io/pid-store.js';
+import { lockPrefix } from '../core/lock-names.js';
 import { isStopped, isWorker, runIsAlive } from '../io/probe.js';
 import { describeEntry, type ServiceEntry } from '../io/service-dir.js';
 import type { Context } from './context.js';
@@ -12,18 +15,49 @@ export interface Inspection {
   status: ServiceStatus;
 }
 
-export function inspect(ctx: Context, name: string): Inspection {
+/** What the worker of `name` must look like (SPEC 4). */
+export function workerExpectation(ctx: Context, name: string): WorkerExpectation {
+  return { name, uid: ctx.uid, pidDir: ctx.dirs.pid.path, defaultPidDir: defaultPidDir(ctx.uid) };
+}
+
+/** What the service of a record of `name` must look like (SPEC 4). */
+export function serviceExpectation(ctx: Context, name: string, epoch: number): ServiceExpectation {
+  return { name, epoch, uid: ctx.uid, files: serviceFiles(ctx.dirs.service.path, name) };
+}
+
+/**
+ * What the pid dir says beyond the pid files, read once for all the services of a command: who
+ * holds each lock, and whether records can be written there now (SPEC 12.6).
+ */
+export interface PidDirView {
+  lockHolders: Map<string, number[]>;
+  unwritable?: string;
+}
+
+export function viewPidDir(ctx: Context): PidDirView {
+  return { lockHolders: listLockHolders(ctx.dirs.pid.path), unwritable: pidDirUnwritable(ctx.dirs.pid.path) };
+}
+
+export function inspect(ctx: Context, name: string, view?: PidDirView): Inspection {
   const entry = describeEntry(ctx.dirs.service.path, name);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   const record = stored.kind === 'record' ? stored.record : undefined;
-  const servicePid = record?.pid !== undefined && runIsAlive(record.pid, name, record.epoch) ? record.pid : undefined;
+  const servicePid = record?.pid !== undefined && runIsAlive(record.pid, serviceExpectation(ctx, name, record.epoch)) ? record.pid : undefined;
+  const worker = workerExpectation(ctx, name);
+  const workerAlive = record?.workerPid !== undefined && isWorker(record.workerPid, worker);
+  // Only a record that does not tell the whole story sends us to the lock (the pid dir is read once).
+  const settled = workerAlive && servicePid !== undefined;
+  const seen = settled ? undefined : view ?? viewPidDir(ctx);
+  const lockHolder = seen?.lockHolders.get(lockPrefix(name))?.find((pid) => isWorker(pid, worker));
   const status = deriveStatus({
     entry: entry && { kind: entry.kind, runnable: entry.runnable, problem: entry.problem },
     record: stored.kind === 'none' ? undefined : stored.kind === 'garbage' ? { garbage: stored.message } : stored.record,
-    workerAlive: record?.workerPid !== undefined && isWorker(record.workerPid, name),
+    workerAlive,
     serviceAlive: servicePid !== undefined,
     servicePaused: servicePid !== undefined && isStopped(servicePid),
     now: Date.now() / 1000,
+    lockHolder,
+    pidDirWritable: seen ? seen.unwritable === undefined : true,
   });
   return { name, entry, stored, status };
 }

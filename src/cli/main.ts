@@ -1,6 +1,6 @@
 // reraise ACTION [ARGS]: yargs reads and checks the arguments; the action's own function does the work (SPEC 6).
 import yargs from 'yargs';
-import { ACTIONS, actionNames, type Action } from './commands.js';
+import { ACTIONS, actionNames, shieldOperand, type Action } from './commands.js';
 import { makeContext } from './context.js';
 import { helpEpilogue } from './help.js';
 import { explain, unknownOption } from './options.js';
@@ -15,15 +15,18 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  const first = args.find((a) => !a.startsWith('-'));
+  // After `--` every argument is a name or a pattern, even one that starts with `-` (SPEC 6).
+  const dashes = args.indexOf('--');
+  const options = dashes < 0 ? args : args.slice(0, dashes);
+  const first = options.find((a) => !a.startsWith('-'));
   const byName = new Map<string, Action>(ACTIONS.flatMap((action) => actionNames(action).map((n) => [n, action] as const)));
   if (first !== undefined && !byName.has(first)) return usage(`unknown action "${first}"`);
-  const unknown = unknownOption(args, first);
+  const unknown = unknownOption(options, first);
   if (unknown) return usage(unknown);
   const ctx = makeContext();
 
   // Commands without handlers: yargs would build the whole help text after starting each handler.
-  let parser = yargs([...args])
+  let parser = yargs(dashes < 0 ? [...args] : [...options, ...args.slice(dashes + 1).map(shieldOperand)])
     .scriptName('reraise')
     .usage('reraise [--help] [--version] ACTION [ARGS]\n\nA per-user service supervisor: keeps the scripts of a directory running.');
   for (const action of ACTIONS) parser = parser.command(action.command, action.describe, action.builder);
@@ -38,7 +41,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     .fail((message, error) => {
       throw error ?? new UsageError(explain(message, first));
     });
-  if (args.includes('--help') || args.includes('-h')) parser.epilogue(helpEpilogue(ctx));
+  if (options.includes('--help') || options.includes('-h')) parser.epilogue(helpEpilogue(ctx));
 
   let argv: Awaited<ReturnType<typeof parser.parseAsync>>;
   try {
@@ -49,7 +52,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   }
   const action = byName.get(String(argv._[0]));
   // --help and --version print and leave no action to run.
-  if (!action || args.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) return 0;
+  if (!action || options.some((a) => ['--help', '-h', '--version', '-V'].includes(a))) return 0;
   const outcome = await action.run(ctx, argv);
   if ('usage' in outcome) return usage(outcome.usage);
   if ('printed' in outcome) return 0;

@@ -20,7 +20,9 @@ export function unknownOption(args: readonly string[], action: string | undefine
   if (bad === undefined) return undefined;
   const name = bad.split('=')[0];
   if (known.includes(name)) return `option ${name} takes no value`;
-  return action ? `unknown option "${bad}" for ${action}` : `unknown option "${bad}"`;
+  // A name that starts with a dash is no option once it comes after `--` (SPEC 6).
+  const hint = /^-[^-]/.test(bad) && !/^-\d+$/.test(bad) ? ` (a service named "${bad}" goes after --: reraise ${action ?? 'ACTION'} -- ${bad})` : '';
+  return action ? `unknown option "${bad}" for ${action}${hint}` : `unknown option "${bad}"${hint}`;
 }
 
 /** How yargs reads `-fn5`: known flags, then perhaps an option whose value is inside or next; undefined for anything else. */

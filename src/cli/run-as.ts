@@ -1,14 +1,22 @@
-// A script owned by another user runs as that user: checked before a worker is forked (SPEC 6 `start`).
+// A script owned by another user runs as that user: checked before a worker is forked (SPEC 6 `start`, 12.4).
 import { accountOf } from '../io/accounts.js';
 import type { ServiceEntry } from '../io/service-dir.js';
+import { runAs, serviceProblem } from '../io/run-check.js';
 import type { Context } from './context.js';
 
-/** Why the service cannot be run as its owner, or undefined when it can. */
+/**
+ * Why the service cannot be run as its owner, or undefined when it can: what the worker will
+ * check at every run (SPEC 12.4), and, for another owner without root, whether sudo lets us.
+ */
 export async function checkRunAs(ctx: Context, entry: ServiceEntry): Promise<string | undefined> {
+  const problem = serviceProblem(entry, ctx.dirs.log.path);
+  if (problem) return `${entry.name}: ${problem}`;
+  const checked = runAs(entry.file);
+  const uid = checked.ok ? checked.value.uid : entry.uid;
   // As root the worker runs the service as its owner directly; only other users need sudo.
-  if (entry.uid === ctx.uid || ctx.uid === 0) return undefined;
-  const owner = accountOf(entry.uid);
-  if (!owner) return `${entry.name}: owned by uid ${entry.uid}, which has no account to run it as (${entry.file})`;
+  if (uid === ctx.uid || ctx.uid === 0) return undefined;
+  const owner = accountOf(uid);
+  if (!owner) return `${entry.name}: owned by uid ${uid}, which has no account to run it as (${entry.file})`;
   const { execa } = await import('execa');
   // -l: ask whether the rules let us run this very script as its owner, without running it.
   // -n: never prompt; a rule that wants a password fails here instead of hanging a worker.

@@ -3,7 +3,7 @@ import type { PidRecord } from './pidfile.js';
 import { signalName } from './signals.js';
 
 export type StatusState =
-  | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned';
+  | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned' | 'unknown';
 
 export interface ServiceFacts {
   /** Undefined when the service dir has no such entry (a pid file left by a deleted script). */
@@ -18,6 +18,10 @@ export interface ServiceFacts {
   servicePaused?: boolean;
   /** Epoch seconds: a run that has lasted its `start_sec` is no longer flapping. */
   now?: number;
+  /** A live worker of the service (checked) that holds its lock: known even when the record is not (SPEC 12.6). */
+  lockHolder?: number;
+  /** False when the pid dir cannot be written (full, read-only): a live worker's record may be out of date. */
+  pidDirWritable?: boolean;
 }
 
 export interface ServiceStatus {
@@ -79,19 +83,35 @@ function flapping(record: PidRecord, now: number | undefined): boolean {
   return !settled;
 }
 
+/** What status cannot know: a worker runs, but its record does not say what it does (SPEC 12.6). */
+function unknown(workerPid: number, why: string): ServiceStatus {
+  return { ...NO_FLAGS, state: 'unknown', workerPid, note: why };
+}
+
+const UNWRITABLE = 'its pid file may be out of date: the pid dir cannot be written';
+
 export function deriveStatus(facts: ServiceFacts): ServiceStatus {
-  const { record, entry } = facts;
+  const { record, entry, lockHolder } = facts;
   if (record === undefined) {
+    if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is missing`);
     if (entry && !entry.runnable) return { ...NO_FLAGS, state: 'not-executable', note: entry.problem };
     return { ...NO_FLAGS, state: 'down' };
   }
-  if ('garbage' in record) return { ...NO_FLAGS, state: 'stale', note: `unreadable pid file: ${record.garbage}` };
+  if ('garbage' in record) {
+    if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is not a pid record: ${record.garbage}`);
+    return { ...NO_FLAGS, state: 'stale', note: `not a pid record: ${record.garbage}` };
+  }
   const restarts = num(record.extra.restarts);
   const flags = { ...NO_FLAGS, once: record.extra.once === '1', flapping: flapping(record, facts.now) };
   const common = { ...flags, restarts, ...lastExit(record) };
   // ERROR is final: its worker has exited, whatever now runs under the pid it once had.
   if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
   const paused = facts.serviceAlive && facts.servicePaused === true;
+  const current = record.state === 'RUN' && facts.serviceAlive;
+  if (facts.workerAlive && !current && facts.pidDirWritable === false) return unknown(record.workerPid!, UNWRITABLE);
+  if (!facts.workerAlive && lockHolder !== undefined && !current) {
+    return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file names ${record.workerPid === undefined ? 'no worker' : `pid ${record.workerPid}`}`);
+  }
   if (facts.workerAlive) {
     switch (record.state) {
       case 'START':
@@ -114,7 +134,7 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
 
 /** True when a live process belongs to the service, so that a new worker must not be started. */
 export function isLive(status: Pick<ServiceStatus, 'state'>): boolean {
-  return ['running', 'starting', 'restarting', 'orphaned'].includes(status.state);
+  return ['running', 'starting', 'restarting', 'orphaned', 'unknown'].includes(status.state);
 }
 
 /** `3d4h`, `5m12s`, `42s`. */

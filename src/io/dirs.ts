@@ -1,7 +1,8 @@
-// The three directories (SPEC 1, 2): where they are, creating them, and refusing unsafe ones.
-import { Stats, chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+// The three directories (SPEC 1, 2, 12.2): where they are, creating them, and refusing unsafe ones.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, ok, type Result } from '../core/result.js';
+import { dirProblem, errnoText } from './trusted-dir.js';
 
 export interface Dir {
   path: string;
@@ -24,10 +25,14 @@ function pick(env: Env, variable: string, fallback: () => string): Dir {
   return { path: fallback(), variable, named: false };
 }
 
+export function defaultPidDir(uid: number): string {
+  return `/var/tmp/reraise-${uid}`;
+}
+
 export function resolveDirs(env: Env, uid: number, home: string): Dirs {
   return {
     service: pick(env, 'RERAISE_DIR', () => join(home, 'reraise.d')),
-    pid: pick(env, 'RERAISE_PIDDIR', () => `/var/tmp/reraise-${uid}`),
+    pid: pick(env, 'RERAISE_PIDDIR', () => defaultPidDir(uid)),
     log: pick(env, 'RERAISE_LOGDIR', () =>
       join(env.XDG_STATE_HOME ? resolve(env.XDG_STATE_HOME) : join(home, '.local', 'state'), 'reraise')),
   };
@@ -42,54 +47,32 @@ function label(dir: Dir, what: string): string {
   return `${what} ${dir.path} (${dir.variable}${dir.named ? '' : ', default'})`;
 }
 
-function errorText(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOENT': return 'no such directory';
-    case 'EACCES': return 'permission denied';
-    case 'ENOTDIR': return 'not a directory';
-    case 'EROFS': return 'read-only file system';
-    default: return e.message;
-  }
-}
-
-/** Writable by group or others without the sticky bit: anyone in that set could replace its files. */
-function looseMode(mode: number, groupToo: boolean): string | undefined {
-  if (mode & 0o1000) return undefined;
-  if (mode & 0o002) return 'writable by others without the sticky bit';
-  if (groupToo && mode & 0o020) return 'writable by its group without the sticky bit';
-  return undefined;
-}
-
-function existingDir(dir: Dir, what: string): Result<Stats> {
+/** Writable by others without the sticky bit: anyone could replace its scripts (SPEC 2). */
+function serviceDirProblem(path: string): string | undefined {
   try {
-    const st = statSync(dir.path);
-    if (!st.isDirectory()) return fail(`unable to use ${label(dir, what)}: not a directory`);
-    return ok(st);
+    const st = statSync(path);
+    if (!st.isDirectory()) return 'not a directory';
+    return st.mode & 0o1000 || !(st.mode & 0o002) ? undefined : 'writable by others without the sticky bit';
   } catch (error) {
-    return fail(`unable to use ${label(dir, what)}: ${errorText(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such directory' : errnoText(error);
   }
 }
 
-function make(dir: Dir, what: string, mode: number): Result<void> {
-  try {
-    mkdirSync(dir.path, { recursive: true, mode });
-    return ok(undefined);
-  } catch (error) {
-    return fail(`unable to create ${label(dir, what)}: ${errorText(error)}`);
-  }
-}
-
-/** The service dir must exist when named; only the default one is created. */
+/**
+ * The service dir must exist when named; only the default one is created. It is the user's own
+ * to arrange (it may be a link), and reraise writes in it only new files (`new`).
+ */
 export function prepareServiceDir(dir: Dir): Result<void> {
   if (!dir.named && !existsSync(dir.path)) {
-    const made = make(dir, 'service dir', 0o755);
-    if (!made.ok) return made;
+    try {
+      mkdirSync(dir.path, { recursive: true, mode: 0o755 });
+    } catch (error) {
+      return fail(`unable to create ${label(dir, 'service dir')}: ${errnoText(error)}`);
+    }
   }
-  const st = existingDir(dir, 'service dir');
-  if (!st.ok) return st;
-  const loose = looseMode(st.value.mode, false);
-  return loose ? fail(`unable to use ${label(dir, 'service dir')}: ${loose}`) : ok(undefined);
+  const problem = serviceDirProblem(dir.path);
+  return problem ? fail(`unable to use ${label(dir, 'service dir')}: ${problem}`) : ok(undefined);
 }
 
 /** Reads the service dir without creating or checking it (for --help and read-only listings). */
@@ -101,27 +84,14 @@ export function serviceDirExists(dir: Dir): boolean {
   }
 }
 
+/** The pid dir (SPEC 2, 12.2): made 0700 when missing; a sticky one may be shared. */
 export function preparePidDir(dir: Dir, uid: number): Result<void> {
-  if (!existsSync(dir.path)) {
-    const made = make(dir, 'pid dir', 0o700);
-    if (!made.ok) return made;
-    // mkdir's mode is filtered by the umask; the pid dir must be 0700 whatever it is.
-    try {
-      chmodSync(dir.path, 0o700);
-    } catch (error) {
-      return fail(`unable to use ${label(dir, 'pid dir')}: ${errorText(error)}`);
-    }
-  }
-  const st = existingDir(dir, 'pid dir');
-  if (!st.ok) return st;
-  if (st.value.uid !== uid) return fail(`unable to use ${label(dir, 'pid dir')}: owned by uid ${st.value.uid}, not by you (uid ${uid})`);
-  const loose = looseMode(st.value.mode, true);
-  return loose ? fail(`unable to use ${label(dir, 'pid dir')}: ${loose}`) : ok(undefined);
+  const problem = dirProblem(dir.path, { uid, shared: true, createMode: 0o700 });
+  return problem ? fail(`unable to use ${label(dir, 'pid dir')}: ${problem}`) : ok(undefined);
 }
 
-export function prepareLogDir(dir: Dir): Result<void> {
-  const made = make(dir, 'log dir', 0o700);
-  if (!made.ok) return made;
-  const st = existingDir(dir, 'log dir');
-  return st.ok ? ok(undefined) : st;
+/** The log dir (SPEC 2, 12.2): made 0700 when missing, and the user's alone. */
+export function prepareLogDir(dir: Dir, uid: number): Result<void> {
+  const problem = dirProblem(dir.path, { uid, createMode: 0o700 });
+  return problem ? fail(`unable to use ${label(dir, 'log dir')}: ${problem}`) : ok(undefined);
 }

@@ -1,55 +1,127 @@
-// One worker per service: a lock that the kernel releases when its holder dies, however it dies.
-import { Server, connect as netConnect, createServer } from 'node:net';
-import { realpathSync, rmSync } from 'node:fs';
+// One worker per service: a Unix socket in the pid dir, which only the user can make there, freed by the kernel when its holder dies (SPEC 12.3).
+import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { lockFileName, parseLockFile, pendingLockFileName } from '../core/lock-names.js';
 
-/** 64-bit FNV-1a, as hex: a short, stable name for (pid dir, service). */
-function fnv1a64(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text)) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+/** Longest socket path bound as it is; a longer one is bound relative to the pid dir. */
+const MAX_SOCKET_PATH = 100;
+const ATTEMPTS = 20;
+
+export type Liveness = 'live' | 'stale' | 'gone';
+
+/** Runs `fn` with the pid dir as working directory when `file` is too long for a socket path. */
+function within<T>(dir: string, file: string, fn: (path: string) => T): T {
+  const full = join(dir, file);
+  if (Buffer.byteLength(full) <= MAX_SOCKET_PATH) return fn(full);
+  const back = process.cwd();
+  process.chdir(dir);
+  try {
+    // The connect or bind itself happens inside this call; only its answer comes later.
+    return fn(file);
+  } finally {
+    process.chdir(back);
   }
-  return hash.toString(16).padStart(16, '0');
 }
 
-function listen(server: Server, address: string): Promise<'held' | 'busy'> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      if (error.code === 'EADDRINUSE') resolve('busy');
-      else reject(error);
-    };
-    server.once('error', onError);
-    server.listen(address, () => {
-      server.off('error', onError);
-      resolve('held');
+/** Does anybody answer on the socket? Only a refused connection proves that its holder is gone. */
+export function probeLock(dir: string, file: string): Promise<Liveness> {
+  return new Promise((resolve) => {
+    const socket = within(dir, file, (path) => connect(path));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('live');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      resolve(error.code === 'ECONNREFUSED' ? 'stale' : error.code === 'ENOENT' ? 'gone' : 'live');
     });
   });
 }
 
-/** A socket file stays behind when its holder is killed: a refused connection means nobody holds it. */
-function isStaleSocket(file: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect(file);
-    socket.once('connect', () => { socket.destroy(); resolve(false); });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+function listen(dir: string, file: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.destroy());
+    server.unref();
+    server.once('error', reject);
+    within(dir, file, (path) => server.listen(path, () => {
+      server.off('error', reject);
+      resolve(server);
+    }));
   });
 }
 
-/**
- * Takes the lock of service `name` under `pidDir` for the life of this process.
- * Linux: an abstract Unix socket, which vanishes with the process (no file to go stale).
- * Elsewhere: a socket file in the pid dir, reclaimed when nobody answers on it.
- */
-export async function lockService(pidDir: string, name: string): Promise<'held' | 'busy'> {
-  const server = createServer((socket) => socket.destroy());
-  server.unref();
-  if (process.platform === 'linux') {
-    return listen(server, `\0reraise-${fnv1a64(`${realpathSync(pidDir)}\0${name}`)}`);
+/** Lock sockets of `name` owned by the user: a socket of someone else in a shared pid dir is no lock of ours. */
+function ownLocks(dir: string, name: string): { file: string; pid: number }[] {
+  const uid = process.getuid!();
+  const found: { file: string; pid: number }[] = [];
+  for (const file of readdirSync(dir)) {
+    const parsed = parseLockFile(file, name);
+    if (!parsed || parsed.pending) continue;
+    try {
+      const st = lstatSync(join(dir, file));
+      if (st.isSocket() && st.uid === uid) found.push({ file, pid: parsed.pid });
+    } catch {
+      // gone meanwhile
+    }
   }
-  const file = join(pidDir, `.${name}.lock`);
-  const first = await listen(server, file);
-  if (first === 'held' || !(await isStaleSocket(file))) return first;
-  rmSync(file, { force: true });
-  return listen(server, file);
+  return found;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+export interface ServiceLock {
+  /** Gives the lock up now (it also goes when the process exits, however it exits). */
+  release(): void;
+}
+
+/**
+ * Takes the lock of service `name` in `pidDir`. Each worker binds a socket of its own, which
+ * appears under its lock name only once it answers; then it looks for any other that answers,
+ * and backs off if there is one. Two takers may both back off (they try again), but two can
+ * never both hold it: the later one to look always sees the earlier one answering. A socket
+ * that refuses connections under a lock name has lost its holder, and is removed by whoever
+ * meets it.
+ */
+export async function lockService(pidDir: string, name: string): Promise<ServiceLock | 'busy'> {
+  const own = lockFileName(name, process.pid);
+  const pending = pendingLockFileName(name, process.pid);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+    let holder = false;
+    for (const lock of ownLocks(pidDir, name)) {
+      const state = lock.file === own ? 'stale' : await probeLock(pidDir, lock.file);
+      if (state === 'live') holder = true;
+      else if (state === 'stale') unlinkQuietly(join(pidDir, lock.file));
+    }
+    if (holder) return 'busy';
+    unlinkQuietly(join(pidDir, pending));
+    const server = await listen(pidDir, pending);
+    renameSync(join(pidDir, pending), join(pidDir, own));
+    const release = (): void => {
+      server.close();
+      unlinkQuietly(join(pidDir, own));
+    };
+    let rival = false;
+    for (const lock of ownLocks(pidDir, name)) {
+      if (lock.file !== own && (await probeLock(pidDir, lock.file)) === 'live') rival = true;
+    }
+    if (!rival) {
+      const atExit = (): void => unlinkQuietly(join(pidDir, own));
+      process.once('exit', atExit);
+      return {
+        release: () => {
+          process.off('exit', atExit);
+          release();
+        },
+      };
+    }
+    release();
+  }
+  return 'busy';
 }

@@ -1,8 +1,26 @@
 // Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (SPEC 7).
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
 import { stampedWorkerLine } from './service-log.js';
+import { NotRegularError, notRegular } from './safe-file.js';
+import { dirProblem } from './trusted-dir.js';
+
+/**
+ * `current`, for appending and for reading its last byte: never through a link, never a FIFO, and
+ * only a file of the writer's own with one link (SPEC 7, 12.2).
+ */
+function openCurrent(file: string): number {
+  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = constants;
+  const fd = openSync(file, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
+  const st = fstatSync(fd);
+  const problem = !st.isFile() ? notRegular(st) : st.uid !== process.getuid!() ? `owned by uid ${st.uid}` : st.nlink !== 1 ? `${st.nlink} links to it` : undefined;
+  if (problem) {
+    closeSync(fd);
+    throw new NotRegularError(`${file}: ${problem}`);
+  }
+  return fd;
+}
 
 export interface LogSettings {
   size: number;
@@ -17,9 +35,12 @@ export class RotatingLog {
   /** `current` ends inside a line (a stopped logger's last words): it is completed before any rotation. */
   private continuing: boolean;
 
+  /** Why rotation is held back: the directory failed its check, and the log says so once. */
+  private unsafe?: string;
+
+  /** `dir` is a checked log directory of the writer's (service-log.ts prepareServiceLogDir). */
   constructor(private readonly dir: string, private settings: LogSettings) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.fd = openSync(join(dir, 'current'), 'a+', 0o600);
+    this.fd = openCurrent(join(dir, 'current'));
     this.size = fstatSync(this.fd).size;
     this.continuing = this.size > 0 && this.lastByte() !== 0x0a;
   }
@@ -98,13 +119,21 @@ export class RotatingLog {
   }
 
   private rotateNow(): void {
+    // Renames and removals go by path: the directory is checked again first (SPEC 7, 12.2).
+    const problem = dirProblem(this.dir, { uid: process.getuid!() });
+    if (problem) {
+      if (this.unsafe !== problem) this.writeAll(Buffer.from(stampedWorkerLine(`warning: not rotating ${this.dir}: ${problem}`, this.settings.stamp)));
+      this.unsafe = problem;
+      return;
+    }
+    this.unsafe = undefined;
     const now = Date.now();
     let seq = 0;
     while (existsSync(join(this.dir, rotatedName(now, seq)))) seq++;
     // Rename first, then open a new `current`: a reader following by inode loses nothing.
     renameSync(join(this.dir, 'current'), join(this.dir, rotatedName(now, seq)));
     closeSync(this.fd);
-    this.fd = openSync(join(this.dir, 'current'), 'a', 0o600);
+    this.fd = openCurrent(join(this.dir, 'current'));
     this.size = 0;
     for (const old of toPrune(readdirSync(this.dir), this.settings.keep)) rmSync(join(this.dir, old), { force: true });
   }

@@ -1,65 +1,142 @@
-// The pid files of the pid dir (SPEC 4): read, atomic write (temp file + rename), careful removal.
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The pid files of the pid dir (SPEC 4, 6 `clean`): read without following a link, atomic write, careful removal.
+import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
+import { parseAnyLockFile } from '../core/lock-names.js';
+import { createNew, NotRegularError, openRegular, readRegular } from './safe-file.js';
 
 export type Stored =
   | { kind: 'none' }
   | { kind: 'record'; record: PidRecord; text: string }
   | { kind: 'garbage'; message: string; text: string };
 
+/** A record is one short line; anything longer is not one, and is not read whole. */
+const MAX_RECORD = 4096;
+
 export function pidFilePath(pidDir: string, name: string): string {
   return join(pidDir, name);
 }
 
+function reason(error: unknown): string {
+  if (error instanceof NotRegularError) return error.message.slice(error.message.lastIndexOf(': ') + 2);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ELOOP' ? 'a symbolic link' : (error as Error).message;
+}
+
+/** Reads what is at NAME: never through a link, never from a FIFO, never more than a record can be. */
 export function readPidFile(pidDir: string, name: string): Stored {
   let text: string;
   try {
-    text = readFileSync(pidFilePath(pidDir, name), 'utf8');
+    text = readRegular(pidFilePath(pidDir, name), MAX_RECORD + 1, false).toString('utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    return { kind: 'garbage', message: (error as Error).message, text: '' };
+    return { kind: 'garbage', message: reason(error), text: '' };
   }
+  if (text.length > MAX_RECORD) return { kind: 'garbage', message: 'too long for a pid record', text: '' };
   const decoded = decodePidRecord(text);
   return decoded.ok ? { kind: 'record', record: decoded.record, text } : { kind: 'garbage', message: decoded.message, text };
 }
 
-/** Readers never see half a line: the record is written whole to a temp file, then renamed over the pid file. */
-export function writePidFile(pidDir: string, name: string, record: PidRecord): void {
-  const temp = join(pidDir, `.${name}.${process.pid}.tmp`);
-  writeFileSync(temp, encodePidRecord(record), { mode: 0o644 });
-  renameSync(temp, pidFilePath(pidDir, name));
-}
-
-export function removePidFile(pidDir: string, name: string): void {
-  rmSync(pidFilePath(pidDir, name), { force: true });
+/** `.NAME.PID.tmp`: the writer's own temporary name, which `clean` knows as a leftover once PID is gone. */
+function tempPath(pidDir: string, name: string): string {
+  return join(pidDir, `.${name}.${process.pid}.tmp`);
 }
 
 /**
- * Removes the pid file only if it still holds `expected`, so that a record a new worker wrote
- * meanwhile survives: the file is moved aside, checked, and linked back when it changed.
+ * Readers never see half a line: the record is written whole to a new temp file, then renamed
+ * over the pid file. A temp name that is taken can only be this process's own leftover (its
+ * pid is in it): a regular file is removed and made again; anything else is an error.
+ */
+export function writePidFile(pidDir: string, name: string, record: PidRecord): void {
+  const temp = tempPath(pidDir, name);
+  let fd: number;
+  try {
+    fd = createNew(temp, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isOwnRegularFile(temp)) throw error;
+    unlinkSync(temp);
+    fd = createNew(temp, 0o644);
+  }
+  try {
+    const line = Buffer.from(encodePidRecord(record));
+    for (let done = 0; done < line.length;) done += writeSync(fd, line, done);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, pidFilePath(pidDir, name));
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}
+
+function isOwnRegularFile(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && st.uid === process.getuid!();
+  } catch {
+    return false;
+  }
+}
+
+/** The worker's own record, at its stop: only a regular file is removed, never what else took the name. */
+export function removePidFile(pidDir: string, name: string): void {
+  const file = pidFilePath(pidDir, name);
+  if (isOwnRegularFile(file)) unlinkSync(file);
+}
+
+/**
+ * Removes the pid file only if it is a regular file that still holds `expected`, so that a record
+ * a new worker wrote meanwhile survives: the file is moved aside, checked, and linked back when
+ * it changed. A directory or a link is never moved (SPEC 6 `clean`).
  */
 export function removePidFileIf(pidDir: string, name: string, expected: string): boolean {
   const file = pidFilePath(pidDir, name);
   const aside = join(pidDir, `.${name}.${process.pid}.clean`);
+  let before;
+  try {
+    before = lstatSync(file);
+  } catch {
+    return false;
+  }
+  if (!before.isFile()) return false;
   try {
     renameSync(file, aside);
   } catch {
     return false;
   }
-  const seen = readFileSync(aside, 'utf8');
+  let seen: string | undefined;
+  try {
+    const st = lstatSync(aside);
+    // Replaced between the lstat and the rename (only the user or root can): put it back untouched.
+    if (st.ino === before.ino && st.dev === before.dev && st.isFile()) seen = readRegular(aside, MAX_RECORD + 1, false).toString('utf8');
+  } catch {
+    // unreadable: put back
+  }
   if (seen === expected) {
-    rmSync(aside, { force: true });
+    unlinkSync(aside);
     return true;
   }
-  try {
-    // link() fails when a newer record already took the name: then the newer one stays.
-    linkSync(aside, file);
-  } catch {
-    // the newer record wins
+  if (isOwnRegularFile(aside)) {
+    try {
+      // link() fails when a newer record already took the name: then the newer one stays.
+      linkSync(aside, file);
+    } catch {
+      // the newer record wins
+    }
+    unlinkSync(aside);
+  } else {
+    try {
+      renameSync(aside, file);
+    } catch {
+      // only the user can have put it there; it stays under the leftover name
+    }
   }
-  rmSync(aside, { force: true });
   return false;
 }
 
@@ -77,7 +154,7 @@ export function holdPidFile(pidDir: string, name: string): HeldPidFile {
   const file = pidFilePath(pidDir, name);
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    fd = openRegular(file, false).fd;
   } catch {
     // no record yet: any record that appears is a rewrite
   }
@@ -103,5 +180,40 @@ export function listPidNames(pidDir: string): string[] {
     return readdirSync(pidDir).filter(isServiceName).sort();
   } catch {
     return [];
+  }
+}
+
+/**
+ * The pids in the names of the lock sockets of the pid dir, by lock prefix (core/lock-names.ts):
+ * the workers that hold (or held) each service's lock, read in one listing for a whole status.
+ */
+export function listLockHolders(pidDir: string): Map<string, number[]> {
+  const holders = new Map<string, number[]>();
+  let files: string[];
+  try {
+    files = readdirSync(pidDir);
+  } catch {
+    return holders;
+  }
+  for (const file of files) {
+    const parsed = parseAnyLockFile(file);
+    if (!parsed || parsed.pending) continue;
+    const prefix = file.slice(0, file.length - String(parsed.pid).length);
+    holders.set(prefix, [...(holders.get(prefix) ?? []), parsed.pid]);
+  }
+  return holders;
+}
+
+/** Why records cannot be written in the pid dir now (read-only, full), or undefined when they can. */
+export function pidDirUnwritable(pidDir: string): string | undefined {
+  try {
+    accessSync(pidDir, constants.W_OK);
+    const fs = statfsSync(pidDir);
+    if (fs.bavail === 0) return 'no space left on device';
+    if (fs.ffree === 0) return 'no free inodes left';
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EROFS' ? 'read-only file system' : code === 'EACCES' ? 'permission denied' : undefined;
   }
 }

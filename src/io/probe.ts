@@ -1,6 +1,9 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import {
+  isMemberOf, isServiceOf, isWorkerOf, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
+} from '../core/identity.js';
 
 /** `ps`, for systems without /proc. child_process is loaded only there: `status` on Linux never needs it. */
 function ps(args: readonly string[]): string {
@@ -97,35 +100,30 @@ function living(pid: number): ProcessInfo | undefined {
   return info && info.state !== 'Z' && info.state !== 'X' ? info : undefined;
 }
 
-/** Does the process's environment hold `entry`? Undefined when it cannot be read. */
-function environHas(pid: number, entry: string): boolean | undefined {
+/** The process's environment; undefined when it cannot be read (another user's, a setuid one) or is gone. */
+function environOf(pid: number): string[] | undefined {
   try {
-    if (hasProc) return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry);
-    const out = ps(['eww', '-o', 'command=', '-p', String(pid)]);
-    return out.split(' ').includes(entry);
+    if (hasProc) return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return ps(['eww', '-o', 'command=', '-p', String(pid)]).trim().split(' ');
   } catch {
     return undefined;
   }
 }
 
-export function workerTitle(name: string): string {
-  return `auto-reraise ${name}`;
+/** What the identity verdicts of core/identity.ts look at; undefined when there is no such process. */
+export function processFacts(pid: number): ProcessFacts | undefined {
+  const info = living(pid);
+  return info && { state: info.state, uid: info.uid, startEpoch: info.startEpoch, argv: info.argv, environ: environOf(pid) };
 }
 
-/** The worker of `name`: titled `auto-reraise NAME`, run by us. */
-export function isWorker(pid: number, name: string): boolean {
-  const info = living(pid);
-  return !!info && info.uid === process.getuid!() && info.argv.join(' ') === workerTitle(name);
+/** The worker of a record, checked (SPEC 4). */
+export function isWorker(pid: number, expect: WorkerExpectation): boolean {
+  return isWorkerOf(processFacts(pid), expect);
 }
 
-/**
- * The service process of `name` started at `epoch`: alive, started within 2 s of it, and
- * carrying RERAISE_SERVICE=NAME from its worker. A reused pid fails at least one of these.
- */
-export function isService(pid: number, name: string, epoch: number): boolean {
-  const info = living(pid);
-  if (!info || Math.abs(info.startEpoch - epoch) > 2) return false;
-  return environHas(pid, `RERAISE_SERVICE=${name}`) === true;
+/** The service process of a record, checked (SPEC 4): a reused pid fails. */
+export function isService(pid: number, expect: ServiceExpectation): boolean {
+  return isServiceOf(processFacts(pid), expect);
 }
 
 /** pgid -> live (not zombie) members, read once: a CLI run or a worker's start asks about one moment. */
@@ -146,16 +144,12 @@ function liveGroups(): Map<number, number[]> {
 
 /**
  * Is anything of the run that started at `epoch` as pid `pid` still alive? Its leader (see
- * isService), or, when the leader is gone, a member of its process group that carries
- * RERAISE_SERVICE=NAME and started with the run or after it: what a killed orphan leaves behind
- * (`sleep 1000 & wait`) is still the service, and must be stopped, not started twice.
+ * isService), or, when the leader is gone, a member of its process group that is still the
+ * service (isMemberOf): what a killed orphan leaves behind must be stopped, not started twice.
  */
-export function runIsAlive(pid: number, name: string, epoch: number): boolean {
-  if (isService(pid, name, epoch)) return true;
-  return (liveGroups().get(pid) ?? []).some((member) => {
-    const info = living(member);
-    return !!info && info.startEpoch >= epoch - 2 && environHas(member, `RERAISE_SERVICE=${name}`) === true;
-  });
+export function runIsAlive(pid: number, expect: ServiceExpectation): boolean {
+  if (isService(pid, expect)) return true;
+  return (liveGroups().get(pid) ?? []).some((member) => isMemberOf(processFacts(member), expect));
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,8 +1,9 @@
 // Entries of the service dir: which are services, of what kind, and whether they can run (SPEC 1, 2).
-import { Stats, accessSync, closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { Stats, accessSync, constants, existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, parseConfig, type ServiceConfig } from '../core/config.js';
 import { isServiceName } from '../core/names.js';
+import { notRegular, readRegular } from './safe-file.js';
 
 export interface ServiceEntry {
   name: string;
@@ -28,7 +29,7 @@ export function listNames(dir: string): string[] {
 }
 
 function fileProblem(file: string, st: Stats): string | undefined {
-  if (!st.isFile()) return `not a regular file (${file})`;
+  if (!st.isFile()) return `not a regular file: ${notRegular(st)} (${file})`;
   if (st.mode & 0o002) return `writable by others, so anyone could run code as its owner (${file})`;
   try {
     accessSync(file, constants.X_OK);
@@ -70,12 +71,14 @@ export function describeEntry(dir: string, name: string): ServiceEntry | undefin
 
 function logProblem(serviceDir: string): string | undefined {
   const log = join(serviceDir, 'rc.log');
+  let st: Stats;
   try {
-    const st = statSync(log);
-    return st.mode & 0o002 ? `writable by others, so anyone could run code as its owner (${log})` : undefined;
+    st = statSync(log);
   } catch {
     return undefined;
   }
+  if (!st.isFile()) return `not a regular file: ${notRegular(st)} (${log})`;
+  return st.mode & 0o002 ? `writable by others, so anyone could run code as its owner (${log})` : undefined;
 }
 
 function isDanglingLink(file: string): boolean {
@@ -86,17 +89,12 @@ function isDanglingLink(file: string): boolean {
   }
 }
 
-/** The start of the file, where config lines live; a huge binary is not read whole. */
+/**
+ * The start of the file, where config lines live; a huge binary is not read whole, and a FIFO
+ * put in its place is refused, never waited on (SPEC 3, 12.6).
+ */
 export function readConfigText(file: string): string {
-  const limit = 1 << 20;
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(Math.min(limit, Math.max(0, fstatSync(fd).size)));
-    const n = readSync(fd, buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return readRegular(file, 1 << 20).toString('utf8');
 }
 
 /**

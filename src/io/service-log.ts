@@ -1,7 +1,20 @@
-// The service's log directory, <log dir>/NAME, and the worker's lines before its log writer runs (SPEC 5.3).
-import { appendFileSync, mkdirSync } from 'node:fs';
+// The service's log directory, <log dir>/NAME, who writes in it, and the worker's lines before its log writer runs (SPEC 5.3, 7, 12.4).
+import { chmodSync, chownSync, closeSync, fchownSync, lstatSync, mkdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stampOf } from '../core/log-lines.js';
+import { fail, ok, type Result } from '../core/result.js';
+import { openForAppend } from './safe-file.js';
+import { dirProblem, errnoText } from './trusted-dir.js';
+
+/** Who writes a service's log: the worker's own user, or the owner its rc.log runs as (SPEC 12.4). */
+export interface LogWriter {
+  uid: number;
+  gid: number;
+}
+
+export function serviceLogDir(logDir: string, name: string): string {
+  return join(logDir, name);
+}
 
 export function serviceLogPath(logDir: string, name: string): string {
   return join(logDir, name, 'current');
@@ -18,11 +31,49 @@ export function stampedWorkerLine(message: string, stamp: boolean): string {
   return stamp ? stampOf(Date.now()) + line : line;
 }
 
-/** For the few lines a worker writes before (or instead of) supervising: appended whole. */
-export function appendWorkerLine(logDir: string, name: string, message: string, stamp: boolean): void {
+/**
+ * Makes <log dir>/NAME when missing (mode 0700; as root for an rc.log of another owner, given to
+ * that owner) and checks it as SPEC 12.2 says, for `writer`. `<log dir>` itself must exist.
+ */
+export function prepareServiceLogDir(logDir: string, name: string, writer: LogWriter): Result<string> {
+  const dir = serviceLogDir(logDir, name);
   try {
-    mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
-    appendFileSync(serviceLogPath(logDir, name), stampedWorkerLine(message, stamp), { mode: 0o600 });
+    lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return fail(`unable to use log directory ${dir}: ${errnoText(error)}`);
+    try {
+      mkdirSync(dir, 0o700);
+      chmodSync(dir, 0o700);
+      // Made inside a checked directory of root's: nobody can have swapped it before the chown.
+      if (writer.uid !== process.getuid!()) chownSync(dir, writer.uid, writer.gid);
+    } catch (made) {
+      if ((made as NodeJS.ErrnoException).code !== 'EEXIST') return fail(`unable to create log directory ${dir}: ${errnoText(made)}`);
+    }
+  }
+  const problem = dirProblem(dir, { uid: writer.uid });
+  return problem ? fail(`unable to use log directory ${dir} (RERAISE_LOGDIR): ${problem}`) : ok(dir);
+}
+
+/**
+ * Appends one whole line to `file`, a file of `writer`'s: never through a link, never into a
+ * file of someone else's (SPEC 12.4); one that root makes is given to the writer.
+ */
+export function appendOwnedLine(file: string, line: string, writer: LogWriter): void {
+  const { fd, created } = openForAppend(file, 0o600, writer.uid);
+  try {
+    if (created && writer.uid !== process.getuid!()) fchownSync(fd, writer.uid, writer.gid);
+    const bytes = Buffer.from(line);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** For the few lines a worker writes before (or instead of) supervising: appended whole. */
+export function appendWorkerLine(logDir: string, name: string, message: string, stamp: boolean, writer: LogWriter): void {
+  try {
+    const dir = prepareServiceLogDir(logDir, name, writer);
+    if (dir.ok) appendOwnedLine(join(dir.value, 'current'), stampedWorkerLine(message, stamp), writer);
   } catch {
     // A log that cannot be written must not change what the worker does.
   }

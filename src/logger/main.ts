@@ -1,9 +1,11 @@
 // reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (SPEC 9).
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { LineSplitter } from '../core/log-lines.js';
 import { isServiceName } from '../core/names.js';
-import { resolveDirs } from '../io/dirs.js';
+import { ok } from '../core/result.js';
+import { prepareLogDir, resolveDirs } from '../io/dirs.js';
+import { prepareServiceLogDir } from '../io/service-log.js';
 import { logSettingsOf, RotatingLog } from '../io/log-writer.js';
 import { currentConfig, describeEntry } from '../io/service-dir.js';
 
@@ -16,11 +18,16 @@ export async function main(args: readonly string[]): Promise<number> {
   const dirs = resolveDirs(process.env, process.getuid!(), homedir());
   // The log settings come from the service's own config lines (rc.main, or the script).
   const settings = logSettingsOf(currentConfig(describeEntry(dirs.service.path, name)));
+  const me = { uid: process.getuid!(), gid: process.getgid!() };
+  // The log dir may be root's, with <log dir>/NAME made for this logger's owner (SPEC 9, 12.4).
+  const base = existsSync(dirs.log.path) ? ok(undefined) : prepareLogDir(dirs.log, me.uid);
+  const dir = base.ok ? prepareServiceLogDir(dirs.log.path, name, me) : base;
   let log: RotatingLog;
   try {
-    log = new RotatingLog(join(dirs.log.path, name), settings);
+    if (!dir.ok) throw new Error(dir.message);
+    log = new RotatingLog(dir.value, settings);
   } catch (error) {
-    process.stderr.write(`reraise: logger: unable to use log dir ${join(dirs.log.path, name)} (RERAISE_LOGDIR): ${(error as Error).message}\n`);
+    process.stderr.write(`reraise: logger: ${name}: ${(error as Error).message}\n`);
     return 1;
   }
   const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));

@@ -1,9 +1,12 @@
 // How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`, 8, 12.4).
+import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServiceEntry } from '../io/service-dir.js';
-import { accountOf } from '../io/accounts.js';
+import { accountOf, type Account } from '../io/accounts.js';
 import { PACKAGE_ROOT } from '../io/package-root.js';
+import { runAs } from '../io/run-check.js';
 import { fail, ok, type Result } from '../core/result.js';
+import { OWNER_PATH, ownerEnvironment } from '../core/owner-env.js';
 import type { Exit } from '../core/policy.js';
 import { signalNumber } from '../core/signals.js';
 
@@ -14,9 +17,14 @@ export interface Command {
 }
 
 export interface Launch extends Command {
+  /** Set only where no setpriv can switch groups too: Node's own switch keeps the primary group alone. */
   uid?: number;
   gid?: number;
   env: Record<string, string | undefined>;
+  /** The uid the program runs as. */
+  owner: number;
+  /** As root, run as the owner without its supplementary groups: there is no setpriv. */
+  withoutGroups?: boolean;
 }
 
 /** A script runs with no arguments; a perp-style service as `./rc.main start NAME` in its directory. */
@@ -50,23 +58,42 @@ export function servicePath(current: string | undefined): string {
   return dirs.join(':');
 }
 
-export function planLaunch(entry: ServiceEntry, command: Command, baseEnv: Record<string, string | undefined>): Result<Launch> {
-  // RERAISE_NODE: the node running reraise, so that a script can run JavaScript wherever reraise runs.
-  const env = {
-    ...baseEnv, RERAISE_SERVICE: entry.name, RERAISE_NODE: process.execPath, PATH: servicePath(baseEnv.PATH),
-  };
-  const me = process.getuid!();
-  if (entry.uid === me) return ok({ ...command, env });
-  const owner = accountOf(entry.uid);
-  if (me === 0) {
-    // As root the service itself becomes its owner, with the owner's own HOME, USER and LOGNAME.
-    const home = owner?.home ?? '/';
-    const user = owner?.name ?? String(entry.uid);
-    return ok({
-      ...command, uid: entry.uid, gid: owner?.gid ?? entry.gid,
-      env: { ...env, HOME: home, USER: user, LOGNAME: user },
-    });
+/** util-linux's setpriv, looked for where the system keeps it (not on a PATH someone else may have set). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'].find((file) => {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  if (!owner) return fail(`${entry.name}: owned by uid ${entry.uid}, which has no account to run it as (${entry.file})`);
-  return ok({ file: 'sudo', args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env });
+});
+
+function asOwnerByRoot(command: Command, owner: Account, env: Record<string, string>): Launch {
+  if (!SETPRIV) return { ...command, uid: owner.uid, gid: owner.gid, env, owner: owner.uid, withoutGroups: true };
+  // setpriv execs the program itself, so the pid the worker records is the program's.
+  return {
+    file: SETPRIV,
+    args: [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', command.file, ...command.args],
+    argv0: 'setpriv', env, owner: owner.uid,
+  };
+}
+
+/**
+ * Decides, from the file about to run (SPEC 12.4), as whom `command` runs: as the worker's own
+ * user unchanged; as root for another owner, that owner with their groups and an environment of
+ * their own; otherwise through `sudo -n -u OWNER`.
+ */
+export function planLaunch(entry: ServiceEntry, command: Command, baseEnv: Record<string, string | undefined>): Result<Launch> {
+  const checked = runAs(command.file);
+  if (!checked.ok) return checked;
+  const { uid } = checked.value;
+  // RERAISE_NODE: the node running reraise, so that a script can run JavaScript wherever reraise runs.
+  const own = { RERAISE_SERVICE: entry.name, RERAISE_NODE: process.execPath };
+  const me = process.getuid!();
+  if (uid === me) return ok({ ...command, env: { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) }, owner: uid });
+  const owner = accountOf(uid);
+  if (!owner) return fail(`${entry.name}: owned by uid ${uid}, which has no account to run it as (${command.file})`);
+  if (me === 0) return ok(asOwnerByRoot(command, owner, ownerEnvironment(owner, { ...baseEnv, ...own }, servicePath(OWNER_PATH))));
+  const env = { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) };
+  return ok({ file: 'sudo', args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env, owner: uid });
 }

@@ -1,16 +1,20 @@
 // auto-reraise NAME: the detached worker that supervises one service (SPEC 5). Loads nothing of the CLI.
-import { accessSync, closeSync, constants, existsSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
-import { dirsEnv, preparePidDir, resolveDirs } from '../io/dirs.js';
+import { serviceFiles, workerTitle } from '../core/identity.js';
+import { dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
+import { closeInheritedDescriptors } from '../io/fds.js';
 import { lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { runIsAlive, workerTitle } from '../io/probe.js';
+import { runIsAlive } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
-import { appendWorkerLine } from '../io/service-log.js';
+import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
+import { loggerFile, serviceProblem } from '../io/run-check.js';
+import { fail } from '../core/result.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
@@ -33,17 +37,24 @@ function answer(line: string): boolean {
   }
 }
 
-/** An executable rc.log makes the logger; one that is not executable is skipped with a warning, as perp does. */
-function hasLogger(entry: ServiceEntry, say: (message: string) => void): boolean {
-  if (entry.kind !== 'perp') return false;
+/** An rc.log that is not executable is skipped with a warning, as perp does. */
+function warnSkippedLogger(entry: ServiceEntry, say: (message: string) => void): void {
   const file = join(entry.cwd, 'rc.log');
-  if (!existsSync(file)) return false;
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
+  if (entry.kind === 'perp' && !loggerFile(entry) && existsSync(file)) {
     say(`${entry.name}: warning: ${file} is not executable; logging without it`);
-    return false;
+  }
+}
+
+/** Who writes the log: an rc.log runs as its owner and writes it as them; else the worker itself (SPEC 12.4). */
+function logWriterOf(entry: ServiceEntry | undefined): LogWriter {
+  const me = { uid: process.getuid!(), gid: process.getgid!() };
+  const log = entry && loggerFile(entry);
+  if (!log || me.uid !== 0) return me;
+  try {
+    const st = statSync(log);
+    return { uid: st.uid, gid: st.gid };
+  } catch {
+    return me;
   }
 }
 
@@ -53,13 +64,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('usage: auto-reraise NAME (started by "reraise start NAME")\n');
     return 2;
   }
+  // Before anything else: nothing the starter left open may reach the service (SPEC 5.1).
+  closeInheritedDescriptors(HANDSHAKE_FD);
   process.title = workerTitle(name);
   const uid = process.getuid!();
   const dirs = resolveDirs(process.env, uid, homedir());
   // Rare lines, so the config is read for each: the service may not even exist.
   const early = (message: string): void => {
-    const stamp = currentConfig(describeEntry(dirs.service.path, name)).logStamp === 1;
-    appendWorkerLine(dirs.log.path, name, message, stamp);
+    const entry = describeEntry(dirs.service.path, name);
+    const stamp = currentConfig(entry).logStamp === 1;
+    appendWorkerLine(dirs.log.path, name, message, stamp, logWriterOf(entry));
   };
   const fatal = (message: string): number => {
     early(`${name}: ${message}`);
@@ -67,18 +81,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   };
 
-  // `start` has checked the pid dir already; a worker started by hand has not.
-  const pidDirReady = preparePidDir(dirs.pid, uid);
-  if (!pidDirReady.ok) return fatal(pidDirReady.message);
+  // `start` has checked the directories already; a worker started by hand has not.
+  for (const ready of [preparePidDir(dirs.pid, uid), prepareLogDir(dirs.log, uid)]) {
+    if (!ready.ok) return fatal(ready.message);
+  }
 
-  if ((await lockService(dirs.pid.path, name)) === 'busy') {
+  let lock: Awaited<ReturnType<typeof lockService>>;
+  try {
+    lock = await lockService(dirs.pid.path, name);
+  } catch (error) {
+    return fatal(`unable to take its lock in ${dirs.pid.path} (RERAISE_PIDDIR): ${(error as Error).message}`);
+  }
+  if (lock === 'busy') {
     answer('busy');
     return 0;
   }
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
-      runIsAlive(stored.record.pid, name, stored.record.epoch)) {
+      runIsAlive(stored.record.pid, { name, epoch: stored.record.epoch, uid, files: serviceFiles(dirs.service.path, name) })) {
     early(`${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
     answer(`orphan ${stored.record.pid}`);
     return 1;
@@ -87,16 +108,30 @@ export async function main(argv: readonly string[]): Promise<number> {
   const entry = describeEntry(dirs.service.path, name);
   if (!entry) return fatal(`no such service in ${dirs.service.path} (RERAISE_DIR)`);
   if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
-  const parsed = parseConfig(readConfigText(entry.file), entry.file);
+  const refused = serviceProblem(entry, dirs.log.path);
+  if (refused) return fatal(refused);
+  let text: string;
+  try {
+    text = readConfigText(entry.file);
+  } catch (error) {
+    return fatal(`cannot read ${entry.file}: ${(error as Error).message}`);
+  }
+  const parsed = parseConfig(text, entry.file);
   if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
   const env = { ...process.env, ...dirsEnv(dirs) };
 
   let output: Output;
   try {
-    if (hasLogger(entry, early)) {
-      const plan = planLaunch(entry, logCommand(entry), env);
-      if (!plan.ok) return fatal(plan.message);
-      output = rcLog(dirs.log.path, dirs.pid.path, name, plan.value, entry.cwd);
+    warnSkippedLogger(entry, early);
+    if (loggerFile(entry)) {
+      const plan = (): ReturnType<typeof planLaunch> => {
+        // rc.log and rc.main keep one owner at every start of the logger, not only at the first.
+        const problem = serviceProblem(entry, dirs.log.path);
+        return problem ? fail(problem) : planLaunch(entry, logCommand(entry), env);
+      };
+      const first = plan();
+      if (!first.ok) return fatal(first.message);
+      output = rcLog(dirs.log.path, dirs.pid.path, name, plan, entry.cwd, logWriterOf(entry));
     } else {
       output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config));
     }
@@ -105,7 +140,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const supervisor = new Supervisor({
-    entry, env, pidDir: dirs.pid.path, output, config: parsed.config,
+    entry, env, pidDir: dirs.pid, output, config: parsed.config, lock,
     onSettled: (outcome) => answer('pid' in outcome ? `started ${outcome.pid}` : `error ${outcome.error}`),
   });
   process.on('uncaughtException', (error) => {

@@ -1,5 +1,5 @@
 // Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (SPEC 7, 8).
-import { appendFileSync, closeSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, lstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,9 @@ import { LineSplitter } from '../core/log-lines.js';
 import { loggerRestartDelay } from '../core/logger-policy.js';
 import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
-import { workerLine } from '../io/service-log.js';
+import { appendOwnedLine, prepareServiceLogDir, workerLine, type LogWriter } from '../io/service-log.js';
+import { openForAppend } from '../io/safe-file.js';
+import type { Result } from '../core/result.js';
 import { stopGroup } from '../io/terminate.js';
 import { until } from '../io/poll.js';
 import type { Launch } from './launch.js';
@@ -49,7 +51,9 @@ function closeWriters(pipe: HeldPipe): void {
 
 /** The worker itself reads the pipe and writes the rotating log. */
 export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings): Output {
-  const log = new RotatingLog(join(logDir, name), settings);
+  const dir = prepareServiceLogDir(logDir, name, { uid: process.getuid!(), gid: process.getgid!() });
+  if (!dir.ok) throw new Error(dir.message);
+  const log = new RotatingLog(dir.value, settings);
   const pipe = openHeldPipe(pidDir, name, true);
   const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
   const reader = new Socket({ fd: pipe.readEnd, readable: true, writable: false });
@@ -103,53 +107,74 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
 
 /**
  * `./rc.log start NAME` reads the pipe; the worker restarts it whenever it dies, after at least
- * a second since its last start. Its own stdout and stderr go to logger.log beside the log.
+ * a second since its last start, deciding each time as whom it runs (`plan`, SPEC 12.4). Its own
+ * stdout and stderr go to logger.log beside the log, in the directory of whoever it runs as.
  */
-export function rcLog(logDir: string, pidDir: string, name: string, launch: Launch, cwd: string): Output {
+export function rcLog(
+  logDir: string, pidDir: string, name: string, plan: () => Result<Launch>, cwd: string, writer: LogWriter,
+): Output {
+  const dir = prepareServiceLogDir(logDir, name, writer);
+  if (!dir.ok) throw new Error(dir.message);
   const pipe = openHeldPipe(pidDir, name);
-  mkdirSync(join(logDir, name), { recursive: true, mode: 0o700 });
-  const loggerLog = join(logDir, name, 'logger.log');
+  const loggerLog = join(dir.value, 'logger.log');
   let logger: ChildProcess | undefined;
   let loggerGone = true;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   const note = (line: Buffer): void => {
     try {
-      appendFileSync(loggerLog, line, { mode: 0o600 });
+      appendOwnedLine(loggerLog, line.toString(), writer);
     } catch {
       // nowhere left to say it
     }
   };
+  const restart = (startedAt: number, why: string): void => {
+    if (loggerGone) return;
+    loggerGone = true;
+    if (stopping) return;
+    const delay = loggerRestartDelay(Date.now() - startedAt);
+    note(lineOf(`${name}: rc.log ${why}; starting it again in ${delay / 1000}s`));
+    timer = setTimeout(start, delay);
+  };
   const start = (): void => {
     if (stopping) return;
+    const startedAt = Date.now();
+    loggerGone = false;
+    const launch = plan();
+    if (!launch.ok) {
+      restart(startedAt, `not started: ${launch.message}`);
+      return;
+    }
     try {
       // Bounded: logger.log is the logger's own complaints, not the service's log.
-      if (statSync(loggerLog).size > MAX_LOGGER_LOG) renameSync(loggerLog, `${loggerLog}.old`);
+      if (lstatSync(loggerLog).size > MAX_LOGGER_LOG) renameSync(loggerLog, `${loggerLog}.old`);
     } catch {
       // no logger.log yet
     }
-    const out = openSync(loggerLog, 'a', 0o600);
-    const startedAt = Date.now();
+    let out: number;
     try {
-      logger = spawn(launch.file, launch.args, {
-        argv0: launch.argv0, cwd, env: launch.env, uid: launch.uid, gid: launch.gid,
+      const opened = openForAppend(loggerLog, 0o600, writer.uid);
+      out = opened.fd;
+      if (opened.created && writer.uid !== process.getuid!()) fchownSync(out, writer.uid, writer.gid);
+    } catch (error) {
+      restart(startedAt, `not started: cannot open ${loggerLog}: ${(error as Error).message}`);
+      return;
+    }
+    const { value } = launch;
+    try {
+      logger = spawn(value.file, value.args, {
+        argv0: value.argv0, cwd, env: value.env, uid: value.uid, gid: value.gid,
         detached: true, stdio: [pipe.readEnd, out, out],
       });
+    } catch (error) {
+      restart(startedAt, `cannot run: ${(error as Error).message}`);
+      return;
     } finally {
       closeSync(out);
     }
-    loggerGone = false;
     // 'error' and 'exit' may both come for one failed start: the first one counts.
-    const restart = (why: string): void => {
-      if (loggerGone) return;
-      loggerGone = true;
-      if (stopping) return;
-      const delay = loggerRestartDelay(Date.now() - startedAt);
-      note(lineOf(`${name}: rc.log ${why}; starting it again in ${delay / 1000}s`));
-      timer = setTimeout(start, delay);
-    };
-    logger.once('error', (error) => restart(`cannot run: ${error.message}`));
-    logger.once('exit', (code, signal) => restart(signal ? `killed by ${signal}` : `exited with code ${code}`));
+    logger.once('error', (error) => restart(startedAt, `cannot run: ${error.message}`));
+    logger.once('exit', (code, signal) => restart(startedAt, signal ? `killed by ${signal}` : `exited with code ${code}`));
   };
   start();
   return {

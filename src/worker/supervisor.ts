@@ -1,23 +1,27 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
-import { mkdirSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { step, initialState, type Effect, type Exit, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
 import { parseConfig, type ServiceConfig } from '../core/config.js';
 import type { PidRecord } from '../core/pidfile.js';
+import { preparePidDir, type Dir } from '../io/dirs.js';
+import { lockService, type ServiceLock } from '../io/lock.js';
 import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { stopGroup } from '../io/terminate.js';
+import { dirProblem, errnoText } from '../io/trusted-dir.js';
 import { mainCommand, planLaunch, resetCommand, type Command } from './launch.js';
 import type { Output } from './output.js';
 
 export interface SupervisorSetup {
   entry: ServiceEntry;
   env: Record<string, string | undefined>;
-  pidDir: string;
+  pidDir: Dir;
   output: Output;
   config: ServiceConfig;
+  /** Taken again when the pid dir has to be made again (SPEC 5.7). */
+  lock: ServiceLock;
   /** Told once, when the first run is recorded (RUN) or has failed (ERROR, or an exit before either). */
   onSettled: (outcome: { pid: number } | { error: string }) => void;
 }
@@ -39,6 +43,9 @@ export class Supervisor {
   private configText?: string;
   private settled = false;
   private spawnFailure?: string;
+  /** Another worker took the service over (SPEC 5.7): the pid file is its own now. */
+  private disowned = false;
+  private saidNoGroups = false;
 
   constructor(private readonly setup: SupervisorSetup) {
     this.state = initialState(process.pid, setup.config, setup.entry.kind === 'perp');
@@ -89,7 +96,8 @@ export class Supervisor {
         clearTimeout(this.timer);
         return;
       case 'remove-pidfile':
-        return removePidFile(pidDir, entry.name);
+        if (!this.disowned) removePidFile(pidDir.path, entry.name);
+        return;
       case 'exit': {
         this.settle({ error: 'stopped before it ran' });
         const graceMs = entry.kind === 'perp' ? Math.max(DRAIN_MS, this.state.config.stopSec * 1000) : DRAIN_MS;
@@ -100,25 +108,47 @@ export class Supervisor {
   }
 
   /**
-   * A failed write must not end supervision: the service matters more than its record.
-   * A pid dir removed under us (a tmp cleaner in /var/tmp) is made again.
+   * Writes the record, after checking the pid dir (SPEC 12.2), and says whether it was written.
+   * A failed write must not end a supervision that runs: the service matters more than its
+   * record. A pid dir removed under us (a tmp cleaner in /var/tmp) is made again, checked, and
+   * the lock taken again in it (SPEC 5.7).
    */
-  private write(record: PidRecord): void {
+  private write(record: PidRecord): boolean {
     const { pidDir, entry, output } = this.setup;
-    try {
-      writePidFile(pidDir, entry.name, record);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        try {
-          mkdirSync(pidDir, { recursive: true, mode: 0o700 });
-          writePidFile(pidDir, entry.name, record);
-          return;
-        } catch {
-          // reported below
-        }
-      }
-      output.say(`warning: cannot write the pid file in ${pidDir} (RERAISE_PIDDIR): ${(error as Error).message}`);
+    if (this.disowned) return false;
+    const uid = process.getuid!();
+    let problem = dirProblem(pidDir.path, { uid, shared: true });
+    if (problem === 'no such directory') {
+      const made = preparePidDir(pidDir, uid);
+      problem = made.ok ? undefined : made.message;
+      if (made.ok) this.lockAgain();
     }
+    if (problem) {
+      this.writeFailure = `unable to use its pid dir ${pidDir.path} (RERAISE_PIDDIR): ${problem}`;
+      output.say(`warning: ${this.writeFailure}; the pid file is not written`);
+      return false;
+    }
+    try {
+      writePidFile(pidDir.path, entry.name, record);
+      return true;
+    } catch (error) {
+      this.writeFailure = `unable to write its pid file in ${pidDir.path} (RERAISE_PIDDIR): ${errnoText(error)}`;
+      output.say(`warning: ${this.writeFailure}`);
+      return false;
+    }
+  }
+
+  private writeFailure?: string;
+
+  /** The lock went with the old pid dir: take it in the new one, or leave the service to the worker that has it. */
+  private lockAgain(): void {
+    const { pidDir, entry, output } = this.setup;
+    void lockService(pidDir.path, entry.name).then((lock) => {
+      if (lock !== 'busy') return;
+      this.disowned = true;
+      output.say(`${entry.name}: another worker took the service over when the pid dir was made again; stopping this one`);
+      this.dispatch({ type: 'stop' });
+    }, (error: Error) => output.say(`warning: unable to take the lock again in ${pidDir.path}: ${error.message}`));
   }
 
   /** Config is read again before every run; a bad value keeps the last good one (SPEC 3). */
@@ -145,8 +175,12 @@ export class Supervisor {
   private launch(command: Command): ReturnType<typeof spawn> {
     const { entry, env, output } = this.setup;
     const plan = planLaunch(entry, command, env);
-    if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES' });
+    if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES', refused: true });
     const launch = plan.value;
+    if (launch.withoutGroups && !this.saidNoGroups) {
+      this.saidNoGroups = true;
+      output.say(`warning: setpriv (util-linux) not found: ${command.file} runs with the primary group of uid ${launch.owner} only`);
+    }
     return spawn(launch.file, launch.args, {
       argv0: launch.argv0, cwd: entry.cwd, env: launch.env, uid: launch.uid, gid: launch.gid,
       detached: true,
@@ -158,20 +192,27 @@ export class Supervisor {
     const { entry } = this.setup;
     const config = this.readConfig();
     const at = Date.now();
-    this.write({
+    const written = this.write({
       state: 'START', workerPid: process.pid, epoch: Math.floor(at / 1000),
       extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
     });
-    const failed = (error: NodeJS.ErrnoException): void => {
-      const reason = `cannot run ${entry.file}: ${error.message}`;
+    const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${error.message}`): void => {
       this.spawnFailure = reason;
       this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now(), config });
     };
+    // A first run whose record cannot be written would run unseen: status would say it does not (SPEC 5.2).
+    if (!written && !this.settled) {
+      const reason = this.writeFailure ?? 'unable to write its pid file';
+      queueMicrotask(() => failed(Object.assign(new Error(reason), { code: 'EACCES' }), reason));
+      return;
+    }
     let child: ReturnType<typeof spawn>;
     try {
       child = this.launch(mainCommand(entry));
     } catch (error) {
-      queueMicrotask(() => failed(error as NodeJS.ErrnoException));
+      // A refusal (SPEC 12.4) says it all; a spawn error gets the file named.
+      const e = error as NodeJS.ErrnoException & { refused?: boolean };
+      queueMicrotask(() => (e.refused ? failed(e, e.message) : failed(e)));
       return;
     }
     if (child.pid === undefined) {

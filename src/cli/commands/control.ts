@@ -33,7 +33,7 @@ async function signalOne(ctx: Context, target: Target, signal: number, done: str
   const { name } = target;
   const { status } = inspect(ctx, name);
   if ((status.state !== 'running' && status.state !== 'orphaned') || status.pid === undefined) {
-    const between = status.state === 'starting' || status.state === 'restarting' ? ` (${status.state})` : '';
+    const between = status.state === 'starting' || status.state === 'restarting' || status.state === 'unknown' ? ` (${status.state})` : '';
     const line = `${name}: not running${between}`;
     return target.named ? failure(line) : said(line);
   }

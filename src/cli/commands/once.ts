@@ -16,7 +16,7 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
   const { name } = target;
   const { status } = inspect(ctx, name);
   if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
-  if (status.state !== 'running' && status.state !== 'starting' && status.state !== 'restarting') {
+  if (status.state !== 'running' && status.state !== 'starting' && status.state !== 'restarting' && status.state !== 'unknown') {
     return target.named ? failure(`${name}: not running`) : said(`${name}: not running`);
   }
   const workerPid = status.workerPid!;

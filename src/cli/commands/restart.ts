@@ -18,7 +18,7 @@ async function restartOne(ctx: Context, target: Target): Promise<Report> {
   const seen = inspect(ctx, name);
   const { status } = seen;
   if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
-  if (status.state !== 'running' && status.state !== 'starting' && status.state !== 'restarting') {
+  if (status.state !== 'running' && status.state !== 'starting' && status.state !== 'restarting' && status.state !== 'unknown') {
     return target.named ? failure(`${name}: not running, so not restarted`) : said(`${name}: not running, so not restarted`);
   }
   const workerPid = status.workerPid!;

@@ -3,6 +3,9 @@ import { constants } from 'node:os';
 import { hasErrors, parseConfig } from '../../core/config.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
+import { lockPrefix } from '../../core/lock-names.js';
+import { listLockHolders } from '../../io/pid-store.js';
+import { isAlive } from '../../io/probe.js';
 import { currentConfig, describeEntry, readConfigText } from '../../io/service-dir.js';
 import { serviceLogPath } from '../../io/service-log.js';
 import { actOnPatterns } from '../act.js';
@@ -25,7 +28,35 @@ async function startOne(ctx: Context, name: string, wait: boolean): Promise<Repo
   return waitUntilUp(ctx, name, startSec, report);
 }
 
-async function startWorker(ctx: Context, name: string): Promise<Report> {
+/** How long the holder of a lock has to show itself as a worker of the service (SPEC 12.3). */
+const BUSY_MS = 5000;
+/** Forks after a busy lock: its holder may have been a worker on its way out. */
+const BUSY_ATTEMPTS = 3;
+
+/**
+ * The lock is held: by a worker of a concurrent start, which shows itself in a moment, or by a
+ * worker on its way out (a stop's last breath). "Already running" only for a checked worker.
+ */
+async function whenBusy(ctx: Context, name: string, attempt: number): Promise<Report> {
+  const deadline = Date.now() + BUSY_MS;
+  while (Date.now() < deadline) {
+    const { status } = inspect(ctx, name);
+    if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
+    if (isLive(status)) return said(`${name}: skip (already running)`);
+    if (attempt + 1 < BUSY_ATTEMPTS && !holdsLock(ctx, name)) return startWorker(ctx, name, attempt + 1);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return failure(`${name}: unable to start: its lock in ${ctx.dirs.pid.path} (RERAISE_PIDDIR) is held, but no worker of ${name} shows itself`);
+}
+
+/** Whether a lock socket of the service still names a live process (its holder, or one about to leave). */
+function holdsLock(ctx: Context, name: string): boolean {
+  return (listLockHolders(ctx.dirs.pid.path).get(lockPrefix(name)) ?? []).some(isAlive);
+}
+
+const POLL_MS = 50;
+
+async function startWorker(ctx: Context, name: string, attempt = 0): Promise<Report> {
   const seen = inspect(ctx, name);
   const { entry, status } = seen;
   if (!entry) return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
@@ -61,7 +92,7 @@ async function startWorker(ctx: Context, name: string): Promise<Report> {
   const withWarnings = (report: Report): Report => ({ ...report, err: [...warnings, ...report.err] });
   switch (answer.kind) {
     case 'started': return withWarnings(said(`${name}: started (pid ${answer.pid})`));
-    case 'busy': return withWarnings(said(`${name}: skip (already running)`));
+    case 'busy': return withWarnings(await whenBusy(ctx, name, attempt));
     case 'orphan': return withWarnings(failure(orphanHint(name, answer.pid)));
     case 'error':
       return withWarnings(failure(`${name}: ${answer.message} (log: ${serviceLogPath(ctx.dirs.log.path, name)})`));

@@ -2,7 +2,7 @@
 import { formatDuration, type ServiceStatus } from '../../core/status.js';
 import type { Stored } from '../../io/pid-store.js';
 import { prepare, type Context } from '../context.js';
-import { inspect } from '../inspect.js';
+import { inspect, viewPidDir } from '../inspect.js';
 import { failure, merge, print, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 
@@ -16,6 +16,7 @@ const LABELS: Record<ServiceStatus['state'], string> = {
   'not-executable': 'not executable',
   stale: 'stale',
   orphaned: 'orphaned',
+  unknown: 'unknown',
 };
 
 // RESTART, not RESTARTS: with a 20-character name every column at its widest still fits 80.
@@ -60,8 +61,11 @@ export function statusNote(name: string, s: ServiceStatus, now: number): string 
     case 'orphaned':
       return `worker gone: reraise stop ${name}`;
     case 'stale':
+      // clean removes only what it knows for a pid record (SPEC 6 `clean`).
+      if (s.note?.startsWith('not a pid record')) return `${s.note}: remove it by hand`;
       return `${s.note ?? 'pid file left, no worker'}: reraise clean removes it`;
     case 'not-executable':
+    case 'unknown':
       return s.note;
     default:
       return undefined;
@@ -125,9 +129,13 @@ export async function status(ctx: Context, patterns: readonly string[], json: bo
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
   const { targets, problems } = resolveTargets(ctx, patterns, true);
-  const seen = targets.map((t) => inspect(ctx, t.name));
+  const view = viewPidDir(ctx);
+  const seen = targets.map((t) => inspect(ctx, t.name, view));
   const now = Math.floor(Date.now() / 1000);
   const out = json ? [JSON.stringify(seen.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(seen, now);
   print(merge(problems));
-  return { out, err: [], failed: problems.length > 0 };
+  // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
+  const warning = view.unwritable === undefined ? [] :
+    [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
+  return { out, err: warning, failed: problems.length > 0 };
 }

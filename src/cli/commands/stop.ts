@@ -41,7 +41,8 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
   switch (status.state) {
     case 'running':
     case 'starting':
-    case 'restarting': {
+    case 'restarting':
+    case 'unknown': {
       const workerPid = status.workerPid!;
       if (await stopWorker(workerPid, stopSec)) return said(`${name}: stopped`);
       return failure(`${name}: worker pid ${workerPid} did not exit within ${stopSec}s + ${MARGIN_MS / 1000}s`);
