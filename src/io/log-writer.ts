@@ -1,7 +1,7 @@
-// Writes whole lines to <dir>/current and rotates it by size, keeping a bounded number of old files (SPEC 7).
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+// Writes lines, whole or in pieces, to <dir>/current and rotates it by size, keeping a bounded number of old files (SPEC 7).
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { mustRotate, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
+import { endsLine, placePiece, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
 import { stampedWorkerLine } from './service-log.js';
 import { NotRegularError, notRegular } from './safe-file.js';
 import { dirProblem } from './trusted-dir.js';
@@ -28,11 +28,29 @@ export interface LogSettings {
   stamp: boolean;
 }
 
+const STAMP_LENGTH = stampOf(0).length;
+
+/** Bytes for one write, between two rotations. */
+interface Batch {
+  parts: Buffer[];
+  length: number;
+  /** Pieces in it that end a line. */
+  lineEnds: number;
+  /** It begins at the start of a line, where a line of the writer's own may go before it. */
+  startsLine: boolean;
+}
+
 export class RotatingLog {
   private fd: number;
   private size: number;
+  /** Lines that lost bytes to failed writes (a full disk): told when writing works again. */
   private dropped = 0;
-  /** `current` ends inside a line (a stopped logger's last words): it is completed before any rotation. */
+  /** The line being written has lost bytes and is counted among the dropped already. */
+  private lineCounted = false;
+  /**
+   * What was given ends inside a line: a long line streaming, or a stopped logger's last words
+   * found in `current`. The rest of that line comes next, with no stamp and no rotation before it.
+   */
   private continuing: boolean;
 
   /** Why rotation is held back: the directory failed its check, and the log says so once. */
@@ -45,28 +63,32 @@ export class RotatingLog {
     this.continuing = this.size > 0 && this.lastByte() !== 0x0a;
   }
 
+  /** The log ends inside a line: nothing else may be written until its end comes. */
+  get inLine(): boolean {
+    return this.continuing;
+  }
+
   configure(settings: LogSettings): void {
     this.settings = settings;
   }
 
-  /** Appends whole lines; several at once cost one write between rotations. */
-  write(lines: readonly Buffer[]): void {
-    const batch: Buffer[] = [];
-    let batchLength = 0;
-    for (const raw of lines) {
-      const stamped = this.settings.stamp && !this.continuing;
-      const line = stamped ? Buffer.concat([Buffer.from(stampOf(Date.now())), raw]) : raw;
-      if (!this.continuing && mustRotate(this.size + batchLength, line.length, this.settings.size)) {
-        this.append(batch, batchLength);
-        batch.length = 0;
-        batchLength = 0;
+  /** Appends pieces of lines (LineSplitter's); several at once cost one write between rotations. */
+  write(pieces: readonly Buffer[]): void {
+    let batch = this.batch();
+    for (const piece of pieces) {
+      const at = { size: this.size + batch.length, inLine: this.continuing };
+      const place = placePiece(at, piece, this.settings.size, this.settings.stamp ? STAMP_LENGTH : 0);
+      if (place.rotate) {
+        this.append(batch);
         this.rotate();
+        batch = this.batch();
       }
-      batch.push(line);
-      batchLength += line.length;
-      this.continuing = false;
+      if (place.stamp) this.add(batch, Buffer.from(stampOf(Date.now())));
+      this.add(batch, piece);
+      this.continuing = !endsLine(piece);
+      if (!this.continuing) batch.lineEnds++;
     }
-    this.append(batch, batchLength);
+    this.append(batch);
   }
 
   /**
@@ -75,28 +97,48 @@ export class RotatingLog {
    */
   writePartial(partial: Buffer | undefined): void {
     if (!partial?.length) return;
-    const stamped = this.settings.stamp && !this.continuing;
-    const bytes = stamped ? Buffer.concat([Buffer.from(stampOf(Date.now())), partial]) : partial;
-    this.append([bytes], bytes.length);
+    const batch = this.batch();
+    if (this.settings.stamp && !this.continuing) this.add(batch, Buffer.from(stampOf(Date.now())));
+    this.add(batch, partial);
     this.continuing = true;
+    this.append(batch);
   }
 
   close(): void {
     closeSync(this.fd);
   }
 
-  private append(batch: readonly Buffer[], length: number): void {
-    if (length === 0) return;
+  private batch(): Batch {
+    return { parts: [], length: 0, lineEnds: 0, startsLine: !this.continuing };
+  }
+
+  private add(batch: Batch, bytes: Buffer): void {
+    batch.parts.push(bytes);
+    batch.length += bytes.length;
+  }
+
+  /** Called with `continuing` already saying where the batch ends. */
+  private append(batch: Batch): void {
+    if (batch.length === 0) return;
     try {
-      if (this.dropped) {
-        this.writeAll(Buffer.from(stampedWorkerLine(`${this.dropped} lines dropped: the log could not be written`, this.settings.stamp)));
-      }
-      this.dropped = 0;
-      this.writeAll(Buffer.concat(batch as Buffer[], length));
+      // The notice waits for the start of a line: it must not land inside one.
+      if (this.dropped && batch.startsLine) this.tellDropped();
+      this.writeAll(batch.parts.length === 1 ? batch.parts[0] : Buffer.concat(batch.parts, batch.length));
+      if (batch.lineEnds) this.lineCounted = false;
     } catch {
-      // A full disk must not stop the service or the worker: count the loss, say so when writing works again.
-      this.dropped += batch.length;
+      // A full disk must not stop the service or the worker: count the loss, say so when writing
+      // works again. A long line may lose several pieces; it counts once.
+      this.dropped += batch.lineEnds + (this.continuing ? 1 : 0) - (this.lineCounted ? 1 : 0);
+      this.lineCounted = this.continuing;
     }
+  }
+
+  private tellDropped(): void {
+    const notice = stampedWorkerLine(`${this.dropped} lines dropped: the log could not be written`, this.settings.stamp);
+    // The lost bytes may have held the end of a line whose start is in the file: not after that.
+    const cut = this.size > 0 && this.lastByte() !== 0x0a;
+    this.writeAll(Buffer.from(cut ? `\n${notice}` : notice));
+    this.dropped = 0;
   }
 
   private lastByte(): number {
@@ -105,9 +147,13 @@ export class RotatingLog {
     return byte[0];
   }
 
+  /** `size` follows every byte written, also when a later write of the same data fails. */
   private writeAll(data: Buffer): void {
-    for (let done = 0; done < data.length;) done += writeSync(this.fd, data, done, data.length - done);
-    this.size += data.length;
+    for (let done = 0; done < data.length;) {
+      const n = writeSync(this.fd, data, done, data.length - done);
+      done += n;
+      this.size += n;
+    }
   }
 
   private rotate(): void {
@@ -132,10 +178,17 @@ export class RotatingLog {
     while (existsSync(join(this.dir, rotatedName(now, seq)))) seq++;
     // Rename first, then open a new `current`: a reader following by inode loses nothing.
     renameSync(join(this.dir, 'current'), join(this.dir, rotatedName(now, seq)));
+    // Readable too: tellDropped looks at the last byte. Should the new one fail its checks, the
+    // lines go on into the file just renamed, rather than nowhere.
+    const fresh = openCurrent(join(this.dir, 'current'));
     closeSync(this.fd);
-    this.fd = openCurrent(join(this.dir, 'current'));
+    this.fd = fresh;
     this.size = 0;
-    for (const old of toPrune(readdirSync(this.dir), this.settings.keep)) rmSync(join(this.dir, old), { force: true });
+    for (const old of toPrune(readdirSync(this.dir), this.settings.keep)) {
+      const file = join(this.dir, old);
+      // Only the files this writer made go: a link or a directory under such a name stays.
+      if (lstatSync(file).isFile()) unlinkSync(file);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 // reraise logger NAME: stdin into NAME's rotating log, for rc.log (`exec reraise logger "$2"`) (SPEC 9).
 import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
-import { LineSplitter } from '../core/log-lines.js';
+import { heldBound, LineSplitter } from '../core/log-lines.js';
 import { isServiceName } from '../core/names.js';
 import { ok } from '../core/result.js';
 import { prepareLogDir, resolveDirs } from '../io/dirs.js';
@@ -30,7 +30,7 @@ export async function main(args: readonly string[]): Promise<number> {
     process.stderr.write(`reraise: logger: ${name}: ${(error as Error).message}\n`);
     return 1;
   }
-  const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
+  const splitter = new LineSplitter(heldBound(settings.size));
   return new Promise<number>((resolve) => {
     const finish = (): void => {
       log.write(splitter.flush());
@@ -41,7 +41,8 @@ export async function main(args: readonly string[]): Promise<number> {
     process.stdin.on('end', finish);
     process.stdin.on('error', finish);
     // Stopped while the pipe lives on: what was read is written, and a half-read line is left
-    // open in the file for the next logger to complete, so that no line is cut in two.
+    // open in the file for the next logger to complete, so that no line is cut in two. A long line
+    // that was streaming is open there already; nothing of it is held.
     process.on('SIGTERM', () => {
       process.stdin.pause();
       log.writePartial(splitter.takePartial());

@@ -4,8 +4,9 @@ import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LineSplitter } from '../core/log-lines.js';
+import { heldBound, LineSplitter } from '../core/log-lines.js';
 import { loggerRestartDelay } from '../core/logger-policy.js';
+import { WaitingLines } from '../core/waiting-lines.js';
 import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
 import { appendOwnedLine, prepareServiceLogDir, workerLine, type LogWriter } from '../io/service-log.js';
@@ -54,8 +55,16 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
   const dir = prepareServiceLogDir(logDir, name, { uid: process.getuid!(), gid: process.getgid!() });
   if (!dir.ok) throw new Error(dir.message);
   const log = new RotatingLog(dir.value, settings);
+  // A line left open by a killed worker: its rest was in that worker's pipe, which nobody reads now.
+  if (log.inLine) log.write([Buffer.from('\n')]);
   const pipe = openHeldPipe(pidDir, name, true);
-  const splitter = new LineSplitter(Math.max(settings.size, 64 * 1024));
+  const splitter = new LineSplitter(heldBound(settings.size));
+  // The worker's lines wait while a long line streams into the file, and follow its end (SPEC 7).
+  const waiting = new WaitingLines();
+  const write = (pieces: Buffer[]): void => {
+    log.write(pieces);
+    if (!log.inLine) log.write(waiting.take().map(lineOf));
+  };
   const reader = new Socket({ fd: pipe.readEnd, readable: true, writable: false });
   /** Takes what the pipe holds right now, without waiting: the reader's events would come too late. */
   const pump = (): void => {
@@ -68,14 +77,14 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
         return; // EAGAIN: empty
       }
       if (n <= 0) return;
-      log.write(splitter.push(chunk.subarray(0, n)));
+      write(splitter.push(chunk.subarray(0, n)));
     }
   };
   let ended = false;
-  reader.on('data', (chunk: Buffer) => log.write(splitter.push(chunk)));
+  reader.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
   reader.on('end', () => {
     ended = true;
-    log.write(splitter.flush());
+    write(splitter.flush());
   });
   reader.on('error', () => {
     ended = true;
@@ -87,18 +96,22 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
     // Its own lines go straight to the file, after what the service wrote before them.
     say: (message) => {
       pump();
-      log.write([lineOf(message)]);
+      if (log.inLine) waiting.add(message);
+      else log.write([lineOf(message)]);
     },
-    configure: (next) => log.configure(next),
+    configure: (next) => {
+      log.configure(next);
+      splitter.setBound(heldBound(next.size));
+    },
     endOfRun: () => {
       pump();
-      log.write(splitter.flush());
+      write(splitter.flush());
     },
     async drain(graceMs) {
       closeWriters(pipe);
       // A process that escaped the group may still hold a write end: do not wait for it forever.
       await until(() => ended, Date.now() + graceMs);
-      if (!ended) log.write(splitter.flush());
+      if (!ended) write(splitter.flush());
       reader.destroy();
       log.close();
     },

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import { MAX_WAITING } from '../../src/core/waiting-lines.js';
 import { RERAISE, WORKER, argv, cmdline, isAlive, procStat, sandbox, type Sandbox } from './sandbox.js';
 
 const ROTATED = /^\d{8}T\d{6}\.\d{6}Z\.log$/;
@@ -119,6 +120,179 @@ describe('the log writer', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z auto-reraise\[\d+\]: stamped: .*config_start_sec: bad value "1e3"/);
     expect(box.pidFile('stamped')).toBeUndefined();
+  });
+});
+
+/** Peak resident memory of process `pid`, in KiB (VmHWM of /proc/PID/status). */
+function peakKiB(pid: number): number {
+  return Number(/^VmHWM:\s*(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+const MIB = 1 << 20;
+/** The largest config_log_size there is (SPEC 7: at most 1T; the suffixes are k and M). */
+const ONE_TIB = '1048576M';
+/** One line of N x's. */
+const xLine = (n: number): string => `head -c ${n} /dev/zero | tr '\\0' x; echo`;
+/** N x's in lines of 1 KiB: the same bytes, and nothing to hold. */
+const xLines = (n: number): string => `head -c ${n} /dev/zero | tr '\\0' x | fold -w 1023; echo`;
+/**
+ * For a service whose test looks at where lines are: it prints nothing before the worker's line
+ * about its start is in the log (the worker says it after spawning it, and the service is quick).
+ */
+const afterStarted = (name: string): string =>
+  `until grep -qs ': ${name}: started' "$RERAISE_LOGDIR/${name}/current"; do sleep 0.02; done`;
+const STAMP_LENGTH = '2026-11-22T04:30:12.123Z '.length;
+
+/** Runs of 100 x's or more as `x*N`, by hand: a regular expression runs out of stack on 10 MiB of them. */
+function runsOfX(line: string): string {
+  let out = '';
+  for (let i = 0; i < line.length;) {
+    const start = line.indexOf('x'.repeat(100), i);
+    if (start < 0) return out + line.slice(i);
+    let end = start;
+    while (line.charCodeAt(end) === 0x78) end++;
+    out += `${line.slice(i, start)}x*${end - start}`;
+    i = end;
+  }
+  return out;
+}
+
+/**
+ * A log file's lines, told short: a stamp as `S `, a run of x's as `x*N`, the worker's prefix as
+ * `W: `, a pid as P. The last is '' for a file that ends with a newline.
+ */
+function shape(file: string): string[] {
+  return fs.readFileSync(file, 'latin1').split('\n').map((line) => runsOfX(line)
+    .replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /, 'S ')
+    .replace(/auto-reraise\[\d+\]: /, 'W: ')
+    .replace(/\(pid \d+\)/, '(pid P)'));
+}
+
+/** The size of a file, -1 while it is not there (a rotation renames `current` before it opens the next one). */
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
+  }
+}
+
+/** The end of NAME's `current`: a poll of a log of many MiB reads no more than that. */
+function endOf(box: Sandbox, name: string, length = 64): string {
+  try {
+    const fd = fs.openSync(path.join(box.logDir, name, 'current'), 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const bytes = Buffer.alloc(Math.min(length, size));
+      fs.readSync(fd, bytes, 0, bytes.length, size - bytes.length);
+      return bytes.toString('latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+describe('long lines: a writer holds at most min(config_log_size, 1 MiB) of a line (SPEC 7)', () => {
+  it('a 10 MiB line under config_log_size=1T: whole, stamped once, in a file of its own; the worker\'s peak memory is that of short lines', async () => {
+    const box = sandbox();
+    const head = ['config_start_sec=0.2', `config_log_size=${ONE_TIB}`, 'config_log_stamp=1'];
+    box.script('long', [...head, afterStarted('long'), xLine(10 * MIB), 'echo done', 'exec sleep 1000'].join('\n'));
+    box.script('short', [...head, afterStarted('short'), xLines(10 * MIB), 'echo done', 'exec sleep 1000'].join('\n'));
+    expect((await box.reraise('start', 'long', 'short')).exitCode).toBe(0);
+    for (const name of ['long', 'short']) await box.waitFor(`${name}: done`, () => endOf(box, name).endsWith(' done\n'), 20_000);
+    const peak = { long: peakKiB(Number(box.pidFile('long')!.workerPid)), short: peakKiB(Number(box.pidFile('short')!.workerPid)) };
+    expect(peak.long - peak.short, `VmHWM in KiB: ${JSON.stringify(peak)}`).toBeLessThan(8 * 1024);
+
+    expect(logFiles(box, 'long').map(shape)).toEqual([['S W: long: started (pid P)', ''], [`S x*${10 * MIB}`, 'S done', '']]);
+  });
+
+  it('the same through reraise logger: the line whole in a file it starts; the logger\'s peak memory is that of short lines', async () => {
+    const box = sandbox();
+    const main = (name: string, print: string): string => [
+      'config_start_sec=0.2', `config_log_size=${ONE_TIB}`, 'config_log_stamp=1', 'exec 2>&1',
+      `case $1 in start) ${afterStarted(name)}; ${print}; echo done; exec sleep 1000 ;; reset) exit 0 ;; esac`, '',
+    ].join('\n');
+    perp(box, 'long', main('long', xLine(10 * MIB)), 'exec reraise logger "$2"\n');
+    perp(box, 'short', main('short', xLines(10 * MIB)), 'exec reraise logger "$2"\n');
+    expect((await box.reraise('start', 'long', 'short')).exitCode).toBe(0);
+    for (const name of ['long', 'short']) await box.waitFor(`${name}: done`, () => endOf(box, name).endsWith(' done\n'), 20_000);
+    const loggerOf = (name: string): number => {
+      const worker = box.pidFile(name)!.workerPid;
+      return box.ourProcesses().find((p) => argv(p).slice(-2).join(' ') === `logger ${name}` && procStat(p)?.[1] === worker)!;
+    };
+    const peak = { long: peakKiB(loggerOf('long')), short: peakKiB(loggerOf('short')) };
+    expect(peak.long - peak.short, `VmHWM in KiB: ${JSON.stringify(peak)}`).toBeLessThan(8 * 1024);
+    expect(logFiles(box, 'long').map(shape)).toEqual([['S W: long: started (pid P)', ''], [`S x*${10 * MIB}`, 'S done', '']]);
+  });
+
+  it.each<[string, string, number, string[][]]>([
+    ['a line between 1 MiB and config_log_size starts a file', '4M', 2 * MIB, [['W: w: started (pid P)', 'before', ''], [`x*${2 * MIB}`, 'after', '']]],
+    ['a line longer than config_log_size is alone in its file', '1M', 3 * MIB, [['W: w: started (pid P)', 'before', ''], [`x*${3 * MIB}`, ''], ['after', '']]],
+    ['a line of 1 MiB or less is held, and goes by the size rule', '4M', MIB - 1, [['W: w: started (pid P)', 'before', `x*${MIB - 1}`, 'after', '']]],
+  ])('%s', async (_, size, length, expected) => {
+    const box = sandbox();
+    box.script('w', ['config_start_sec=0.2', `config_log_size=${size}`, afterStarted('w'), 'echo before', xLine(length), 'echo after', 'exec sleep 1000'].join('\n'));
+    await box.reraise('start', 'w');
+    await box.waitFor('after', () => /(^|\n)after\n$/.test(endOf(box, 'w')));
+    expect(logFiles(box, 'w').map(shape)).toEqual(expected);
+  });
+
+  it('the worker\'s own lines wait for the end of a long line; past MAX_WAITING the oldest are dropped and counted', async () => {
+    const box = sandbox();
+    box.script('w', `config_start_sec=0.2\n${afterStarted('w')}\nhead -c ${2 * MIB} /dev/zero | tr '\\0' x\nexec sleep 1000\n`);
+    await box.reraise('start', 'w');
+    const current = path.join(box.logDir, 'w', 'current');
+    await box.waitFor('the open line in the file', () => sizeOf(current) === 2 * MIB);
+    const { workerPid, pid } = box.pidFile('w')!;
+    // Each once and once-cleared is a line of the worker's, said while the line is open.
+    const toggles = MAX_WAITING + 2;
+    for (let i = 1; i <= toggles; i++) {
+      process.kill(Number(workerPid), i % 2 ? 'SIGUSR1' : 'SIGUSR2');
+      await box.waitFor(`toggle ${i}`, () => (box.pidFile('w')?.extra.once === '1') === (i % 2 === 1));
+    }
+    expect(sizeOf(current), 'nothing written inside the line').toBe(2 * MIB);
+    expect((await box.reraise('restart', 'w')).exitCode).toBe(0);
+    await box.waitFor('the next run', () => (wholeLog(box, 'w').match(/: w: started/g) ?? []).length === 2);
+    const lines = logFiles(box, 'w').flatMap(shape).filter(Boolean);
+    const said = (i: number): string => (i % 2 ? 'W: w: once: it will not be started again after this run' : 'W: w: once cleared: it will be started again');
+    const kept = Array.from({ length: toggles }, (_, i) => said(i + 1)).slice(-(MAX_WAITING - 1));
+    expect(lines.slice(0, lines.indexOf('W: w: started (pid P)', 1) + 1)).toEqual([
+      'W: w: started (pid P)',
+      `x*${2 * MIB}`,
+      'W: 3 lines dropped: too many came while a long line was written',
+      ...kept,
+      `W: w: restart asked for; stopping pid ${pid}`,
+      'W: w: started (pid P)',
+    ]);
+  });
+
+  it('a long line the service leaves open when it exits is completed before the worker says so', async () => {
+    const box = sandbox();
+    const marker = path.join(box.root, 'ran');
+    box.script('w', [
+      'config_start_sec=0', afterStarted('w'), `[ -e ${marker} ] && exec sleep 1000`, `touch ${marker}`,
+      `head -c ${2 * MIB} /dev/zero | tr '\\0' x`, 'exit 3',
+    ].join('\n'));
+    await box.reraise('start', 'w');
+    await box.waitFor('the next run', () => (wholeLog(box, 'w').match(/: w: started/g) ?? []).length === 2);
+    expect(logFiles(box, 'w').flatMap(shape).filter(Boolean)).toEqual([
+      'W: w: started (pid P)',
+      `x*${2 * MIB}`,
+      expect.stringMatching(/^W: w: exited \(exit code 3\) after .*; starting again$/),
+      'W: w: started (pid P)',
+    ]);
+  });
+
+  it('a line a killed worker left open is completed by the next worker, before its own lines', async () => {
+    const box = sandbox();
+    box.script('w', `config_start_sec=0.2\n${afterStarted('w')}\necho hello\nexec sleep 1000\n`);
+    fs.mkdirSync(path.join(box.logDir, 'w'), { recursive: true });
+    fs.writeFileSync(path.join(box.logDir, 'w', 'current'), 'earlier\nhalf of a');
+    await box.reraise('start', 'w');
+    await box.waitFor('hello', () => box.log('w').endsWith('\nhello\n'));
+    expect(shape(logFiles(box, 'w')[0])).toEqual(['earlier', 'half of a', 'W: w: started (pid P)', 'hello', '']);
   });
 });
 
@@ -295,6 +469,20 @@ describe('reraise logger NAME', () => {
     const second = await execa(RERAISE, ['logger', 'fed'], { env: box.env, input: 'line\nnext\n', reject: false });
     expect(second.exitCode).toBe(0);
     expect(box.log('fed')).toBe('whole line\nhalf of a line\nnext\n');
+  });
+
+  it('stopped with SIGTERM inside a long line, leaves it open: the next logger completes it, unstamped, in the same file', async () => {
+    const box = sandbox();
+    box.script('fed', 'config_log_stamp=1\nexec sleep 1000\n');
+    const first = execa(RERAISE, ['logger', 'fed'], { env: box.env, reject: false, stdin: 'pipe' });
+    first.stdin!.write(`whole line\n${'x'.repeat(2 * MIB)}`);
+    const current = path.join(box.logDir, 'fed', 'current');
+    await box.waitFor('the long line in the file', () => sizeOf(current) === STAMP_LENGTH + 2 * MIB);
+    first.kill('SIGTERM');
+    expect((await first).exitCode).toBe(0);
+    const second = await execa(RERAISE, ['logger', 'fed'], { env: box.env, input: 'yyy\nnext\n', reject: false });
+    expect(second.exitCode).toBe(0);
+    expect(logFiles(box, 'fed').map(shape)).toEqual([['S whole line', ''], [`S x*${2 * MIB}yyy`, ''], ['S next', '']]);
   });
 
   it('a bad name is a usage error', async () => {
