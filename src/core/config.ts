@@ -57,11 +57,13 @@ const count: Reader = (value) => {
   return n <= 1_000_000 ? n : undefined;
 };
 
-/** Bytes, with an optional k (KiB) or M (MiB) suffix; at least 1 KiB so that rotation cannot thrash. */
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** Bytes, with an optional k, M, G or T suffix (powers of 1024); from 1 KiB, so that rotation cannot thrash, to 1 TiB. */
 const bytes: Reader = (value) => {
-  const match = /^(\d+)([kKmM]?)$/.exec(value);
+  const match = /^(\d+)([kKmMgGtT]?)$/.exec(value);
   if (!match) return undefined;
-  const n = Number(match[1]) * (match[2] === '' ? 1 : match[2].toLowerCase() === 'k' ? 1024 : 1 << 20);
+  const n = Number(match[1]) * UNITS[match[2].toLowerCase()];
   return n >= 1024 && n <= 2 ** 40 ? n : undefined;
 };
 
@@ -79,7 +81,7 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
   retry_sec: { field: 'retrySec', read: seconds, expected: `seconds, like 2 or 0.5, at most ${MAX_SECONDS}` },
   stop_sec: { field: 'stopSec', read: seconds, expected: `seconds, like 10 or 0.5, at most ${MAX_SECONDS}` },
   stop_signal: { field: 'stopSignal', read: signalNumber, expected: 'a signal name like TERM or SIGINT, or its number' },
-  log_size: { field: 'logSize', read: bytes, expected: 'bytes, like 1048576, 512k or 1M, at least 1k' },
+  log_size: { field: 'logSize', read: bytes, expected: 'bytes, like 1048576, 512k or 1M, from 1k to 1T' },
   log_keep: { field: 'logKeep', read: count, expected: 'a whole number, like 10' },
   log_stamp: { field: 'logStamp', read: flag, expected: '0 or 1' },
 };

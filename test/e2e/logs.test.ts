@@ -130,7 +130,7 @@ function peakKiB(pid: number): number {
 
 const MIB = 1 << 20;
 /** The largest config_log_size there is (SPEC 7: at most 1T; the suffixes are k and M). */
-const ONE_TIB = '1048576M';
+const ONE_TIB = '1T';
 /** One line of N x's. */
 const xLine = (n: number): string => `head -c ${n} /dev/zero | tr '\\0' x; echo`;
 /** N x's in lines of 1 KiB: the same bytes, and nothing to hold. */

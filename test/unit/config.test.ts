@@ -157,7 +157,7 @@ describe('a bad value keeps the last good value', () => {
     };
     const parsed = parseConfig(
       'config_start_sec=abc\nconfig_max_retry=1.5\nconfig_retry_sec=-1\nconfig_stop_sec=x\nconfig_stop_signal=NOPE\n' +
-      'config_log_size=1G\nconfig_log_keep=-1\nconfig_log_stamp=yes\n', FILE, base);
+      'config_log_size=1P\nconfig_log_keep=-1\nconfig_log_stamp=yes\n', FILE, base);
     expect(parsed.config).toEqual(base);
     expect(parsed.diagnostics.every((d) => d.severity === 'error')).toBe(true);
     expect(parsed.diagnostics).toHaveLength(8);
@@ -213,6 +213,9 @@ describe('log keys (SPEC 7)', () => {
     ['config_log_size=512k', { logSize: 512 * 1024 }],
     ['config_log_size=1M', { logSize: 1 << 20 }],
     ['config_log_size="64K"', { logSize: 64 * 1024 }],
+    ['config_log_size=2G', { logSize: 2 * 2 ** 30 }],
+    ['config_log_size=1T', { logSize: 2 ** 40 }],
+    ['config_log_size=1048576M', { logSize: 2 ** 40 }],
     ['config_log_keep=0', { logKeep: 0 }],
     ['config_log_stamp=1', { logStamp: 1 }],
   ])('%s', (line, expected) => {
@@ -221,7 +224,7 @@ describe('log keys (SPEC 7)', () => {
     expect(parsed.config).toMatchObject(expected);
   });
 
-  it.each(['config_log_size=1000', 'config_log_size=1G', 'config_log_size=1.5M', 'config_log_stamp=2', 'config_log_keep=x'])(
+  it.each(['config_log_size=1000', 'config_log_size=2T', 'config_log_size=1025G', 'config_log_size=1.5M', 'config_log_size=1P', 'config_log_stamp=2', 'config_log_keep=x'])(
     '%s is refused', (line) => {
       expect(hasErrors(parseConfig(`${line}\n`, FILE))).toBe(true);
     });
