@@ -12,8 +12,8 @@ export interface EntryFacts {
 export interface Trust {
   /** Who may own the directories above (and links): root and the user, or root and a service's owner. */
   owners: readonly number[];
-  /** Group ids whose write bit is harmless: groups with no member but the user (or the owner). */
-  privateGroups: readonly number[];
+  /** Is a group's write bit harmless: a group with no member but the user (or the owner)? Asked only when one is set. */
+  isPrivateGroup: (gid: number) => boolean;
   /** How a group is named in a message: `staff`, or its number. */
   groupName?: (gid: number) => string;
 }
@@ -34,11 +34,11 @@ function ownerProblem(facts: EntryFacts, owners: readonly number[], what: string
 export function looseBits(facts: Pick<EntryFacts, 'mode' | 'gid'>, groups: GroupView): string | undefined {
   if (facts.mode & STICKY) return undefined;
   if (facts.mode & OTHER_WRITE) return 'writable by others without the sticky bit';
-  if (facts.mode & GROUP_WRITE && !groups.privateGroups.includes(facts.gid)) return `${groupWords(facts.gid, groups)} without the sticky bit`;
+  if (facts.mode & GROUP_WRITE && !groups.isPrivateGroup(facts.gid)) return `${groupWords(facts.gid, groups)} without the sticky bit`;
   return undefined;
 }
 
-type GroupView = Pick<Trust, 'privateGroups' | 'groupName'>;
+type GroupView = Pick<Trust, 'isPrivateGroup' | 'groupName'>;
 
 function groupWords(gid: number, groups: GroupView): string {
   return `writable by its group (${groups.groupName?.(gid) ?? `gid ${gid}`})`;
@@ -68,9 +68,9 @@ export function usedDirProblem(facts: EntryFacts, used: UsedDir): string | undef
   if (facts.kind !== 'directory') return 'not a directory';
   if (facts.uid !== used.uid) return `owned by uid ${facts.uid}, not by uid ${used.uid}`;
   // The pid dir keeps the rule of 1.0: its group's write bit needs the sticky bit, whatever the group.
-  if (used.shared) return looseBits(facts, { privateGroups: [], groupName: used.groupName });
+  if (used.shared) return looseBits(facts, { isPrivateGroup: () => false, groupName: used.groupName });
   if (facts.mode & OTHER_WRITE) return 'writable by others';
-  if (facts.mode & GROUP_WRITE && !used.privateGroups.includes(facts.gid)) return groupWords(facts.gid, used);
+  if (facts.mode & GROUP_WRITE && !used.isPrivateGroup(facts.gid)) return groupWords(facts.gid, used);
   return undefined;
 }
 

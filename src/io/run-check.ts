@@ -3,10 +3,10 @@ import { accessSync, closeSync, constants, lstatSync, realpathSync, statSync } f
 import { dirname, join } from 'node:path';
 import { fail, ok, type Result } from '../core/result.js';
 import { canSearch } from '../core/trust.js';
-import { accountOf, groupName, groupsOf, privateGroupsOf, userName, type Account } from './accounts.js';
+import { accountOf, groupsOf, userName, type Account } from './accounts.js';
 import type { ServiceEntry } from './service-dir.js';
 import { openRegular } from './safe-file.js';
-import { walkDirs } from './trusted-dir.js';
+import { trustFor, walkDirs } from './trusted-dir.js';
 
 export interface RunAs {
   uid: number;
@@ -36,8 +36,7 @@ export function runAs(file: string): Result<RunAs> {
   } catch (error) {
     return fail(`cannot run ${file}: ${(error as Error).message.replace(`${file}: `, '')}`);
   }
-  const owners = uid === 0 ? [0] : [0, uid];
-  const trust = { owners, privateGroups: owners.flatMap(privateGroupsOf), groupName };
+  const trust = trustFor(uid);
   try {
     const real = realpathSync(file);
     for (const dir of new Set([dirname(file), dirname(real)])) {

@@ -29,7 +29,7 @@ function join2(dir: string, name: string): string {
 /** Root and `uid`, with the groups that only they are in: who may own a directory on the way. */
 export function trustFor(uid: number): Trust {
   const owners = uid === 0 ? [0] : [0, uid];
-  return { owners, privateGroups: owners.flatMap(privateGroupsOf), groupName };
+  return { owners, isPrivateGroup: (gid) => owners.some((owner) => privateGroupsOf(owner).includes(gid)), groupName };
 }
 
 export type Walked = { ok: true; real: string } | { ok: false; message: string };

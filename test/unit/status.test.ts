@@ -55,6 +55,28 @@ describe('deriveStatus', () => {
     }
   });
 
+  // SPEC 12.6: what status cannot know is said, never "not running" while a worker runs.
+  it.each<[string, ServiceFacts, Partial<ServiceStatus>]>([
+    ['no pid file, but a checked worker holds the lock: unknown, with that worker', facts({ lockHolder: 300 }),
+      { state: 'unknown', workerPid: 300, note: 'worker pid 300 runs, but its pid file is missing' }],
+    ['no pid file, no lock holder: not running', facts({}), { state: 'down' }],
+    ['not a pid record, and a lock holder: unknown', facts({ record: { garbage: 'x' }, lockHolder: 300 }), { state: 'unknown', workerPid: 300 }],
+    ['RUN of a dead service, live worker, pid dir full: unknown', facts({ record: RUN, workerAlive: true, pidDirWritable: false }),
+      { state: 'unknown', workerPid: 200, note: expect.stringContaining('cannot be written') }],
+    ['START, live worker, pid dir full: unknown', facts({ record: START, workerAlive: true, pidDirWritable: false }), { state: 'unknown' }],
+    ['RUN of a live service, pid dir full: still running (the record is right)', facts({ record: RUN, workerAlive: true, serviceAlive: true, pidDirWritable: false }),
+      { state: 'running', pid: 101 }],
+    ['a stale record, and another worker holds the lock: unknown', facts({ record: RUN, lockHolder: 300 }),
+      { state: 'unknown', workerPid: 300, note: 'worker pid 300 runs, but its pid file names pid 200' }],
+    ['ERROR, whatever holds the lock: error', facts({ record: ERROR, lockHolder: 300 }), { state: 'error' }],
+  ])('%s', (_, given, expected) => {
+    expect(deriveStatus(given)).toMatchObject(expected);
+  });
+
+  it('counts unknown as live: a worker runs, so start makes no second one', () => {
+    expect(isLive({ state: 'unknown' })).toBe(true);
+  });
+
   it('keeps the reason of an unreadable pid file', () => {
     expect(deriveStatus(facts({ record: { garbage: 'more than one line' } })).note).toContain('more than one line');
   });
