@@ -1,5 +1,5 @@
 // The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
-import { closeSync, constants, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -23,21 +23,37 @@ export interface HeldPipe {
  */
 export function openHeldPipe(dir: string, name: string, nonBlockingReader = false): HeldPipe {
   const file = join(dir, `.${name}.${process.pid}.fifo`);
-  rmSync(file, { force: true });
+  // The name holds this process's pid: what is there is a leftover of an earlier process of ours.
+  removeOwnLeftover(file);
+  // mkfifo fails when the name is taken: the FIFO opened below is the one just made.
   const made = spawnSync('mkfifo', ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`mkfifo ${file}: ${made.error?.message ?? made.stderr.trim()}`);
   try {
-    const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK } = constants;
+    const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
     // The O_RDWR end first: with it open, the other opens of the FIFO never block.
-    const holder = openSync(file, O_RDWR);
+    const holder = openSync(file, O_RDWR | O_NOFOLLOW);
+    const st = fstatSync(holder);
+    if (!st.isFIFO() || st.uid !== process.getuid!()) {
+      closeSync(holder);
+      throw new Error(`${file}: not the FIFO just made`);
+    }
     return {
       holder,
-      readEnd: openSync(file, nonBlockingReader ? O_RDONLY | O_NONBLOCK : O_RDONLY),
-      writeEnd: openSync(file, O_WRONLY),
-      messageEnd: openSync(file, O_WRONLY | O_NONBLOCK),
+      readEnd: openSync(file, (nonBlockingReader ? O_RDONLY | O_NONBLOCK : O_RDONLY) | O_NOFOLLOW),
+      writeEnd: openSync(file, O_WRONLY | O_NOFOLLOW),
+      messageEnd: openSync(file, O_WRONLY | O_NONBLOCK | O_NOFOLLOW),
     };
   } finally {
-    rmSync(file, { force: true });
+    removeOwnLeftover(file);
+  }
+}
+
+function removeOwnLeftover(file: string): void {
+  try {
+    const st = lstatSync(file);
+    if ((st.isFIFO() || st.isFile()) && st.uid === process.getuid!()) unlinkSync(file);
+  } catch {
+    // nothing there
   }
 }
 

@@ -1,5 +1,6 @@
 // reraise log NAME [-n N] [-f]: the last lines of a service's log, across rotated files, then what is appended (SPEC 7).
-import { closeSync, existsSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, readSync, readdirSync, statSync } from 'node:fs';
+import { openRegular } from '../../io/safe-file.js';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { rotatedOldestFirst } from '../../core/log-lines.js';
@@ -272,15 +273,17 @@ function onInterrupt(): Interrupt {
   return state;
 }
 
+/** A file of the log, never through a link and never a FIFO someone put there (SPEC 7, 12.6). */
 function openFile(file: string): LogFile | undefined {
-  let fd: number;
   try {
-    fd = openSync(file, 'r');
+    const { fd, st } = openRegular(file, false);
+    return { fd, ino: st.ino };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw Object.assign(new Error(`${file}: a symbolic link`), { code });
     throw error;
   }
-  return { fd, ino: fstatSync(fd).ino };
 }
 
 function inoAt(file: string): number | undefined {
