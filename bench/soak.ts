@@ -506,12 +506,22 @@ async function settle(wantRun: ReadonlySet<string>, ms: number): Promise<Snapsho
   }
 }
 
+/**
+ * Dot files of the pid dir that no live process accounts for: every one but the lock socket of
+ * a live worker of its service (`.NAME.lock.PID`, SPEC 12.3).
+ */
 function tempFiles(): string[] {
+  let files: string[];
   try {
-    return fs.readdirSync(pidDir).filter((f) => f.startsWith('.'));
+    files = fs.readdirSync(pidDir).filter((f) => f.startsWith('.'));
   } catch {
     return [];
   }
+  const workers = new Set(living(scan(MARKER)).flatMap((p) => {
+    const name = workerName(p);
+    return name === undefined ? [] : [`.${name}.lock.${p.pid}`];
+  }));
+  return files.filter((f) => !workers.has(f));
 }
 
 function pidFiles(): string[] {
