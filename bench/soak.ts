@@ -1,4 +1,4 @@
-// npm run soak [-- --seed N --seconds S --services N --clients C --keep --verbose]
+// npm run soak [-- --seed N --seconds S --services N --clients C --keep --verbose --without-attacker]
 //
 // A chaos test of reraise, run through the real bin/reraise in a private RERAISE_DIR/PIDDIR/LOGDIR.
 // Several clients do random things at random intervals (kill -9 a service process or a worker,
@@ -13,6 +13,7 @@
 // The seed fixes the services, each client's sequence of actions and intervals, the config edits
 // and the final choice of services; which pid a kill hits depends on what runs at that moment.
 // --keep keeps the temp dir and its journal.log (every action and its answer) for a post-mortem.
+// Run as root, a hostile second user joins in (soak-attacker.ts) unless --without-attacker.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,7 @@ import {
   startEpoch, verifiedKill, workerName, workerTitle, type CliResult, type Proc,
 } from './soak-lib.js';
 import type { SamplerReport } from './soak-sampler.js';
+import { Attack } from './soak-attacker.js';
 
 const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
 const SAMPLER = new URL('./soak-sampler.js', import.meta.url);
@@ -39,6 +41,7 @@ const { values: opts } = parseArgs({
     clients: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    'without-attacker': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -57,6 +60,7 @@ const SERVICES = wholeNumber('services', opts.services!, 3);
 const CLIENTS = wholeNumber('clients', opts.clients!, 1);
 const KEEP = opts.keep!;
 const VERBOSE = opts.verbose!;
+const WITH_ATTACKER = !opts['without-attacker'];
 
 // ---------------------------------------------------------------------------------------------
 // the sandbox
@@ -707,12 +711,15 @@ async function finale(): Promise<void> {
 // main, and cleaning up whatever happens
 
 let cleaned = false;
+let attack: Attack | undefined;
 async function cleanup(): Promise<void> {
   if (cleaned) return;
   cleaned = true;
   stopping = true;
   for (const t of contTimers) clearTimeout(t);
   await stopSampler().catch(() => undefined);
+  await attack?.end().catch((error: Error) => process.stderr.write(`soak: attacker cleanup: ${error.message}\n`));
+  attack = undefined;
   await killEverything(MARKER);
   if (KEEP) process.stdout.write(`soak: kept ${root} (journal: ${journalFile})\n`);
   else fs.rmSync(root, { recursive: true, force: true });
@@ -742,6 +749,11 @@ async function main(): Promise<number> {
   process.stdout.write(`soak: seed ${SEED}, ${SERVICES} services (${services.map((s) => `${s.name}=${s.kind}`).join(' ')}), ` +
     `${SECONDS} s, ${CLIENTS} clients, in ${root}\n`);
   startSampler();
+  if (WITH_ATTACKER) {
+    attack = await Attack.begin({
+      seed: SEED, packageRoot: fileURLToPath(new URL('../..', import.meta.url)), pidDir, serviceNames: names, marker: MARKER, journal, violate,
+    });
+  }
   const loops = Array.from({ length: CLIENTS }, (_, i) => client(i));
   const watching = monitor();
   const end = t0 + SECONDS * 1000;
@@ -759,6 +771,10 @@ async function main(): Promise<number> {
   await watching;
   const chaosSeconds = (Date.now() - t0) / 1000;
 
+  const attacker = attack;
+  attack = undefined;
+  await attacker?.end();
+  const attacked = attacker ? `; attacker: ${attacker.attacks} attacks, ${attacker.victimRuns} victim commands` : '';
   await finale();
 
   const report = await stopSampler();
@@ -782,7 +798,7 @@ async function main(): Promise<number> {
   const actions = Object.values(counts).reduce((a, b) => a + b, 0);
   const detail = (Object.entries(counts) as [Action, number][]).map(([a, n]) => `${n} ${a}`).join(', ');
   process.stdout.write(`soak: seed ${SEED}, ${SERVICES} services, ${Math.round(chaosSeconds)} s, ${actions} actions (${detail}), ` +
-    `${violations.length} violations\n`);
+    `${violations.length} violations${attacked}\n`);
   return violations.length ? 1 : 0;
 }
 
