@@ -135,6 +135,8 @@ export class Attack {
       removeEntry(`/var/tmp/reraise-${victim.uid}`);
       const attack = new Attack(setup, victim, attacker, home, area);
       attack.squat();
+      // The first move of all: the attacker makes the victim's default pid dir, as a link to its files.
+      await attack.as(attacker, 'ln', ['-s', services, attack.pidDirOfVictim]);
       attack.loops = [attack.attackerLoop(new Rng(setup.seed * 31 + 1)), attack.victimLoop(new Rng(setup.seed * 31 + 2))];
       setup.journal(`attacker: ${attacker.name} (uid ${attacker.uid}) against ${victim.name} (uid ${victim.uid}), pid dir ${attack.pidDirOfVictim}`);
       return attack;
@@ -201,7 +203,7 @@ export class Attack {
   private async victimLoop(rng: Rng): Promise<void> {
     while (!this.stopping) {
       await sleep(rng.int(80, 400));
-      const move = rng.weighted({ status: 3, start: 4, stop: 2, clean: 2, 'tmp-cleaner': 1 });
+      const move = rng.weighted({ status: 3, start: 4, stop: 2, clean: 2, 'tmp-cleaner': 3 });
       if (move === 'tmp-cleaner') {
         // A tmp cleaner (root) takes the victim's pid dir away, running worker or not.
         const st = fs.lstatSync(this.pidDirOfVictim, { throwIfNoEntry: false });

@@ -771,11 +771,12 @@ async function main(): Promise<number> {
   await watching;
   const chaosSeconds = (Date.now() - t0) / 1000;
 
+  // The attacker stays through the finale: a squatted lock must not turn a start into "already running".
+  await finale();
   const attacker = attack;
   attack = undefined;
   await attacker?.end();
   const attacked = attacker ? `; attacker: ${attacker.attacks} attacks, ${attacker.victimRuns} victim commands` : '';
-  await finale();
 
   const report = await stopSampler();
   // One violation per distinct bad content of a pid file, however often it was read.
