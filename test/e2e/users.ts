@@ -454,6 +454,14 @@ function removeDefaultPidDir(uid: number): void {
   else fs.unlinkSync(dir);
 }
 
+/** Root, as a user of userBox: its commands run as the test process runs (root), with the environment built here. */
+export const ROOT: User = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' };
+
+/**
+ * A user's own reraise in a fresh area of theirs (mode 0755): home, services, pids (made by reraise) and logs.
+ * For ROOT the log dir is made beforehand with mode 0755, as a root user who runs services of others
+ * would make it, so that an owner can reach `<log dir>/NAME` (SPEC 12.4).
+ */
 export function userBox(pkg: Package, user: User, options: BoxOptions = {}): Box {
   const root = mkdirFor(fs.mkdtempSync(path.join(options.base ?? scratch(user.name), `${user.name}-`)), user, 0o755);
   const home = mkdirFor(path.join(root, 'home'), user, 0o755);
@@ -461,6 +469,9 @@ export function userBox(pkg: Package, user: User, options: BoxOptions = {}): Box
   const pidDir = options.defaultPidDir ? defaultPidDir(user.uid) : path.join(root, 'pids');
   const logDir = path.join(root, 'logs');
   if (options.defaultPidDir) later(() => removeDefaultPidDir(user.uid));
+  if (user.uid === 0) mkdirFor(logDir, undefined, 0o755);
+  const run = (args: string[], opts: RunOptions = {}): Promise<RunResult> =>
+    user.uid === 0 ? runRoot([pkg.reraise, ...args], env, opts) : runAs(user, [pkg.reraise, ...args], env, opts);
   const base: Record<string, string | undefined> = {
     HOME: home, PATH: BASE_PATH, USER: user.name, LOGNAME: user.name, SHELL: '/bin/sh',
     XDG_CACHE_HOME: path.join(home, '.cache'),
@@ -472,8 +483,8 @@ export function userBox(pkg: Package, user: User, options: BoxOptions = {}): Box
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   const box: Box = {
     user, root, home, dir, pidDir, logDir, env,
-    reraise: (...args) => runAs(user, [pkg.reraise, ...args], env),
-    reraiseWithin: (ms, ...args) => runAs(user, [pkg.reraise, ...args], env, { timeout: ms }),
+    reraise: (...args) => run(args),
+    reraiseWithin: (ms, ...args) => run(args, { timeout: ms }),
     script: (name, body, owner = user, mode = 0o755) => writeFor(path.join(dir, name), owner, body, mode),
     pidRecord(name) {
       try {
