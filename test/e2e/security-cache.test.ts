@@ -106,6 +106,22 @@ describe.runIf(CAN_USE_USERS)('the code cache', () => {
     expect(tree(cacheDir), 'nothing written, replaced or removed in the owner\'s cache dir by root').toEqual(before);
   });
 
+  it('root with the owner\'s HOME, whose cache dir is a symlink to a directory of root\'s: root writes nothing and removes nothing through it', async () => {
+    const { owner } = users;
+    const { base, pkg, box } = setup(owner);
+    const rootDir = mkdirFor(path.join(base, 'root-only'), undefined, 0o755);
+    fs.writeFileSync(path.join(rootDir, 'cli-main.cjs-precious'), 'root\'s file\n');
+    const cacheHome = box.env.XDG_CACHE_HOME;
+    const ln = await runAs(owner, ['sh', '-c', 'mkdir -p "$0" && ln -s "$1" "$0/reraise"', cacheHome, rootDir], box.env);
+    expect(ln.exitCode, ln.stderr).toBe(0);
+    const before = tree(rootDir);
+    const rootBox = userBox(pkg, ROOT, { base, env: { HOME: box.home, XDG_CACHE_HOME: cacheHome } });
+    rootBox.script('web', 'config_start_sec=0.2\nexec sleep 1000\n');
+    const r = await rootBox.reraise('status');
+    expect(r.stdout).toMatch(/^web +not running/m);
+    expect(tree(rootDir), 'root\'s directory, reached through the owner\'s link').toEqual(before);
+  });
+
   it('a cache dir that is another user\'s symlink (in a shared XDG_CACHE_HOME) is not used and not written through', async () => {
     const { owner, attacker } = users;
     const { base, pkg, marker, box } = setup(owner, (b) => mkdirFor(path.join(b, 'shared'), undefined, 0o1777));

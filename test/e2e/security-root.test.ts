@@ -333,6 +333,18 @@ describe.runIf(CAN_USE_USERS)('as root, rc.log and the owner\'s logger', () => {
     expect(loggers(0), 'no logger runs as root').toEqual([]);
   });
 
+  it('a log dir the owner cannot reach (0700, as reraise makes it): a service with rc.log is refused, naming it, not run with its output lost', async () => {
+    const { owner2 } = users;
+    const { box, marks, lines } = setup(pkg);
+    fs.chmodSync(box.logDir, 0o700);
+    const dir = perpDir(box, 'talk', owner2);
+    writeFor(path.join(dir, 'rc.main'), owner2, `config_start_sec=0.2\nconfig_stop_sec=1\necho "main $(id -u)" >> ${marks}\nexec sleep 1000\n`);
+    writeFor(path.join(dir, 'rc.log'), owner2, 'exec reraise logger "$2"\n');
+    const r = await box.reraise('start', 'talk');
+    await stays('rc.main ran', () => lines().length > 0, 300);
+    expectRefused(r, box.logDir);
+  });
+
   it('the owner turns logger.log into a symlink to a root-owned file: the worker never writes through it, nor lets rc.log write into it', async () => {
     const { owner2 } = users;
     const { base, box, marks } = setup(pkg);
