@@ -74,7 +74,7 @@ describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through s
     const stop = await s.box.reraise('stop', 'web');
     expect({ exit: stop.exitCode, stdout: stop.stdout, stderr: stop.stderr }).toEqual({ exit: 0, stdout: 'web: stopped', stderr: '' });
     await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
-    expect(credentials(pid), 'sudo gone too').toBeUndefined();
+    await waitFor('sudo gone too', () => credentials(pid) === undefined, 5000);
     expect((await s.box.reraise('status', 'web')).stdout).toMatch(/^web +not running/m);
   });
 

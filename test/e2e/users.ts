@@ -79,6 +79,32 @@ if (USERS_PROBLEM && IS_ROOT) console.warn(`tests with real users skipped: ${USE
 export const CAN_USE_USERS = USERS_PROBLEM === undefined;
 
 export const SUDO = which('sudo');
+
+/** Where the tests' directories go: $TMPDIR when every user can reach it (CI may set it under /root), else /tmp. */
+function sharedTmp(): string {
+  const tmp = fs.realpathSync(os.tmpdir());
+  for (let dir = tmp; ; dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return '/tmp';
+    if (dir === '/') return tmp;
+  }
+}
+const TMP = IS_ROOT ? sharedTmp() : os.tmpdir();
+
+let mountable: boolean | undefined;
+/** Whether this process may mount a tmpfs (root in a container may not); probed once, on a scratch directory. */
+export function canMount(): boolean {
+  if (mountable === undefined) {
+    mountable = false;
+    if (IS_ROOT && process.platform === 'linux') {
+      const dir = fs.mkdtempSync(path.join(TMP, 'rr-mount-'));
+      mountable = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir]).status === 0;
+      if (mountable) spawnSync('umount', [dir]);
+      fs.rmdirSync(dir);
+      if (!mountable) console.warn('tests that mount a tmpfs skipped: mount -t tmpfs is not allowed here');
+    }
+  }
+  return mountable;
+}
 export const VISUDO = which('visudo');
 
 // ---------------------------------------------------------------------------------------------
@@ -184,7 +210,7 @@ function chmodTree(dir: string): void {
 
 /** bin/, dist/, skeletons/ and package.json, copied into a fresh root-owned directory with mode 0755 all the way. */
 export function copyPackage(): Package {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'reraise-pkg-'));
+  const root = fs.mkdtempSync(path.join(TMP, 'reraise-pkg-'));
   for (const part of ['bin', 'dist', 'skeletons', 'package.json']) {
     fs.cpSync(path.join(REPO, part), path.join(root, part), { recursive: true });
   }
@@ -219,7 +245,7 @@ let scratchRoot: string | undefined;
 /** A fresh directory owned by root, mode 0755 (searchable by every user), removed after the test. */
 export function scratch(label = 'sec'): string {
   if (!scratchRoot) {
-    scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rr-sec-'));
+    scratchRoot = fs.mkdtempSync(path.join(TMP, 'rr-sec-'));
     fs.chmodSync(scratchRoot, 0o755);
   }
   const dir = fs.mkdtempSync(path.join(scratchRoot, `${label}-`));
