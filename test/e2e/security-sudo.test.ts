@@ -1,0 +1,98 @@
+// A service of another user run through `sudo -n -u OWNER` (SPEC 4, 5.6, 6 `start`, 12.4): status tells the
+// truth about it, signal and stop reach it, and a killed worker leads to "orphaned", never to a second copy.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  CAN_USE_USERS, SUDO, argvOf, credentials, mkdirFor, processesOf, scratch, stays, sudoers, useUsers, usePackage,
+  userBox, waitFor, writeFor, type Box, type User,
+} from './users.js';
+
+if (CAN_USE_USERS && !SUDO) console.warn('sudo tests skipped: sudo is not installed (apt-get install -y sudo)');
+
+interface SudoSetup {
+  box: Box;
+  script: string;
+  marks(): string[];
+}
+
+/**
+ * The owner's reraise, with a service dir owned by root (so that every directory on the way is root's or the
+ * script owner's) holding `web`, owned by owner2; sudoers lets the owner run it as owner2 and keep RERAISE_*.
+ */
+function setup(pkg: Parameters<typeof userBox>[0], owner: User, owner2: User): SudoSetup {
+  const base = scratch('sudo');
+  const services = mkdirFor(path.join(base, 'services'), undefined, 0o755);
+  const marksDir = mkdirFor(path.join(base, 'marks'), undefined, 0o1777);
+  const marks = path.join(marksDir, 'marks');
+  const box = userBox(pkg, owner, { base, env: { RERAISE_DIR: services } });
+  const script = writeFor(path.join(services, 'web'), owner2, [
+    'config_start_sec=0.2', 'config_stop_sec=2',
+    `trap 'echo "hup $(id -u)" >> ${marks}' HUP`,
+    `echo "up $(id -u) $RERAISE_SERVICE" >> ${marks}`,
+    'while :; do sleep 0.1; done', '',
+  ].join('\n'));
+  sudoers(`${owner.name} ALL=(${owner2.name}) NOPASSWD: ${script}\nDefaults:${owner.name} env_keep += "RERAISE_*"\n`);
+  return {
+    box, script,
+    marks: () => (fs.existsSync(marks) ? fs.readFileSync(marks, 'utf8').split('\n').filter(Boolean) : []),
+  };
+}
+
+/** owner2's processes running the script itself (`/bin/sh SCRIPT`): one per copy of the service. */
+function copies(owner2: User, script: string): number[] {
+  return processesOf(owner2.uid).filter((pid) => argvOf(pid).includes(script));
+}
+
+async function startIt(s: SudoSetup, owner2: User): Promise<{ pid: number; worker: number }> {
+  const r = await s.box.reraise('start', 'web');
+  expect({ exit: r.exitCode, stderr: r.stderr }).toEqual({ exit: 0, stderr: '' });
+  const rec = s.box.pidRecord('web')!;
+  expect(rec[0]).toBe('RUN');
+  const pid = Number(rec[2]);
+  expect(r.stdout).toBe(`web: started (pid ${pid})`);
+  expect(argvOf(pid).slice(0, 6), 'the service process is the sudo its worker spawned').toEqual(['sudo', '-n', '-u', owner2.name, '--', s.script]);
+  await waitFor('the script running as owner2', () => s.marks().includes(`up ${owner2.uid} web`));
+  expect(copies(owner2, s.script)).toHaveLength(1);
+  return { pid, worker: Number(rec[3]) };
+}
+
+describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through sudo -n -u OWNER', () => {
+  const users = useUsers();
+  const pkg = usePackage();
+
+  it('status says running with its pid, signal HUP reaches it, stop stops it', async () => {
+    const { owner, owner2 } = users;
+    const s = setup(pkg, owner, owner2);
+    const { pid, worker } = await startIt(s, owner2);
+    const status = await s.box.reraise('status', 'web');
+    expect(status.stdout).toMatch(new RegExp(`^web +running +${pid} +${worker} `, 'm'));
+    const hup = await s.box.reraise('signal', 'HUP', 'web');
+    expect({ exit: hup.exitCode, stdout: hup.stdout, stderr: hup.stderr }).toEqual({ exit: 0, stdout: `web: sent SIGHUP (pid ${pid})`, stderr: '' });
+    await waitFor('the HUP trapped by the script, as owner2', () => s.marks().includes(`hup ${owner2.uid}`), 5000);
+    expect(copies(owner2, s.script), 'HUP did not end it').toHaveLength(1);
+    const stop = await s.box.reraise('stop', 'web');
+    expect({ exit: stop.exitCode, stdout: stop.stdout, stderr: stop.stderr }).toEqual({ exit: 0, stdout: 'web: stopped', stderr: '' });
+    await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
+    await waitFor('sudo gone too', () => credentials(pid) === undefined, 5000);
+    expect((await s.box.reraise('status', 'web')).stdout).toMatch(/^web +not running/m);
+  });
+
+  it('after kill -9 of its worker: status says orphaned with its pid, start refuses and makes no second copy, stop ends it', async () => {
+    const { owner, owner2 } = users;
+    const s = setup(pkg, owner, owner2);
+    const { pid, worker } = await startIt(s, owner2);
+    process.kill(worker, 'SIGKILL');
+    await waitFor('the worker gone', () => credentials(worker) === undefined || !processesOf(owner.uid).includes(worker));
+    const start = await s.box.reraise('start', 'web');
+    await stays('a second copy of the script', () => copies(owner2, s.script).length !== 1, 1000);
+    expect(start.exitCode, `start: ${start.stdout} ${start.stderr}`).toBe(1);
+    expect(start.stderr).toContain('orphaned');
+    const status = await s.box.reraise('status', 'web');
+    expect(status.stdout).toMatch(new RegExp(`^web +orphaned +${pid} `, 'm'));
+    const stop = await s.box.reraise('stop', 'web');
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(stop.stdout).toMatch(/^web: stopped orphaned service/);
+    await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
+  });
+});
