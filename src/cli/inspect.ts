@@ -4,7 +4,7 @@ import { deriveStatus, type ServiceStatus } from '../core/status.js';
 import { defaultPidDir } from '../io/dirs.js';
 import { listLockHolders, pidDirUnwritable, readPidFile, type Stored } from '../io/pid-store.js';
 import { lockPrefix } from '../core/lock-names.js';
-import { isStopped, isWorker, runIsAlive } from '../io/probe.js';
+import { findWorkers, isStopped, isWorker, runIsAlive } from '../io/probe.js';
 import { describeEntry, type ServiceEntry } from '../io/service-dir.js';
 import type { Context } from './context.js';
 
@@ -30,13 +30,27 @@ export function serviceExpectation(ctx: Context, name: string, epoch: number): S
  * holds each lock, and whether records can be written there now (SPEC 12.6).
  */
 export interface PidDirView {
+  /** Workers by lock prefix (core/lock-names.ts): from the lock sockets' names, or from /proc. */
   lockHolders: Map<string, number[]>;
   unwritable?: string;
 }
 
 export function viewPidDir(ctx: Context): PidDirView {
-  return { lockHolders: listLockHolders(ctx.dirs.pid.path), unwritable: pidDirUnwritable(ctx.dirs.pid.path) };
+  const pidDir = ctx.dirs.pid.path;
+  const unwritable = pidDirUnwritable(pidDir);
+  const { holders: lockHolders, empty } = listLockHolders(pidDir);
+  // A pid dir that cannot be written, or holds nothing at all (a cleaner emptied it, a mount hid
+  // it), may hide workers that still run: then /proc is asked who they are.
+  if (unwritable !== undefined || empty) {
+    const expect = { uid: ctx.uid, pidDir, defaultPidDir: defaultPidDir(ctx.uid) };
+    for (const [name, pids] of findWorkers(expect)) {
+      const prefix = lockPrefix(name);
+      lockHolders.set(prefix, [...new Set([...(lockHolders.get(prefix) ?? []), ...pids])]);
+    }
+  }
+  return { lockHolders, unwritable };
 }
+
 
 export function inspect(ctx: Context, name: string, view?: PidDirView): Inspection {
   const entry = describeEntry(ctx.dirs.service.path, name);

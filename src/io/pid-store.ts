@@ -185,15 +185,16 @@ export function listPidNames(pidDir: string): string[] {
 
 /**
  * The pids in the names of the lock sockets of the pid dir, by lock prefix (core/lock-names.ts):
- * the workers that hold (or held) each service's lock, read in one listing for a whole status.
+ * the workers that hold (or held) each service's lock, read in one listing for a whole status;
+ * and whether the pid dir holds nothing at all.
  */
-export function listLockHolders(pidDir: string): Map<string, number[]> {
+export function listLockHolders(pidDir: string): { holders: Map<string, number[]>; empty: boolean } {
   const holders = new Map<string, number[]>();
   let files: string[];
   try {
     files = readdirSync(pidDir);
   } catch {
-    return holders;
+    return { holders, empty: false };
   }
   for (const file of files) {
     const parsed = parseAnyLockFile(file);
@@ -201,7 +202,7 @@ export function listLockHolders(pidDir: string): Map<string, number[]> {
     const prefix = file.slice(0, file.length - String(parsed.pid).length);
     holders.set(prefix, [...(holders.get(prefix) ?? []), parsed.pid]);
   }
-  return holders;
+  return { holders, empty: files.length === 0 };
 }
 
 /** Why records cannot be written in the pid dir now (read-only, full), or undefined when they can. */
