@@ -108,6 +108,10 @@ const cliRow = (count: number, limit: number | null): RowSpec => ({
 });
 const CLI_SIZES: Array<[number, number | null]> = [[1, null], [100, 2.0], [1000, 3.0]];
 const RUNNING = 10;
+/** The size at which status is also timed without the code cache: what the cache saves. */
+const UNCACHED_SIZE = 100;
+const uncachedRow: RowSpec = { id: `4-status-${String(UNCACHED_SIZE).padStart(4, '0')}-nocache`,
+  figure: `reraise status, ${UNCACHED_SIZE} services, without the code cache`, unit: 'ms', target: null };
 
 /** Wall time of one command, stdout and stderr to /dev/null; a non-zero exit is an error. */
 async function timeCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv, devNull: number): Promise<number> {
@@ -119,13 +123,47 @@ async function timeCommand(file: string, args: readonly string[], env: NodeJS.Pr
   return took;
 }
 
+interface StatusTimes {
+  status: number[];
+  bare: number[];
+  ratios: number[];
+}
+
+/** `pairs` times status then node -e 0, A B A B, after one warm-up run of each. */
+async function timeStatus(env: NodeJS.ProcessEnv, pairs: number, devNull: number): Promise<StatusTimes> {
+  await timeCommand(RERAISE, ['status'], env, devNull); // warm-up, not counted (it writes the code cache)
+  await timeCommand(process.execPath, ['-e', '0'], env, devNull);
+  const status: number[] = [];
+  const bare: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    status.push(await timeCommand(RERAISE, ['status'], env, devNull));
+    bare.push(await timeCommand(process.execPath, ['-e', '0'], env, devNull));
+    ratios.push(status[i] / bare[i]);
+  }
+  return { status, bare, ratios };
+}
+
+/** The code cache files in `dir` (SPEC 12.5), none when it does not exist. */
+function cacheFiles(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.v8')) : [];
+}
+
 export const cliLatency: Figure = {
   title: 'CLI latency',
-  rows: CLI_SIZES.map(([count, limit]) => cliRow(count, limit)),
+  rows: [...CLI_SIZES.map(([count, limit]) => cliRow(count, limit)), uncachedRow],
   async run(plan: Plan, progress): Promise<Row[]> {
     const box = Sandbox.create('cli');
     const devNull = fs.openSync('/dev/null', 'w');
+    // A cache dir of the bench's own, so that the figures do not depend on the user's ~/.cache.
+    const cacheHome = path.join(box.root, 'cache');
+    const cached = { ...box.env, XDG_CACHE_HOME: cacheHome };
+    // The same command where the cache may not be used (SPEC 12.5): a cache home writable by others.
+    const looseHome = path.join(box.root, 'loose-cache');
+    const uncached = { ...box.env, XDG_CACHE_HOME: looseHome };
     try {
+      fs.mkdirSync(looseHome);
+      fs.chmodSync(looseHome, 0o777);
       const all = names('svc-', 1000, 4);
       const rows: Row[] = [];
       let created = 0;
@@ -142,21 +180,21 @@ export const cliLatency: Figure = {
         if (lines.length !== count || up !== running.length) {
           throw new Error(`status lists ${lines.length} services (${up} running), expected ${count} (${running.length} running)`);
         }
-        await timeCommand(RERAISE, ['status'], box.env, devNull); // warm-up, not counted
-        await timeCommand(process.execPath, ['-e', '0'], box.env, devNull);
-        const status: number[] = [];
-        const bare: number[] = [];
-        const ratios: number[] = [];
-        for (let i = 0; i < plan.cliPairs; i++) {
-          status.push(await timeCommand(RERAISE, ['status'], box.env, devNull));
-          bare.push(await timeCommand(process.execPath, ['-e', '0'], box.env, devNull));
-          ratios.push(status[i] / bare[i]);
-        }
-        rows.push(row({ ...cliRow(count, limit), decimals: 1, median: median(status), baseline: median(bare),
-          baselineLabel: 'node -e 0', ratio: median(ratios), ratioKind: 'median of pairwise ratios',
-          samples: status, baselineSamples: bare,
-          note: `${running.length} running, ${count - running.length} not started; ${plan.cliPairs} pairs status / node -e 0 run A B A B, ` +
-            'ratio = median of the pairwise ratios; stdout to /dev/null' }));
+        const note = `${running.length} running, ${count - running.length} not started; ${plan.cliPairs} pairs status / node -e 0 run A B A B, ` +
+          'ratio = median of the pairwise ratios; stdout to /dev/null';
+        const t = await timeStatus(cached, plan.cliPairs, devNull);
+        if (cacheFiles(path.join(cacheHome, 'reraise')).length !== 1) throw new Error(`status wrote no code cache in ${cacheHome}/reraise`);
+        rows.push(row({ ...cliRow(count, limit), decimals: 1, median: median(t.status), baseline: median(t.bare),
+          baselineLabel: 'node -e 0', ratio: median(t.ratios), ratioKind: 'median of pairwise ratios',
+          samples: t.status, baselineSamples: t.bare, note: `${note}; the code cache in a cache dir of the bench's own` }));
+        if (count !== UNCACHED_SIZE) continue;
+        progress(`${count} services, without the code cache`);
+        const u = await timeStatus(uncached, plan.cliPairs, devNull);
+        if (fs.readdirSync(looseHome).length !== 0) throw new Error(`status wrote in ${looseHome}, which others can write to`);
+        rows.push(row({ ...uncachedRow, decimals: 1, median: median(u.status), baseline: median(u.bare),
+          baselineLabel: 'node -e 0', ratio: median(u.ratios), ratioKind: 'median of pairwise ratios',
+          samples: u.status, baselineSamples: u.bare,
+          note: `${note}; XDG_CACHE_HOME writable by others, so the CLI compiles without the code cache and writes none` }));
       }
       return rows;
     } finally {
