@@ -1,5 +1,5 @@
 // The pid files of the pid dir (SPEC 4, 6 `clean`): read without following a link, atomic write, careful removal.
-import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
@@ -24,11 +24,21 @@ function reason(error: unknown): string {
   return code === 'ELOOP' ? 'a symbolic link' : (error as Error).message;
 }
 
-/** Reads what is at NAME: never through a link, never from a FIFO, never more than a record can be. */
+/**
+ * Reads what is at NAME: never through a link, never from a FIFO, never more than a record can
+ * be, and never a file of someone else's (another user of a shared pid dir may put one there).
+ */
 export function readPidFile(pidDir: string, name: string): Stored {
   let text: string;
   try {
-    text = readRegular(pidFilePath(pidDir, name), MAX_RECORD + 1, false).toString('utf8');
+    const { fd, st } = openRegular(pidFilePath(pidDir, name), false);
+    try {
+      if (st.uid !== process.getuid!()) return { kind: 'garbage', message: `owned by uid ${st.uid}, not by you`, text: '' };
+      const buffer = Buffer.alloc(MAX_RECORD + 1);
+      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
     return { kind: 'garbage', message: reason(error), text: '' };

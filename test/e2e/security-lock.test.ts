@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  BASE_PATH, CAN_USE_USERS, argvOf, credentials, descriptors, environ, ppidOf, processesOf, runAs, spawnAs,
+  BASE_PATH, CAN_USE_USERS, ROOT, scratch, stays, argvOf, credentials, descriptors, environ, ppidOf, processesOf, runAs, spawnAs,
   useUsers, usePackage, userBox, waitFor, type Box, type User,
 } from './users.js';
 
@@ -183,5 +183,31 @@ describe.runIf(CAN_USE_USERS)('the lock, against another user binding sockets', 
     if (start.exitCode === 0) expectReallyStarted(start.stdout, owner, 'web');
     else expect(start.stderr).toContain(box.pidDir);
     expect(credentials(fakeService.pid!)?.uid[0], 'the attacker\'s process was not signalled').toBe(attacker.uid);
+  });
+
+  // Root can read everyone's environment: a record of the attacker's own, naming a process of theirs
+  // that carries RERAISE_SERVICE=web, would pass every identity check but the owner of the file (SPEC 4).
+  it('root\'s shared pid dir: a record the attacker planted is not trusted, their process is neither orphaned nor stopped', async () => {
+    const { attacker } = users;
+    const box = userBox(pkg, ROOT, { base: scratch('root') });
+    box.script('web', LONG);
+    expect((await box.reraise('status')).exitCode).toBe(0);
+    fs.chmodSync(box.pidDir, 0o1777);
+    const env = attackerEnv(attacker, { RERAISE_SERVICE: 'web' });
+    const fake = spawnAs(attacker, ['sleep', '1000'], env);
+    await waitFor('the look-alike', () => fake.pid !== undefined && argvOf(fake.pid).join(' ') === 'sleep 1000', 5000);
+    const started = Math.floor(Date.now() / 1000);
+    const plant = await runAs(attacker, ['sh', '-c', `echo "RUN - ${fake.pid} ${fake.pid} ${started} restarts=0" > "$0"`,
+      path.join(box.pidDir, 'web')], env);
+    expect(plant.exitCode, plant.stderr).toBe(0);
+    const status = await box.reraise('status', 'web');
+    expect(status.stdout).toMatch(/^web +stale\b.*owned by uid/m);
+    const stop = await box.reraise('stop', 'web');
+    expect(stop.stdout).toBe('web: not running');
+    const start = await box.reraise('start', 'web');
+    expect(start.stderr).not.toContain('orphaned');
+    expect(credentials(fake.pid!)?.uid[0], 'the attacker\'s process was not signalled').toBe(attacker.uid);
+    await stays('the look-alike signalled away', () => credentials(fake.pid!) === undefined, 300);
+    await box.reraise('stop', 'web');
   });
 });
