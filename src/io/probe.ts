@@ -204,6 +204,11 @@ export function leadsGroup(pid: number): boolean {
   return processInfo(pid)?.pgid === pid;
 }
 
+/** The process is a `sudo` (a service run as its owner by a user who is not root: SPEC 6 `start`). */
+export function runsThroughSudo(pid: number): boolean {
+  return /(^|\/)sudo$/.test(processInfo(pid)?.argv[0] ?? '');
+}
+
 /** Stopped by SIGSTOP (`T`) or under a tracer (`t`): what `reraise pause` leaves behind. */
 export function isStopped(pid: number): boolean {
   const state = processInfo(pid)?.state;

@@ -78,6 +78,26 @@ describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through s
     expect((await s.box.reraise('status', 'web')).stdout).toMatch(/^web +not running/m);
   });
 
+  // SIGSTOP and SIGKILL cannot be caught, so sudo cannot relay them: sent to its group they would stop or
+  // end sudo alone, and status would say paused, or the worker start a second copy, while owner2's script runs on.
+  it('pause and signal KILL are refused, naming sudo: the script runs on, and status does not say paused', async () => {
+    const { owner, owner2 } = users;
+    const s = setup(pkg, owner, owner2);
+    const { pid } = await startIt(s, owner2);
+    for (const args of [['pause', 'web'], ['signal', 'KILL', 'web'], ['signal', 'STOP', 'web']]) {
+      const r = await s.box.reraise(...args);
+      expect({ exit: r.exitCode, stdout: r.stdout }).toEqual({ exit: 1, stdout: '' });
+      expect(r.stderr).toMatch(new RegExp(`^reraise: web: unable to send SIG(STOP|KILL) to pid ${pid}: it runs through sudo`));
+    }
+    await stays('sudo stopped or gone', () => !/^[RS]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''), 300);
+    expect(copies(owner2, s.script)).toHaveLength(1);
+    const status = await s.box.reraise('status', 'web');
+    expect(status.stdout).toMatch(new RegExp(`^web +running +${pid} .* -$`, 'm'));
+    expect((await s.box.reraise('cont', 'web')).exitCode).toBe(0);
+    expect((await s.box.reraise('stop', 'web')).stdout).toBe('web: stopped');
+    await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
+  });
+
   it('after kill -9 of its worker: status says orphaned with its pid, start refuses and makes no second copy, stop ends it', async () => {
     const { owner, owner2 } = users;
     const s = setup(pkg, owner, owner2);

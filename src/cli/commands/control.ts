@@ -1,7 +1,7 @@
 // reraise signal SIG PATTERN..., pause, cont: a signal to each running service's process group (SPEC 4, 6).
 import { constants } from 'node:os';
 import { signalName, signalNumber } from '../../core/signals.js';
-import { leadsGroup } from '../../io/probe.js';
+import { leadsGroup, runsThroughSudo } from '../../io/probe.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
 import { inspect } from '../inspect.js';
@@ -9,6 +9,8 @@ import { failure, said, type Report } from '../report.js';
 import type { Target } from '../targets.js';
 
 export type Parsed = { ok: true; signal: number } | { ok: false; usage: string };
+
+const UNRELAYED = [constants.signals.SIGKILL, constants.signals.SIGSTOP];
 
 /** `HUP`, `SIGUSR1`, `usr1` or `9`. A leading dash never gets here: `-9` is refused as an unknown option. */
 export function parseSignal(text: string): Parsed {
@@ -40,6 +42,11 @@ async function signalOne(ctx: Context, target: Target, signal: number, done: str
   // inspect() has just checked this pid (start time and RERAISE_SERVICE=NAME), so it is ours. A service
   // that left its own process group keeps only itself: the group it joined is not ours to signal.
   const pid = status.pid;
+  // Through sudo the pid is sudo's, which relays what it can catch: KILL and STOP would end or
+  // stop sudo alone, and the owner's processes would run on unseen (SPEC 12.1).
+  if (UNRELAYED.includes(signal) && runsThroughSudo(pid)) {
+    return failure(`${name}: unable to send ${signalLabel(signal)} to pid ${pid}: it runs through sudo, which cannot pass it on to the owner's processes`);
+  }
   try {
     process.kill(leadsGroup(pid) ? -pid : pid, signal);
   } catch (error) {
