@@ -20,9 +20,10 @@ const patterns = (demand: boolean) => (y: Argv): Argv =>
 
 /**
  * yargs reads every `-x` as an option, even after `--`: such an operand is handed to it behind a
- * character no name can hold, and taken out of it again here (SPEC 6, `reraise stop -- -web`).
+ * character no name can hold (a control character), and taken out of it again here (SPEC 6,
+ * `reraise stop -- -web`).
  */
-const SHIELD = '\uE000';
+const SHIELD = '\u0001';
 
 export function shieldOperand(arg: string): string {
   return arg.startsWith('-') ? SHIELD + arg : arg;

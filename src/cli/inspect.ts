@@ -1,5 +1,6 @@
 // The status of one service: its entry, its pid file, and identity checks of the pids it names (SPEC 4, 6).
-import { serviceFiles, type ServiceExpectation, type WorkerExpectation } from '../core/identity.js';
+import { runUidOf, serviceFiles, type ServiceExpectation, type WorkerExpectation } from '../core/identity.js';
+import type { PidRecord } from '../core/pidfile.js';
 import { deriveStatus, type ServiceStatus } from '../core/status.js';
 import { defaultPidDir } from '../io/dirs.js';
 import { listLockHolders, pidDirUnwritable, readPidFile, type Stored } from '../io/pid-store.js';
@@ -21,8 +22,8 @@ export function workerExpectation(ctx: Context, name: string): WorkerExpectation
 }
 
 /** What the service of a record of `name` must look like (SPEC 4). */
-export function serviceExpectation(ctx: Context, name: string, epoch: number): ServiceExpectation {
-  return { name, epoch, uid: ctx.uid, files: serviceFiles(ctx.dirs.service.path, name) };
+export function serviceExpectation(ctx: Context, name: string, record: PidRecord): ServiceExpectation {
+  return { name, epoch: record.epoch, uid: ctx.uid, runUid: runUidOf(record.extra), files: serviceFiles(ctx.dirs.service.path, name) };
 }
 
 /**
@@ -35,20 +36,27 @@ export interface PidDirView {
   unwritable?: string;
 }
 
+/** One look serves the services of one command; start's waits look again after this long. */
+const VIEW_MS = 250;
+let lastView: { pidDir: string; at: number; view: PidDirView } | undefined;
+
+/**
+ * The lock sockets' names, and /proc: a cleaner may have removed a record and its lock, a mount
+ * may hide the pid dir, and a worker that still runs must not be called "not running" (SPEC 12.6).
+ */
 export function viewPidDir(ctx: Context): PidDirView {
   const pidDir = ctx.dirs.pid.path;
+  if (lastView && lastView.pidDir === pidDir && Date.now() - lastView.at < VIEW_MS) return lastView.view;
   const unwritable = pidDirUnwritable(pidDir);
-  const { holders: lockHolders, empty } = listLockHolders(pidDir);
-  // A pid dir that cannot be written, or holds nothing at all (a cleaner emptied it, a mount hid
-  // it), may hide workers that still run: then /proc is asked who they are.
-  if (unwritable !== undefined || empty) {
-    const expect = { uid: ctx.uid, pidDir, defaultPidDir: defaultPidDir(ctx.uid) };
-    for (const [name, pids] of findWorkers(expect)) {
-      const prefix = lockPrefix(name);
-      lockHolders.set(prefix, [...new Set([...(lockHolders.get(prefix) ?? []), ...pids])]);
-    }
+  const lockHolders = listLockHolders(pidDir);
+  const expect = { uid: ctx.uid, pidDir, defaultPidDir: defaultPidDir(ctx.uid) };
+  for (const [name, pids] of findWorkers(expect)) {
+    const prefix = lockPrefix(name);
+    lockHolders.set(prefix, [...new Set([...(lockHolders.get(prefix) ?? []), ...pids])]);
   }
-  return { lockHolders, unwritable };
+  const view = { lockHolders, unwritable };
+  lastView = { pidDir, at: Date.now(), view };
+  return view;
 }
 
 
@@ -56,7 +64,7 @@ export function inspect(ctx: Context, name: string, view?: PidDirView): Inspecti
   const entry = describeEntry(ctx.dirs.service.path, name);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   const record = stored.kind === 'record' ? stored.record : undefined;
-  const servicePid = record?.pid !== undefined && runIsAlive(record.pid, serviceExpectation(ctx, name, record.epoch)) ? record.pid : undefined;
+  const servicePid = record?.pid !== undefined && runIsAlive(record.pid, serviceExpectation(ctx, name, record)) ? record.pid : undefined;
   const worker = workerExpectation(ctx, name);
   const workerAlive = record?.workerPid !== undefined && isWorker(record.workerPid, worker);
   // Only a record that does not tell the whole story sends us to the lock (the pid dir is read once).

@@ -51,6 +51,8 @@ export interface ServiceExpectation {
   epoch: number;
   /** The user: a service run through sudo is a process of theirs. */
   uid: number;
+  /** The record's `uid=`: the real uid its worker started the run as (absent in records of 1.0). */
+  runUid?: number;
   /** What the worker runs for this service: the script, or rc.main (SPEC 4, sudo). */
   files: readonly string[];
 }
@@ -69,6 +71,8 @@ function isSudoOf(argv: readonly string[], files: readonly string[]): boolean {
  */
 export function isServiceOf(facts: ProcessFacts | undefined, expect: ServiceExpectation): boolean {
   if (isGone(facts) || Math.abs(facts.startEpoch - expect.epoch) > START_SLACK) return false;
+  // Root reads everyone's environment: a process of someone else's that claims the name is not the run.
+  if (expect.runUid !== undefined && facts.uid !== expect.runUid) return false;
   if (facts.environ !== undefined) return facts.environ.includes(`RERAISE_SERVICE=${expect.name}`);
   return facts.uid === expect.uid && isSudoOf(facts.argv, expect.files);
 }
@@ -77,9 +81,14 @@ export function isServiceOf(facts: ProcessFacts | undefined, expect: ServiceExpe
  * A member of a run's process group whose leader is gone: what a killed orphan leaves behind
  * (`sleep 1000 & wait`). It started with the run or after it and carries RERAISE_SERVICE=NAME.
  */
-export function isMemberOf(facts: ProcessFacts | undefined, expect: Pick<ServiceExpectation, 'name' | 'epoch'>): boolean {
+export function isMemberOf(facts: ProcessFacts | undefined, expect: Pick<ServiceExpectation, 'name' | 'epoch' | 'runUid'>): boolean {
   return !isGone(facts) && facts.startEpoch >= expect.epoch - START_SLACK && facts.environ !== undefined &&
-    facts.environ.includes(`RERAISE_SERVICE=${expect.name}`);
+    (expect.runUid === undefined || facts.uid === expect.runUid) && facts.environ.includes(`RERAISE_SERVICE=${expect.name}`);
+}
+
+/** The run's uid as its record gives it (`uid=`), when it does. */
+export function runUidOf(extra: Readonly<Record<string, string>>): number | undefined {
+  return extra.uid !== undefined && /^\d{1,10}$/.test(extra.uid) ? Number(extra.uid) : undefined;
 }
 
 /** The files a worker may run as a service's main program: the script, or a perp directory's rc.main. */

@@ -16,6 +16,19 @@ export function fnv1a64(text: string): string {
   return hash.toString(16).padStart(16, '0');
 }
 
+/**
+ * NAME where it fits in a file name of the pid dir with `room` bytes around it, else `#HASH`:
+ * a service name may take all of NAME_MAX (255 bytes) itself.
+ */
+export function shortName(name: string, room: number, max = 255): string {
+  return Buffer.byteLength(name) + room <= max ? name : `#${fnv1a64(name)}`;
+}
+
+/** `.NAME.PID.KIND`: a writer's temporary file in the pid dir (`tmp`, `clean`, `fifo`), which `clean` knows as a leftover once PID is gone. */
+export function tempFileName(name: string, pid: number, kind: 'tmp' | 'clean' | 'fifo'): string {
+  return `.${shortName(name, 2 + 10 + 1 + kind.length)}.${pid}.${kind}`;
+}
+
 /** `.NAME.lock.`, or `.#HASH.lock.` for a name too long for a socket path. */
 export function lockPrefix(name: string): string {
   const plain = `.${name}.lock.`;

@@ -31,6 +31,8 @@ export interface SupervisorState {
   /** Runs started after the first one. */
   restarts: number;
   pid?: number;
+  /** The real uid of the current run's process. */
+  uid?: number;
   startedAt?: number;
   lastExit?: Exit;
   stopAsked: boolean;
@@ -45,7 +47,8 @@ export interface SupervisorState {
 
 export type SupervisorEvent =
   | { type: 'begin' }
-  | { type: 'spawned'; pid: number; at: number; config: ServiceConfig }
+  /** `uid`: the real uid of the process spawned, for the identity check of its record (SPEC 4). */
+  | { type: 'spawned'; pid: number; at: number; config: ServiceConfig; uid?: number }
   | { type: 'spawn-failed'; code: number; reason: string; at: number; config: ServiceConfig }
   | { type: 'exited'; code: number | null; signal: number | null; at: number }
   | { type: 'group-stopped'; killed: boolean }
@@ -104,6 +107,7 @@ function exitKeys(exit: Exit): Record<string, string> {
 /** The RUN record: the counters, the once flag, and how the previous run ended. */
 function runRecord(state: SupervisorState): PidRecord {
   const extra = counters(state);
+  if (state.uid !== undefined) extra.uid = String(state.uid);
   if (state.once) extra.once = '1';
   if (state.lastExit) {
     extra.last_exit = String(state.lastExit.code);
@@ -219,7 +223,7 @@ export function step(state: SupervisorState, event: SupervisorEvent, name: strin
       return state.phase === 'idle' ? { state, effects: [{ type: 'spawn' }] } : same;
 
     case 'spawned': {
-      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, startedAt: event.at, config: event.config };
+      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, config: event.config };
       const effects: Effect[] = [{ type: 'write', record: runRecord(next) }, { type: 'log', message: `${name}: started (pid ${event.pid})` }];
       // A stop or restart that arrived while spawning applies to the new run.
       if (state.stopAsked || state.restartAsked) {

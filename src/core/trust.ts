@@ -81,3 +81,13 @@ export function canSearch(facts: Pick<EntryFacts, 'uid' | 'gid' | 'mode'>, uid: 
   if (groups.includes(facts.gid)) return (facts.mode & 0o010) !== 0;
   return (facts.mode & 0o001) !== 0;
 }
+
+/**
+ * A file that runs as its owner (SPEC 12.4): nobody but the owner may write it; a group's write
+ * bit is harmless only for a group with no member but the owner.
+ */
+export function runnableFileProblem(facts: Pick<EntryFacts, 'mode' | 'gid'>, groups: GroupView): string | undefined {
+  if (facts.mode & OTHER_WRITE) return 'writable by others';
+  if (facts.mode & GROUP_WRITE && !groups.isPrivateGroup(facts.gid)) return groupWords(facts.gid, groups);
+  return undefined;
+}

@@ -1,6 +1,6 @@
 // The CLI's V8 code cache: read and written only in a directory and a file of the user's (SPEC 12.5, 12.2).
 import { closeSync, lstatSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fnv1a64 } from '../core/lock-names.js';
 import { createNew, openRegular } from './safe-file.js';
 import { dirProblem } from './trusted-dir.js';
@@ -9,7 +9,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** `$XDG_CACHE_HOME/reraise`, or `~/.cache/reraise`. */
 function codeCacheDir(env: Env, home: string): string {
-  return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(home, '.cache'), 'reraise');
+  // The XDG spec: a relative path is invalid, and is ignored.
+  return join(env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(home, '.cache'), 'reraise');
 }
 
 /**

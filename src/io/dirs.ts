@@ -1,6 +1,6 @@
 // The three directories (SPEC 1, 2, 12.2): where they are, creating them, and refusing unsafe ones.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { fail, ok, type Result } from '../core/result.js';
 import { dirProblem, errnoText } from './trusted-dir.js';
 
@@ -34,7 +34,8 @@ export function resolveDirs(env: Env, uid: number, home: string): Dirs {
     service: pick(env, 'RERAISE_DIR', () => join(home, 'reraise.d')),
     pid: pick(env, 'RERAISE_PIDDIR', () => defaultPidDir(uid)),
     log: pick(env, 'RERAISE_LOGDIR', () =>
-      join(env.XDG_STATE_HOME ? resolve(env.XDG_STATE_HOME) : join(home, '.local', 'state'), 'reraise')),
+      // The XDG spec: a relative path is invalid, and is ignored.
+      join(env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state'), 'reraise')),
   };
 }
 

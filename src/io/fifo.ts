@@ -1,5 +1,7 @@
 // The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
 import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import { MKFIFO } from './system-programs.js';
+import { tempFileName } from '../core/lock-names.js';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -22,12 +24,13 @@ export interface HeldPipe {
  * so what either side has not read yet stays in the kernel's buffer across their restarts.
  */
 export function openHeldPipe(dir: string, name: string, nonBlockingReader = false): HeldPipe {
-  const file = join(dir, `.${name}.${process.pid}.fifo`);
+  const file = join(dir, tempFileName(name, process.pid, 'fifo'));
   // The name holds this process's pid: what is there is a leftover of an earlier process of ours.
   removeOwnLeftover(file);
   // mkfifo fails when the name is taken: the FIFO opened below is the one just made.
-  const made = spawnSync('mkfifo', ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`mkfifo ${file}: ${made.error?.message ?? made.stderr.trim()}`);
+  if (!MKFIFO) throw new Error(`unable to make the log pipe in ${dir} (RERAISE_PIDDIR): no mkfifo in /usr/bin or /bin`);
+  const made = spawnSync(MKFIFO, ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`unable to make the log pipe ${file} (RERAISE_PIDDIR): ${made.error?.message ?? made.stderr.trim()}`);
   try {
     const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
     // The O_RDWR end first: with it open, the other opens of the FIFO never block.

@@ -3,6 +3,7 @@ import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { lockFileName, parseLockFile, pendingLockFileName } from '../core/lock-names.js';
+import { dirProblem } from './trusted-dir.js';
 
 /** Longest socket path bound as it is; a longer one is bound relative to the pid dir. */
 const MAX_SOCKET_PATH = 100;
@@ -103,16 +104,20 @@ export async function lockService(pidDir: string, name: string): Promise<Service
     unlinkQuietly(join(pidDir, pending));
     const server = await listen(pidDir, pending);
     renameSync(join(pidDir, pending), join(pidDir, own));
+    // Only in the pid dir checked: one made again meanwhile by someone else is not to be touched (SPEC 12.2).
+    const unlinkOwn = (): void => {
+      if (dirProblem(pidDir, { uid: process.getuid!(), shared: true }) === undefined) unlinkQuietly(join(pidDir, own));
+    };
     const release = (): void => {
       server.close();
-      unlinkQuietly(join(pidDir, own));
+      unlinkOwn();
     };
     let rival = false;
     for (const lock of ownLocks(pidDir, name)) {
       if (lock.file !== own && (await probeLock(pidDir, lock.file)) === 'live') rival = true;
     }
     if (!rival) {
-      const atExit = (): void => unlinkQuietly(join(pidDir, own));
+      const atExit = unlinkOwn;
       process.once('exit', atExit);
       return {
         release: () => {

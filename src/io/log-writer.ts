@@ -1,25 +1,14 @@
 // Writes lines, whole or in pieces, to <dir>/current and rotates it by size, keeping a bounded number of old files (SPEC 7).
-import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, readSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { endsLine, placePiece, rotatedName, stampOf, toPrune } from '../core/log-lines.js';
 import { stampedWorkerLine } from './service-log.js';
-import { NotRegularError, notRegular } from './safe-file.js';
+import { openOwned } from './safe-file.js';
 import { dirProblem } from './trusted-dir.js';
 
-/**
- * `current`, for appending and for reading its last byte: never through a link, never a FIFO, and
- * only a file of the writer's own with one link (SPEC 7, 12.2).
- */
+/** `current`, for appending and for reading its last byte: a file of the writer's own (SPEC 7, 12.2). */
 function openCurrent(file: string): number {
-  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = constants;
-  const fd = openSync(file, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0o600);
-  const st = fstatSync(fd);
-  const problem = !st.isFile() ? notRegular(st) : st.uid !== process.getuid!() ? `owned by uid ${st.uid}` : st.nlink !== 1 ? `${st.nlink} links to it` : undefined;
-  if (problem) {
-    closeSync(fd);
-    throw new NotRegularError(`${file}: ${problem}`);
-  }
-  return fd;
+  return openOwned(file, 0o600, process.getuid!(), true).fd;
 }
 
 export interface LogSettings {

@@ -3,7 +3,7 @@ import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readS
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
-import { parseAnyLockFile } from '../core/lock-names.js';
+import { parseAnyLockFile, tempFileName } from '../core/lock-names.js';
 import { createNew, NotRegularError, openRegular, readRegular } from './safe-file.js';
 
 export type Stored =
@@ -50,7 +50,7 @@ export function readPidFile(pidDir: string, name: string): Stored {
 
 /** `.NAME.PID.tmp`: the writer's own temporary name, which `clean` knows as a leftover once PID is gone. */
 function tempPath(pidDir: string, name: string): string {
-  return join(pidDir, `.${name}.${process.pid}.tmp`);
+  return join(pidDir, tempFileName(name, process.pid, 'tmp'));
 }
 
 /**
@@ -107,7 +107,7 @@ export function removePidFile(pidDir: string, name: string): void {
  */
 export function removePidFileIf(pidDir: string, name: string, expected: string): boolean {
   const file = pidFilePath(pidDir, name);
-  const aside = join(pidDir, `.${name}.${process.pid}.clean`);
+  const aside = join(pidDir, tempFileName(name, process.pid, 'clean'));
   let before;
   try {
     before = lstatSync(file);
@@ -194,25 +194,27 @@ export function listPidNames(pidDir: string): string[] {
 }
 
 /**
- * The pids in the names of the lock sockets of the pid dir, by lock prefix (core/lock-names.ts):
- * the workers that hold (or held) each service's lock, read in one listing for a whole status;
- * and whether the pid dir holds nothing at all.
+ * The pids in the names of the user's lock sockets in the pid dir, by lock prefix
+ * (core/lock-names.ts): the workers that hold (or held) each service's lock, read in one listing
+ * for a whole status. A socket of someone else's (a shared pid dir) is no lock of ours.
  */
-export function listLockHolders(pidDir: string): { holders: Map<string, number[]>; empty: boolean } {
+export function listLockHolders(pidDir: string): Map<string, number[]> {
   const holders = new Map<string, number[]>();
   let files: string[];
   try {
     files = readdirSync(pidDir);
   } catch {
-    return { holders, empty: false };
+    return holders;
   }
   for (const file of files) {
     const parsed = parseAnyLockFile(file);
     if (!parsed || parsed.pending) continue;
+    const st = lstatSync(join(pidDir, file), { throwIfNoEntry: false });
+    if (!st?.isSocket() || st.uid !== process.getuid!()) continue;
     const prefix = file.slice(0, file.length - String(parsed.pid).length);
     holders.set(prefix, [...(holders.get(prefix) ?? []), parsed.pid]);
   }
-  return { holders, empty: files.length === 0 };
+  return holders;
 }
 
 /** Why records cannot be written in the pid dir now (read-only, full), or undefined when they can. */
@@ -220,7 +222,8 @@ export function pidDirUnwritable(pidDir: string): string | undefined {
   try {
     accessSync(pidDir, constants.W_OK);
     const fs = statfsSync(pidDir);
-    if (fs.bavail === 0) return 'no space left on device';
+    // Root may write into the blocks kept for it; everyone else only into the available ones.
+    if ((process.getuid!() === 0 ? fs.bfree : fs.bavail) === 0) return 'no space left on device';
     if (fs.ffree === 0) return 'no free inodes left';
     return undefined;
   } catch (error) {

@@ -1,5 +1,5 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   isMemberOf, isServiceOf, isWorkerOf, workerTitle, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
@@ -128,7 +128,8 @@ export function isService(pid: number, expect: ServiceExpectation): boolean {
 
 /**
  * Every live worker of this pid dir, by the service it names, found in /proc rather than in the
- * pid dir: for when the pid dir cannot tell (SPEC 12.6). Linux only; elsewhere none are found.
+ * pid dir, for when the pid dir cannot tell: a record and a lock removed by a cleaner, a pid dir
+ * hidden by a mount (SPEC 12.6). Linux only; elsewhere none are found.
  */
 export function findWorkers(expect: Omit<WorkerExpectation, 'name'>): Map<string, number[]> {
   const found = new Map<string, number[]>();
@@ -138,6 +139,9 @@ export function findWorkers(expect: Omit<WorkerExpectation, 'name'>): Map<string
     if (!/^\d+$/.test(entry)) continue;
     let argv: string;
     try {
+      // Only processes of the user's are read: another user's command line is none of ours, and
+      // reading it may wait on that process's memory.
+      if (statSync(`/proc/${entry}`).uid !== expect.uid) continue;
       argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+$/, '');
     } catch {
       continue;

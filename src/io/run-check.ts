@@ -1,12 +1,12 @@
 // As whom a program of a service runs, decided from the very file about to run, and whether nobody else can change it (SPEC 12.4).
-import { accessSync, closeSync, constants, lstatSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import { fail, ok, type Result } from '../core/result.js';
-import { canSearch } from '../core/trust.js';
+import { canSearch, runnableFileProblem } from '../core/trust.js';
 import { accountOf, groupsOf, userName, type Account } from './accounts.js';
 import type { ServiceEntry } from './service-dir.js';
-import { openRegular } from './safe-file.js';
-import { trustFor, walkDirs } from './trusted-dir.js';
+import { NotRegularError, statRegular } from './safe-file.js';
+import { errnoText, trustFor, walkDirs } from './trusted-dir.js';
 
 export interface RunAs {
   uid: number;
@@ -19,36 +19,36 @@ function who(uid: number): string {
 }
 
 /**
- * The owner of `file` (followed through links, opened without blocking: a FIFO is refused), once
- * every directory on the way to it, as named and where it really is, belongs to root or that
- * owner and lets nobody else replace an entry. Then only root and the owner can change what
- * runs before the exec, and whatever they put there runs as the owner.
+ * The owner of `file` (followed through links, looked at without opening it: a FIFO or a device
+ * is refused), once every component on the way to it, every link and the directory each link
+ * sits in included, belongs to root or that owner and lets nobody else replace an entry, and the
+ * file itself is writable by nobody else. Then only root and the owner can change what runs
+ * before the exec, and whatever they put there runs as the owner.
  */
 export function runAs(file: string): Result<RunAs> {
-  let uid: number;
-  let gid: number;
-  let ino: number;
-  let dev: number;
+  let st: Stats;
   try {
-    const { fd, st } = openRegular(file);
-    closeSync(fd);
-    ({ uid, gid, ino, dev } = st);
+    st = statRegular(file);
   } catch (error) {
-    return fail(`cannot run ${file}: ${(error as Error).message.replace(`${file}: `, '')}`);
+    return fail(`cannot run ${file}: ${reasonOf(error, file)}`);
   }
-  const trust = trustFor(uid);
+  const trust = trustFor(st.uid);
+  const loose = runnableFileProblem(st, trust);
+  if (loose) return fail(`not safe to run ${file} as its owner ${who(st.uid)}: it is ${loose}`);
+  let walked;
   try {
-    const real = realpathSync(file);
-    for (const dir of new Set([dirname(file), dirname(real)])) {
-      const walked = walkDirs(dir, trust);
-      if (!walked.ok) return fail(`not safe to run ${file} as its owner ${who(uid)}: ${walked.message}`);
-    }
-    const now = lstatSync(real);
-    if (now.ino !== ino || now.dev !== dev) return fail(`cannot run ${file}: it was replaced while being checked`);
+    walked = walkDirs(file, trust, { file: true });
   } catch (error) {
-    return fail(`cannot run ${file}: ${(error as Error).message}`);
+    return fail(`cannot run ${file}: ${reasonOf(error, file)}`);
   }
-  return ok({ uid, gid });
+  if (!walked.ok) return fail(`not safe to run ${file} as its owner ${who(st.uid)}: ${walked.message}`);
+  const now = lstatSync(walked.real, { throwIfNoEntry: false });
+  if (!now || now.ino !== st.ino || now.dev !== st.dev) return fail(`cannot run ${file}: it was replaced while being checked`);
+  return ok({ uid: st.uid, gid: st.gid });
+}
+
+function reasonOf(error: unknown, file: string): string {
+  return error instanceof NotRegularError ? error.message.replace(`${file}: `, '') : errnoText(error);
 }
 
 /** The first directory on the way to `path` that `account` may not pass, or undefined. */
@@ -65,34 +65,36 @@ export function unreachableBy(path: string, account: Account): string | undefine
 /**
  * What keeps a service from running, checked before a worker is forked and by the worker itself:
  * the file it runs (runAs), an rc.log of another owner than rc.main, and, for an rc.log that runs
- * as someone else, whether its log directory can be theirs (SPEC 12.4).
+ * as someone else, whether its log directory can be theirs (SPEC 12.4). Gives the owner, and the
+ * logger's writer: the owner when root runs the owner's rc.log, else the user.
  */
-export function serviceProblem(entry: ServiceEntry, logDir: string): string | undefined {
+export function checkService(entry: ServiceEntry, logDir: string): Result<{ owner: RunAs; logWriter: RunAs }> {
   const main = runAs(entry.file);
-  if (!main.ok) return main.message;
+  if (!main.ok) return main;
   const me = process.getuid!();
-  const owner = main.value.uid;
-  if (owner !== me && !accountOf(owner)) return `owned by uid ${owner}, which has no account to run it as (${entry.file})`;
+  const owner = main.value;
+  const self = { uid: me, gid: process.getgid!() };
+  if (owner.uid !== me && !accountOf(owner.uid)) return fail(`owned by uid ${owner.uid}, which has no account to run it as (${entry.file})`);
   const log = loggerFile(entry);
-  if (!log) return undefined;
+  if (!log) return ok({ owner, logWriter: self });
   const logger = runAs(log);
-  if (!logger.ok) return logger.message;
-  if (logger.value.uid !== owner) {
-    return `${log} is owned by ${who(logger.value.uid)} but ${entry.file} by ${who(owner)}: a service has one owner`;
+  if (!logger.ok) return logger;
+  if (logger.value.uid !== owner.uid) {
+    return fail(`${log} is owned by ${who(logger.value.uid)} but ${entry.file} by ${who(owner.uid)}: a service has one owner`);
   }
-  if (owner === me) return undefined;
+  if (owner.uid === me) return ok({ owner, logWriter: self });
   const dir = join(logDir, entry.name);
-  if (me !== 0) return `${log} would run as ${who(owner)} through sudo, and could not write its log in ${dir}: run the service as yourself, or as root`;
-  const account = accountOf(owner)!;
+  if (me !== 0) return fail(`${log} would run as ${who(owner.uid)} through sudo, and could not write its log in ${dir}: run the service as yourself, or as root`);
+  const account = accountOf(owner.uid)!;
   try {
     const blocked = unreachableBy(logDir, account);
-    if (blocked) return `${log} runs as ${account.name}, who cannot reach ${dir}: ${blocked} does not let them through (RERAISE_LOGDIR)`;
+    if (blocked) return fail(`${log} runs as ${account.name}, who cannot reach ${dir}: ${blocked} does not let them through (RERAISE_LOGDIR)`);
     const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (st && st.uid !== owner) return `${log} runs as ${account.name}, but its log directory ${dir} belongs to ${who(st.uid)}: remove it or give it to ${account.name}`;
+    if (st && st.uid !== owner.uid) return fail(`${log} runs as ${account.name}, but its log directory ${dir} belongs to ${who(st.uid)}: remove it or give it to ${account.name}`);
   } catch (error) {
-    return `cannot check the log directory ${dir}: ${(error as Error).message}`;
+    return fail(`cannot check the log directory ${dir}: ${errnoText(error)}`);
   }
-  return undefined;
+  return ok({ owner, logWriter: owner });
 }
 
 /** The rc.log of a perp-style service, when it has an executable one. */

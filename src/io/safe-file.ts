@@ -1,11 +1,14 @@
-// Opening files that someone else may have replaced: never blocking on a FIFO, never writing through a link (SPEC 12.2, 12.6).
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+// Opening files that someone else may have replaced: never blocking on a FIFO, never opening a device, never writing through a link (SPEC 12.2, 12.6).
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
-const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = constants;
+const { O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+/** Linux's O_PATH (the same on every architecture Node runs on there): an fd that opens nothing. */
+const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
 
 /** What stands where a regular file was expected, in the words of an error. */
 export function notRegular(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
@@ -16,18 +19,54 @@ export class NotRegularError extends Error {
   readonly code = 'ENOTREG';
 }
 
+function refuse(path: string, why: string): never {
+  throw new NotRegularError(`${path}: ${why}`);
+}
+
 /**
- * Opens a regular file for reading. O_NONBLOCK: opening a FIFO with no writer would wait for
- * one forever; a FIFO or device is refused before anything is read from it.
+ * The facts of a regular file, found without opening it: opening a FIFO may wait forever, a
+ * terminal may become the caller's controlling one, some devices act when opened. On Linux from
+ * an O_PATH descriptor, which is returned open for a reopen of that very file.
  */
-export function openRegular(path: string, follow = true): { fd: number; st: Stats } {
-  const fd = openSync(path, O_RDONLY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
-  const st = fstatSync(fd);
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new NotRegularError(`${path}: ${notRegular(st)}`);
+function regularFacts(path: string, follow: boolean): { st: Stats; pathFd?: number } {
+  if (O_PATH) {
+    const pathFd = openSync(path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+    const st = fstatSync(pathFd);
+    if (!st.isFile()) {
+      closeSync(pathFd);
+      refuse(path, notRegular(st));
+    }
+    return { st, pathFd };
   }
-  return { fd, st };
+  const st = follow ? statSync(path) : lstatSync(path);
+  if (!st.isFile()) refuse(path, notRegular(st));
+  return { st };
+}
+
+/** Whether a file is a regular one, and who owns it, without opening it (see regularFacts). */
+export function statRegular(path: string, follow = true): Stats {
+  const { st, pathFd } = regularFacts(path, follow);
+  if (pathFd !== undefined) closeSync(pathFd);
+  return st;
+}
+
+/** Opens a regular file for reading; anything else in its place is refused before it is opened. */
+export function openRegular(path: string, follow = true): { fd: number; st: Stats } {
+  const { st, pathFd } = regularFacts(path, follow);
+  const flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
+  let fd: number;
+  try {
+    // The same file as the one checked: through its descriptor, not its name, where /proc allows.
+    fd = pathFd === undefined ? openSync(path, flags | (follow ? 0 : O_NOFOLLOW)) : openSync(`/proc/self/fd/${pathFd}`, flags);
+  } finally {
+    if (pathFd !== undefined) closeSync(pathFd);
+  }
+  const now = fstatSync(fd);
+  if (now.ino !== st.ino || now.dev !== st.dev) {
+    closeSync(fd);
+    refuse(path, 'replaced while being opened');
+  }
+  return { fd, st: now };
 }
 
 /** At most `limit` bytes from the start of a regular file. */
@@ -49,22 +88,24 @@ export function readRegular(path: string, limit: number, follow = true): Buffer 
 
 /** A new file, never one that exists and never through a link (O_EXCL does not follow one). */
 export function createNew(path: string, mode: number): number {
-  return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
 }
 
 /**
- * Opens a file of a directory that its owner `uid` controls, for appending: not a link, a
- * regular file of `uid`'s with one link (a hard link to a file of someone else's would have
- * another owner or more links). `created` tells the caller to give it to `uid`.
+ * Opens a file for appending (and reading, with `readable`), making it when missing: not a
+ * link, a regular file of `uid`'s with one link (a hard link to a file of someone else's would
+ * have another owner or more links). `created` tells the caller to give a new one to `uid`.
  */
-export function openForAppend(path: string, mode: number, uid: number): { fd: number; created: boolean } {
+export function openOwned(path: string, mode: number, uid: number, readable = false): { fd: number; created: boolean } {
+  const access = (readable ? O_RDWR : O_WRONLY) | O_APPEND | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY;
   let fd: number;
   let created = false;
   try {
-    fd = openSync(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_NOFOLLOW);
+    // A FIFO opened for writing without a reader fails (ENXIO) rather than waits; a device is refused below.
+    fd = openSync(path, access);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    fd = openSync(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+    fd = openSync(path, access | O_CREAT | O_EXCL, mode);
     created = true;
   }
   const st = fstatSync(fd);
@@ -73,7 +114,7 @@ export function openForAppend(path: string, mode: number, uid: number): { fd: nu
       : st.nlink !== 1 ? `${st.nlink} links to it` : undefined;
   if (problem) {
     closeSync(fd);
-    throw new NotRegularError(`${path}: ${problem}`);
+    refuse(path, problem);
   }
   return { fd, created };
 }

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, closeSync, fchownSync, lstatSync, mkdirSync, writ
 import { join } from 'node:path';
 import { stampOf } from '../core/log-lines.js';
 import { fail, ok, type Result } from '../core/result.js';
-import { openForAppend } from './safe-file.js';
+import { openOwned } from './safe-file.js';
 import { dirProblem, errnoText } from './trusted-dir.js';
 
 /** Who writes a service's log: the worker's own user, or the owner its rc.log runs as (SPEC 12.4). */
@@ -59,7 +59,7 @@ export function prepareServiceLogDir(logDir: string, name: string, writer: LogWr
  * file of someone else's (SPEC 12.4); one that root makes is given to the writer.
  */
 export function appendOwnedLine(file: string, line: string, writer: LogWriter): void {
-  const { fd, created } = openForAppend(file, 0o600, writer.uid);
+  const { fd, created } = openOwned(file, 0o600, writer.uid);
   try {
     if (created && writer.uid !== process.getuid!()) fchownSync(fd, writer.uid, writer.gid);
     const bytes = Buffer.from(line);

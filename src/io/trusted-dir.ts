@@ -1,7 +1,6 @@
 // Directories reraise writes in, walked from `/` without trusting a link or a directory of someone else (SPEC 12.2).
 import { chmodSync, lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { fail, ok, type Result } from '../core/result.js';
 import { aboveProblem, usedDirProblem, type EntryFacts, type Trust, type UsedDir } from '../core/trust.js';
 import { groupName, privateGroupsOf } from './accounts.js';
 
@@ -34,16 +33,22 @@ export function trustFor(uid: number): Trust {
 
 export type Walked = { ok: true; real: string } | { ok: false; message: string };
 
+export interface WalkOptions {
+  /** Make the missing directories (mode 0700) one at a time, each inside one already checked. */
+  create?: boolean;
+  /** The path names a file: its last component, once every link to it is followed, is a regular file. */
+  file?: boolean;
+}
+
 /**
- * Walks every directory of `path` from `/`, following links only when the link itself can be
- * trusted, and checks each one. `create` makes the missing ones (mode 0700) one at a time, each
- * inside a directory already checked, so nobody can put one of theirs in its place unseen.
- * Resolves to the real path of the last one.
+ * Walks every component of `path` from `/`, following a link only once the link itself (its
+ * owner, and the directory it sits in) has been checked, and checks every directory on the way,
+ * those of every link's target too. With `create`, nobody can put a directory of theirs in place
+ * of a missing one unseen. Resolves to the real path.
  */
-export function walkDirs(path: string, trust: Trust, create = false): Walked {
+export function walkDirs(path: string, trust: Trust, options: WalkOptions = {}): Walked {
   let current = '/';
-  const root = factsOf(lstatSync('/'));
-  const rootProblem = aboveProblem(root, trust);
+  const rootProblem = aboveProblem(factsOf(lstatSync('/')), trust);
   if (rootProblem) return { ok: false, message: `/ is ${rootProblem}` };
   const rest = resolve(path).split('/').filter(Boolean);
   let links = 0;
@@ -55,30 +60,43 @@ export function walkDirs(path: string, trust: Trust, create = false): Walked {
       continue;
     }
     const next = join2(current, part);
-    let st = lstatOrMissing(next);
-    if (!st) {
-      if (!create) return { ok: false, message: `${next}: no such directory` };
-      try {
-        mkdirSync(next, 0o700);
-        // mkdir's mode is filtered by the umask; the parent is checked, so nobody swapped this one.
-        chmodSync(next, 0o700);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      st = lstatSync(next);
+    let st: Stats;
+    let target: string | undefined;
+    try {
+      st = lstatOrMissing(next) ?? makeMissing(next, options);
+      if (st.isSymbolicLink()) target = readlinkSync(next);
+    } catch (error) {
+      return { ok: false, message: `${next}: ${errnoText(error)}` };
     }
-    const problem = aboveProblem(factsOf(st), trust);
-    if (problem) return { ok: false, message: `${next} is ${problem}` };
-    if (st.isSymbolicLink()) {
+    if (target !== undefined) {
+      const linkProblem = aboveProblem(factsOf(st), trust);
+      if (linkProblem) return { ok: false, message: `${next} is ${linkProblem}` };
       if (++links > MAX_LINKS) return { ok: false, message: `${next}: too many links` };
-      const target = readlinkSync(next);
       if (isAbsolute(target)) current = '/';
       rest.unshift(...target.split('/').filter(Boolean));
       continue;
     }
+    if (options.file && rest.length === 0) {
+      if (!st.isFile()) return { ok: false, message: `${next} is not a regular file` };
+    } else {
+      const problem = aboveProblem(factsOf(st), trust);
+      if (problem) return { ok: false, message: `${next} is ${problem}` };
+    }
     current = next;
   }
   return { ok: true, real: current };
+}
+
+function makeMissing(dir: string, options: WalkOptions): Stats {
+  if (!options.create) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' });
+  try {
+    mkdirSync(dir, 0o700);
+    // mkdir's mode is filtered by the umask; the parent is checked, so nobody swapped this one.
+    chmodSync(dir, 0o700);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return lstatSync(dir);
 }
 
 export interface DirUse extends Pick<UsedDir, 'uid' | 'shared'> {
@@ -97,7 +115,7 @@ export function dirProblem(path: string, use: DirUse): string | undefined {
   const name = full.slice(parent.length).replace(/^\//, '');
   const create = use.createMode !== undefined;
   try {
-    const above = walkDirs(parent, trust, create);
+    const above = walkDirs(parent, trust, { create });
     if (!above.ok) return above.message;
     const at = join2(above.real, name);
     let st = lstatOrMissing(at);
@@ -121,7 +139,7 @@ export function dirProblem(path: string, use: DirUse): string | undefined {
 export function errnoText(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
   switch (e.code) {
-    case 'ENOENT': return 'no such file or directory';
+    case 'ENOENT': return e.message === 'no such directory' ? e.message : 'no such file or directory';
     case 'EACCES': return 'permission denied';
     case 'ENOTDIR': return 'not a directory';
     case 'EROFS': return 'read-only file system';
@@ -130,9 +148,4 @@ export function errnoText(error: unknown): string {
     case 'ELOOP': return 'a symbolic link';
     default: return e.message;
   }
-}
-
-export function checkDir(path: string, use: DirUse): Result<void> {
-  const problem = dirProblem(path, use);
-  return problem ? fail(problem) : ok(undefined);
 }

@@ -1,10 +1,10 @@
 // How a program of the service is run: its command line, and as whom (SPEC 5.2, 6 `start`, 8, 12.4).
-import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServiceEntry } from '../io/service-dir.js';
 import { accountOf, type Account } from '../io/accounts.js';
 import { PACKAGE_ROOT } from '../io/package-root.js';
 import { runAs } from '../io/run-check.js';
+import { SETPRIV, SUDO } from '../io/system-programs.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { OWNER_PATH, ownerEnvironment } from '../core/owner-env.js';
 import type { Exit } from '../core/policy.js';
@@ -25,6 +25,8 @@ export interface Launch extends Command {
   owner: number;
   /** As root, run as the owner without its supplementary groups: there is no setpriv. */
   withoutGroups?: boolean;
+  /** Run through sudo for another owner: the process is sudo's, which cannot pass SIGKILL on. */
+  viaSudo?: boolean;
 }
 
 /** A script runs with no arguments; a perp-style service as `./rc.main start NAME` in its directory. */
@@ -58,16 +60,6 @@ export function servicePath(current: string | undefined): string {
   return dirs.join(':');
 }
 
-/** util-linux's setpriv, looked for where the system keeps it (not on a PATH someone else may have set). */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv', '/sbin/setpriv'].find((file) => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-});
-
 function asOwnerByRoot(command: Command, owner: Account, env: Record<string, string>): Launch {
   if (!SETPRIV) return { ...command, uid: owner.uid, gid: owner.gid, env, owner: owner.uid, withoutGroups: true };
   // setpriv execs the program itself, so the pid the worker records is the program's.
@@ -75,6 +67,20 @@ function asOwnerByRoot(command: Command, owner: Account, env: Record<string, str
     file: SETPRIV,
     args: [`--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', command.file, ...command.args],
     argv0: 'setpriv', env, owner: owner.uid,
+  };
+}
+
+/**
+ * `command`, held back until a byte arrives on its descriptor 3, which it then closes: the
+ * worker's line about a start goes into a shared pipe before the service's first bytes do. The
+ * shell execs the program, so the pid stays the program's.
+ */
+export function gated(launch: Launch): Launch {
+  return {
+    ...launch,
+    file: '/bin/sh',
+    args: ['-c', 'read -r _ <&3; exec 3<&-; exec "$0" "$@"', launch.file, ...launch.args],
+    argv0: 'sh',
   };
 }
 
@@ -95,5 +101,6 @@ export function planLaunch(entry: ServiceEntry, command: Command, baseEnv: Recor
   if (!owner) return fail(`${entry.name}: owned by uid ${uid}, which has no account to run it as (${command.file})`);
   if (me === 0) return ok(asOwnerByRoot(command, owner, ownerEnvironment(owner, { ...baseEnv, ...own }, servicePath(OWNER_PATH))));
   const env = { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) };
-  return ok({ file: 'sudo', args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env, owner: uid });
+  if (!SUDO) return fail(`${entry.name}: owned by ${owner.name}; running it as ${owner.name} needs sudo, which is not installed (${command.file})`);
+  return ok({ file: SUDO, args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env, owner: uid, viaSudo: true });
 }

@@ -1,20 +1,19 @@
 // auto-reraise NAME: the detached worker that supervises one service (SPEC 5). Loads nothing of the CLI.
-import { closeSync, existsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
-import { serviceFiles, workerTitle } from '../core/identity.js';
-import { dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
+import { START_SLACK, runUidOf, serviceFiles, workerTitle } from '../core/identity.js';
+import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
 import { closeInheritedDescriptors } from '../io/fds.js';
 import { lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { runIsAlive } from '../io/probe.js';
+import { findWorkers, processFacts, runIsAlive } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
-import { loggerFile, serviceProblem } from '../io/run-check.js';
-import { fail } from '../core/result.js';
+import { checkService, loggerFile } from '../io/run-check.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
@@ -45,17 +44,24 @@ function warnSkippedLogger(entry: ServiceEntry, say: (message: string) => void):
   }
 }
 
-/** Who writes the log: an rc.log runs as its owner and writes it as them; else the worker itself (SPEC 12.4). */
-function logWriterOf(entry: ServiceEntry | undefined): LogWriter {
-  const me = { uid: process.getuid!(), gid: process.getgid!() };
-  const log = entry && loggerFile(entry);
-  if (!log || me.uid !== 0) return me;
-  try {
-    const st = statSync(log);
-    return { uid: st.uid, gid: st.gid };
-  } catch {
-    return me;
-  }
+/**
+ * Who writes the log: an rc.log runs as its owner and writes it as them; else the worker itself
+ * (SPEC 12.4). Only a service that passes its checks has a writer other than the worker.
+ */
+function logWriterOf(entry: ServiceEntry | undefined, logDir: string): LogWriter {
+  const checked = entry?.runnable ? checkService(entry, logDir) : undefined;
+  return checked?.ok ? checked.value.logWriter : { uid: process.getuid!(), gid: process.getgid!() };
+}
+
+/**
+ * A worker whose lock (and record) a cleaner took away is still the service's worker: no second
+ * one beside it (SPEC 12.3). It started well before this one; those of a concurrent start did
+ * not, and leave at once when they find the lock taken.
+ */
+function olderWorker(name: string, uid: number, pidDir: string): boolean {
+  const mine = processFacts(process.pid)?.startEpoch ?? Infinity;
+  const workers = findWorkers({ uid, pidDir, defaultPidDir: defaultPidDir(uid) }).get(name) ?? [];
+  return workers.some((pid) => pid !== process.pid && (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -73,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const early = (message: string): void => {
     const entry = describeEntry(dirs.service.path, name);
     const stamp = currentConfig(entry).logStamp === 1;
-    appendWorkerLine(dirs.log.path, name, message, stamp, logWriterOf(entry));
+    appendWorkerLine(dirs.log.path, name, message, stamp, logWriterOf(entry, dirs.log.path));
   };
   const fatal = (message: string): number => {
     early(`${name}: ${message}`);
@@ -92,14 +98,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return fatal(`unable to take its lock in ${dirs.pid.path} (RERAISE_PIDDIR): ${(error as Error).message}`);
   }
-  if (lock === 'busy') {
+  if (lock === 'busy' || olderWorker(name, uid, dirs.pid.path)) {
     answer('busy');
     return 0;
   }
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
   if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
-      runIsAlive(stored.record.pid, { name, epoch: stored.record.epoch, uid, files: serviceFiles(dirs.service.path, name) })) {
+      runIsAlive(stored.record.pid, {
+        name, epoch: stored.record.epoch, uid, runUid: runUidOf(stored.record.extra), files: serviceFiles(dirs.service.path, name),
+      })) {
     early(`${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
     answer(`orphan ${stored.record.pid}`);
     return 1;
@@ -108,8 +116,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const entry = describeEntry(dirs.service.path, name);
   if (!entry) return fatal(`no such service in ${dirs.service.path} (RERAISE_DIR)`);
   if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
-  const refused = serviceProblem(entry, dirs.log.path);
-  if (refused) return fatal(refused);
+  const checked = checkService(entry, dirs.log.path);
+  if (!checked.ok) return fatal(checked.message);
   let text: string;
   try {
     text = readConfigText(entry.file);
@@ -126,17 +134,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (loggerFile(entry)) {
       const plan = (): ReturnType<typeof planLaunch> => {
         // rc.log and rc.main keep one owner at every start of the logger, not only at the first.
-        const problem = serviceProblem(entry, dirs.log.path);
-        return problem ? fail(problem) : planLaunch(entry, logCommand(entry), env);
+        const again = checkService(entry, dirs.log.path);
+        return again.ok ? planLaunch(entry, logCommand(entry), env) : again;
       };
       const first = plan();
       if (!first.ok) return fatal(first.message);
-      output = rcLog(dirs.log.path, dirs.pid.path, name, plan, entry.cwd, logWriterOf(entry));
+      output = rcLog(dirs.log.path, dirs.pid.path, name, plan, entry.cwd, checked.value.logWriter);
     } else {
       output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config));
     }
   } catch (error) {
-    return fatal(`cannot set up the log in ${dirs.log.path} (RERAISE_LOGDIR): ${(error as Error).message}`);
+    // Each cause names its own path and variable: the log dir's, or the pid dir's for the pipe.
+    return fatal(`cannot set up the log: ${(error as Error).message}`);
   }
 
   const supervisor = new Supervisor({

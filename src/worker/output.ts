@@ -10,7 +10,7 @@ import { WaitingLines } from '../core/waiting-lines.js';
 import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
 import { appendOwnedLine, prepareServiceLogDir, workerLine, type LogWriter } from '../io/service-log.js';
-import { openForAppend } from '../io/safe-file.js';
+import { openOwned } from '../io/safe-file.js';
 import type { Result } from '../core/result.js';
 import { stopGroup } from '../io/terminate.js';
 import { until } from '../io/poll.js';
@@ -19,6 +19,12 @@ import type { Launch } from './launch.js';
 export interface Output {
   /** The descriptor the service gets as stdout and stderr. */
   serviceFd: number;
+  /**
+   * The worker's lines share the pipe with the service's output (an rc.log reads it): the
+   * service must not write before the worker's line about its start is in, or that line could
+   * land inside one of the service's (SPEC 7).
+   */
+  sharesPipe: boolean;
   say(message: string): void;
   configure(settings: LogSettings): void;
   /** A run (or a reset) is over and its group gone: its last line is complete, even without a newline. */
@@ -93,6 +99,7 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
     // Read-write, so the service holds a reader of its own: if the worker is killed with SIGKILL,
     // the orphaned service keeps running (its output waits in the pipe) instead of dying of SIGPIPE.
     serviceFd: pipe.holder,
+    sharesPipe: false,
     // Its own lines go straight to the file, after what the service wrote before them.
     say: (message) => {
       pump();
@@ -166,7 +173,7 @@ export function rcLog(
     }
     let out: number;
     try {
-      const opened = openForAppend(loggerLog, 0o600, writer.uid);
+      const opened = openOwned(loggerLog, 0o600, writer.uid);
       out = opened.fd;
       if (opened.created && writer.uid !== process.getuid!()) fchownSync(out, writer.uid, writer.gid);
     } catch (error) {
@@ -192,6 +199,7 @@ export function rcLog(
   start();
   return {
     serviceFd: pipe.writeEnd,
+    sharesPipe: true,
     say: (message) => sayThroughPipe(pipe, message, note),
     configure: () => {},
     // The logger sees one stream, as under perp: where a run ends is not its business.

@@ -1,5 +1,6 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { step, initialState, type Effect, type Exit, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
 import { parseConfig, type ServiceConfig } from '../core/config.js';
@@ -11,7 +12,7 @@ import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { stopGroup } from '../io/terminate.js';
 import { dirProblem, errnoText } from '../io/trusted-dir.js';
-import { mainCommand, planLaunch, resetCommand, type Command } from './launch.js';
+import { gated, mainCommand, planLaunch, resetCommand, type Command, type Launch } from './launch.js';
 import type { Output } from './output.js';
 
 export interface SupervisorSetup {
@@ -42,6 +43,8 @@ export class Supervisor {
   private timer?: NodeJS.Timeout;
   private configText?: string;
   private settled = false;
+  /** The current run is sudo's (SPEC 6 `start`): its group cannot be sent SIGKILL. */
+  private viaSudo = false;
   private spawnFailure?: string;
   /** Another worker took the service over (SPEC 5.7): the pid file is its own now. */
   private disowned = false;
@@ -82,7 +85,10 @@ export class Supervisor {
       case 'log':
         return output.say(effect.message);
       case 'stop-group':
-        void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone).then((killed) => {
+        void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone, 0, this.viaSudo ? {
+          stuck: () => output.say(`${entry.name}: pid ${effect.pgid} runs through sudo and outlived config_stop_sec; ` +
+            'SIGKILL cannot reach the owner\'s processes, so the worker waits for them to end'),
+        } : undefined).then((killed) => {
           output.endOfRun();
           this.dispatch({ type: 'group-stopped', killed });
         });
@@ -95,9 +101,13 @@ export class Supervisor {
       case 'cancel-wait':
         clearTimeout(this.timer);
         return;
-      case 'remove-pidfile':
-        if (!this.disowned) removePidFile(pidDir.path, entry.name);
+      case 'remove-pidfile': {
+        // Removal goes by path too: a pid dir made again by someone else since is not ours (SPEC 12.2).
+        const problem = this.disowned ? 'another worker has it' : dirProblem(pidDir.path, { uid: process.getuid!(), shared: true });
+        if (problem) output.say(`warning: the pid file is left in ${pidDir.path} (RERAISE_PIDDIR): ${problem}`);
+        else removePidFile(pidDir.path, entry.name);
         return;
+      }
       case 'exit': {
         this.settle({ error: 'stopped before it ran' });
         const graceMs = entry.kind === 'perp' ? Math.max(DRAIN_MS, this.state.config.stopSec * 1000) : DRAIN_MS;
@@ -171,8 +181,11 @@ export class Supervisor {
     return parsed.config;
   }
 
-  /** Starts a program of the service in its own session and process group, its output into the log. */
-  private launch(command: Command): ReturnType<typeof spawn> {
+  /**
+   * Starts a program of the service in its own session and process group, its output into the
+   * log; `gate`: held back until the worker lets it go (launch.ts gated).
+   */
+  private launch(command: Command, gate = false): { child: ReturnType<typeof spawn>; launch: Launch } {
     const { entry, env, output } = this.setup;
     const plan = planLaunch(entry, command, env);
     if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES', refused: true });
@@ -181,11 +194,13 @@ export class Supervisor {
       this.saidNoGroups = true;
       output.say(`warning: setpriv (util-linux) not found: ${command.file} runs with the primary group of uid ${launch.owner} only`);
     }
-    return spawn(launch.file, launch.args, {
-      argv0: launch.argv0, cwd: entry.cwd, env: launch.env, uid: launch.uid, gid: launch.gid,
+    const run = gate ? gated(launch) : launch;
+    const child = spawn(run.file, run.args, {
+      argv0: run.argv0, cwd: entry.cwd, env: run.env, uid: run.uid, gid: run.gid,
       detached: true,
-      stdio: ['ignore', output.serviceFd, output.serviceFd],
+      stdio: ['ignore', output.serviceFd, output.serviceFd, ...(gate ? ['pipe' as const] : [])],
     });
+    return { child, launch };
   }
 
   private spawnService(): void {
@@ -207,8 +222,9 @@ export class Supervisor {
       return;
     }
     let child: ReturnType<typeof spawn>;
+    let launch: Launch;
     try {
-      child = this.launch(mainCommand(entry));
+      ({ child, launch } = this.launch(mainCommand(entry), this.setup.output.sharesPipe));
     } catch (error) {
       // A refusal (SPEC 12.4) says it all; a spawn error gets the file named.
       const e = error as NodeJS.ErrnoException & { refused?: boolean };
@@ -221,12 +237,21 @@ export class Supervisor {
     }
     this.spawnFailure = undefined;
     this.childGone = false;
+    this.viaSudo = launch.viaSudo === true;
     const pid = child.pid;
     child.once('exit', (code, signal) => {
       this.childGone = true;
       this.dispatch({ type: 'exited', code, signal: signal ? constants.signals[signal] : null, at: Date.now() });
     });
-    this.dispatch({ type: 'spawned', pid, at, config });
+    // Through sudo the process is sudo's, run by the worker's own user (SPEC 4).
+    this.dispatch({ type: 'spawned', pid, at, config, uid: this.viaSudo ? process.getuid!() : launch.owner });
+    // Its start is written (record and log line): now it may write too.
+    const gate = child.stdio[3] as Writable | null | undefined;
+    if (gate) {
+      // Gone before it read (killed at once): nothing to let go.
+      gate.on('error', () => {});
+      gate.end('\n');
+    }
   }
 
   /** `./rc.main reset NAME ...`, waited for up to config_stop_sec, then killed with its group. */
@@ -236,8 +261,9 @@ export class Supervisor {
       this.dispatch({ type: 'reset-done' });
     };
     let child: ReturnType<typeof spawn>;
+    let launch: Launch;
     try {
-      child = this.launch(resetCommand(this.setup.entry, exit));
+      ({ child, launch } = this.launch(resetCommand(this.setup.entry, exit)));
     } catch {
       queueMicrotask(done);
       return;
@@ -251,7 +277,15 @@ export class Supervisor {
     child.once('exit', () => {
       gone = true;
     });
-    void stopGroup(pid, constants.signals.SIGKILL, 0, () => gone, this.state.config.stopSec * 1000).then(done);
+    const patience = this.state.config.stopSec * 1000;
+    if (!launch.viaSudo) {
+      void stopGroup(pid, constants.signals.SIGKILL, 0, () => gone, patience).then(done);
+      return;
+    }
+    // sudo passes TERM on, not KILL: a reset that outlives it is waited for (SPEC 12.1).
+    void stopGroup(pid, constants.signals.SIGTERM, patience, () => gone, patience, {
+      stuck: () => this.setup.output.say(`${this.setup.entry.name}: reset (pid ${pid}, through sudo) outlived SIGTERM; waiting for it`),
+    }).then(done);
   }
 
   private settle(outcome: { pid: number } | { error: string }): void {

@@ -5,6 +5,7 @@
 // for, so a program of the same length as the bundle, compiled through bin/reraise itself (the bundle swapped for
 // it a moment, its mtime put back), leaves a cache under the real bundle's name that runs that program instead.
 // The program makes a file `cache UID PID` in a marker directory and exits 0: whoever loads the cache shows there.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,15 +33,17 @@ function lookalike(bundle: string, marker: string): Buffer {
 
 /** Runs `fn` with the package's bundle swapped for the look-alike, then puts the real one back with its times. */
 async function withLookalike<T>(pkg: Package, marker: string, fn: () => Promise<T>): Promise<T> {
-  const real = fs.readFileSync(pkg.bundle);
-  const st = fs.statSync(pkg.bundle);
-  fs.writeFileSync(pkg.bundle, lookalike(pkg.bundle, marker));
-  fs.utimesSync(pkg.bundle, st.atime, st.mtime);
+  // The real bundle moved aside keeps its mtime to the nanosecond; utimes from a Date would round it,
+  // and the cache's key (whole milliseconds of the mtime) could change by one.
+  const aside = `${pkg.bundle}.real`;
+  const fake = lookalike(pkg.bundle, marker);
+  fs.renameSync(pkg.bundle, aside);
   try {
+    fs.writeFileSync(pkg.bundle, fake);
+    execFileSync('touch', ['-r', aside, pkg.bundle]);
     return await fn();
   } finally {
-    fs.writeFileSync(pkg.bundle, real);
-    fs.utimesSync(pkg.bundle, st.atime, st.mtime);
+    fs.renameSync(aside, pkg.bundle);
   }
 }
 

@@ -36,7 +36,13 @@ function isOwn(st: Stats, kind: 'file' | 'fifo' | 'socket'): boolean {
  * holder is gone (nobody answers on them).
  */
 async function removeLeftovers(pidDir: string): Promise<void> {
-  for (const file of readdirSync(pidDir)) {
+  let files: string[];
+  try {
+    files = readdirSync(pidDir);
+  } catch {
+    return; // gone meanwhile: nothing is left in it
+  }
+  for (const file of files) {
     const path = join(pidDir, file);
     let st: Stats;
     try {

@@ -1,7 +1,7 @@
 // reraise list: the service names, each with its kind, owner and group (SPEC 6).
 import { groupName, userName } from '../../io/accounts.js';
 import { describeEntry, listNames } from '../../io/service-dir.js';
-import { serviceProblem } from '../../io/run-check.js';
+import { checkService } from '../../io/run-check.js';
 import { prepare, type Context } from '../context.js';
 import { failure, type Report } from '../report.js';
 
@@ -12,7 +12,8 @@ export async function list(ctx: Context): Promise<Report> {
     const entry = describeEntry(ctx.dirs.service.path, name);
     if (!entry) return [];
     // What start would refuse, said here too: a directory on the way that someone else controls (SPEC 12.4).
-    const problem = entry.runnable ? serviceProblem(entry, ctx.dirs.log.path) : entry.problem;
+    const checked = entry.runnable ? checkService(entry, ctx.dirs.log.path) : undefined;
+    const problem = checked ? (checked.ok ? undefined : checked.message) : entry.problem;
     const owner = entry.uid >= 0 ? userName(entry.uid) : '?';
     const group = entry.gid >= 0 ? groupName(entry.gid) : '?';
     return [[name, entry.kind, owner, group, problem ? `(${problem})` : '']];

@@ -32,10 +32,12 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
     // `start`, as it should be.
     let clearedAgain = false;
     const answered = (): boolean => {
+      // Looked at before the read: a rewrite seen here is in what is read next, never the other way round.
+      const rewritten = held.rewritten();
       const stored = readPidFile(ctx.dirs.pid.path, name);
       if (stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid)) return true;
       const sameRun = stored.record.state === 'RUN' && stored.record.pid === status.pid;
-      clearedAgain = sameRun && held.rewritten();
+      clearedAgain = sameRun && rewritten;
       return clearedAgain;
     };
     const inTime = await until(answered, Date.now() + ANSWER_MS);

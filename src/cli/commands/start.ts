@@ -51,7 +51,7 @@ async function whenBusy(ctx: Context, name: string, attempt: number): Promise<Re
 
 /** Whether a lock socket of the service still names a live process (its holder, or one about to leave). */
 function holdsLock(ctx: Context, name: string): boolean {
-  return (listLockHolders(ctx.dirs.pid.path).holders.get(lockPrefix(name)) ?? []).some(isAlive);
+  return (listLockHolders(ctx.dirs.pid.path).get(lockPrefix(name)) ?? []).some(isAlive);
 }
 
 const POLL_MS = 50;

@@ -2,7 +2,8 @@
 import { constants } from 'node:os';
 import { signalNumber } from '../../core/signals.js';
 import { removePidFileIf } from '../../io/pid-store.js';
-import { groupExists, isAlive, leadsGroup } from '../../io/probe.js';
+import { groupExists, isAlive, leadsGroup, runsThroughSudo } from '../../io/probe.js';
+import { signalLabel } from './control.js';
 import { until } from '../../io/poll.js';
 import { currentConfig } from '../../io/service-dir.js';
 import { processGone, stopGroup } from '../../io/terminate.js';
@@ -52,11 +53,18 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
       // Checked just now by inspect(): the leader (pid, start time, RERAISE_SERVICE), or, with the
       // leader gone, members of its group that carry RERAISE_SERVICE=NAME: either way, ours.
       const leaderGone = processGone(pid)();
+      // sudo passes the stop signal on but cannot pass SIGKILL: it would end sudo alone (SPEC 12.1).
+      const viaSudo = !leaderGone && runsThroughSudo(pid);
       const killed = leaderGone || leadsGroup(pid)
-        ? await stopGroup(pid, stopSignal, stopSec * 1000, processGone(pid))
+        ? await stopGroup(pid, stopSignal, stopSec * 1000, processGone(pid), 0, viaSudo ? { stuck: () => {}, waitMs: MARGIN_MS } : undefined)
         : await stopSingle(pid, stopSignal, stopSec);
+      // The record stays while anything of the run lives: it is what keeps start from a second copy.
+      if (!processGone(pid)() || groupExists(pid)) {
+        return failure(viaSudo
+          ? `${name}: orphaned service pid ${pid} runs through sudo and outlived ${signalLabel(stopSignal)}; SIGKILL cannot reach the owner's processes`
+          : `${name}: orphaned service pid ${pid} survived SIGKILL`);
+      }
       if (stored.kind === 'record') removePidFileIf(ctx.dirs.pid.path, name, stored.text);
-      if (!processGone(pid)() || groupExists(pid)) return failure(`${name}: orphaned service pid ${pid} survived SIGKILL`);
       return said(`${name}: stopped orphaned service (pid ${pid}${killed ? ', after SIGKILL' : ''})`);
     }
     default:
