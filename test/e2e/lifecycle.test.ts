@@ -292,6 +292,23 @@ describe('clean', () => {
   });
 });
 
+describe('a name as long as a file name may be', () => {
+  // 250 bytes: the pid file and the log directory take it as it is; the worker's own files beside the
+  // pid file (temp names, the FIFO, the lock socket) would not fit in NAME_MAX, and use a hash of it.
+  it('starts, shows, stops and cleans up', async () => {
+    const box = sandbox();
+    const name = `svc-${'x'.repeat(246)}`;
+    box.script(name, LONG);
+    const started = await box.reraise('start', name);
+    expect({ exit: started.exitCode, stderr: started.stderr }).toEqual({ exit: 0, stderr: '' });
+    expect(box.pidFile(name)?.state).toBe('RUN');
+    expect((await box.reraise('status', name)).stdout).toMatch(new RegExp(`^${name} +running`, 'm'));
+    expect((await box.reraise('stop', name)).stdout).toBe(`${name}: stopped`);
+    await box.reraise('clean');
+    expect(fs.readdirSync(box.pidDir)).toEqual([]);
+  });
+});
+
 describe('clean and leftovers', () => {
   it("removes temp files and FIFOs of writers that died, and keeps a live writer's", async () => {
     const box = sandbox();

@@ -274,4 +274,49 @@ describe.runIf(CAN_USE_USERS)('a worker that finds its pid dir gone', () => {
     expect(tree(keep)).toEqual(before);
     expect(box.log('web'), 'the worker says so in its log').toContain(box.pidDir);
   });
+
+  // The removal of the pid file at a stop goes by path too (SPEC 12.2): it must not unlink the owner's file.
+  it('stopped after the attacker put a link in its place: removes nothing through it', async () => {
+    const { owner, attacker } = users;
+    const box = userBox(pkg, owner, { defaultPidDir: true });
+    box.script('web', 'config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n');
+    const keep = mkdirFor(path.join(box.home, 'keep'), owner, 0o755);
+    writeFor(path.join(keep, 'web'), owner, 'the owner\'s file named web\n', 0o644);
+    const before = tree(keep);
+    const started = await box.reraise('start', 'web');
+    expect(started.exitCode, started.stderr).toBe(0);
+    const [, , pid, workerPid] = box.pidRecord('web')!;
+    expect((await runAs(owner, ['rm', '-rf', box.pidDir], box.env)).exitCode).toBe(0);
+    const ln = await runAs(attacker, ['ln', '-s', keep, box.pidDir], attackerEnv(attacker));
+    expect(ln.exitCode, ln.stderr).toBe(0);
+    // What a shutdown does: SIGTERM to the worker, which stops its service and removes its pid file.
+    process.kill(Number(workerPid), 'SIGTERM');
+    await waitFor('the worker gone', () => !processesOf(owner.uid).includes(Number(workerPid)), 5000);
+    await waitFor('the service gone', () => !processesOf(owner.uid).includes(Number(pid)), 5000);
+    expect(tree(keep)).toEqual(before);
+    expect(box.log('web'), 'the worker says so in its log').toContain(box.pidDir);
+  });
+
+  // A cleaner that removes some files of the pid dir (the record and the lock), not the directory.
+  it('its record and lock removed while it runs: status says unknown, never not running; start makes no second worker', async () => {
+    const { owner } = users;
+    const box = userBox(pkg, owner);
+    box.script('web', 'config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n');
+    box.script('other', 'config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n');
+    expect((await box.reraise('start', 'web', 'other')).exitCode).toBe(0);
+    const [, , , workerPid] = box.pidRecord('web')!;
+    for (const f of fs.readdirSync(box.pidDir).filter((f) => f === 'web' || f.startsWith('.web.lock.'))) {
+      expect((await runAs(owner, ['rm', '-f', path.join(box.pidDir, f)], box.env)).exitCode).toBe(0);
+    }
+    const status = await box.reraise('status', 'web');
+    expect(status.stdout).toMatch(new RegExp(`^web +unknown +- +${workerPid} `, 'm'));
+    const start = await box.reraise('start', 'web');
+    expect(start.exitCode, start.stderr).toBe(0);
+    expect(start.stdout).toBe('web: skip (already running)');
+    await stays('a second worker of web', () => processesOf(owner.uid).filter((p) => argvOf(p).join(' ') === 'auto-reraise web').length > 1, 500);
+    const stop = await box.reraise('stop', 'web');
+    expect(stop.stdout).toBe('web: stopped');
+    await waitFor('the worker gone', () => !processesOf(owner.uid).includes(Number(workerPid)), 5000);
+    await box.reraise('stop', 'other');
+  });
 });

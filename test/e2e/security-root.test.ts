@@ -231,6 +231,37 @@ describe.runIf(CAN_USE_USERS)('as root, the directories on the way to what runs'
     await waitFor('the script ran', () => lines().length > 0);
     expect(lines()).toEqual([`ran ${owner2.uid}`]);
   });
+
+  // The service dir's link points at a link of the owner's, which points at a root-owned program: the owner
+  // can swap their link between the check and the exec, so it must count, and root's program is refused.
+  it('a link to a link in the owner\'s directory, to a root-owned program: refused, naming the owner\'s directory; never run as root', async () => {
+    const { owner2 } = users;
+    const { base, box, marks, lines } = setup(pkg);
+    const home = mkdirFor(path.join(base, 'home2'), owner2, 0o755);
+    const bin = mkdirFor(path.join(home, 'bin'), owner2, 0o755);
+    const rootScript = writeFor(path.join(mkdirFor(path.join(base, 'sys'), undefined, 0o755), 'id'), undefined,
+      `config_start_sec=0.2\necho "ran $(id -u)" >> ${marks}\nexec sleep 1000\n`);
+    const middle = path.join(bin, 'web');
+    const made = await runAs(owner2, ['ln', '-s', rootScript, middle], { PATH: BASE_PATH });
+    expect(made.exitCode, made.stderr).toBe(0);
+    fs.symlinkSync(middle, path.join(box.dir, 'web'));
+    const r = await box.reraise('start', 'web');
+    // The first directory on the way that is neither root's nor the program's owner's.
+    expectRefused(r, `${home} is a directory owned by uid ${owner2.uid}`);
+    await stays('it ran', () => lines().length > 0, 300);
+  });
+
+  it('a script of root\'s writable by a group that is not only root\'s: refused, naming the group; never run', async () => {
+    const { owner2 } = users;
+    const shared = makeGroup(owner2);
+    const { box, marks, lines } = setup(pkg);
+    const file = box.script('web', `config_start_sec=0.2\necho "ran $(id -u)" >> ${marks}\nexec sleep 1000\n`);
+    fs.chownSync(file, 0, shared.gid);
+    fs.chmodSync(file, 0o775);
+    const r = await box.reraise('start', 'web');
+    expectRefused(r, file, 'writable by its group');
+    await stays('it ran', () => lines().length > 0, 300);
+  });
 });
 
 describe.runIf(CAN_USE_USERS)('as root, the identity decided at each run, from the file actually run', () => {

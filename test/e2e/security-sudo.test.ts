@@ -78,6 +78,33 @@ describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through s
     expect((await s.box.reraise('status', 'web')).stdout).toMatch(/^web +not running/m);
   });
 
+  // SIGKILL to sudo's group would end sudo alone (its real uid is the owner's user), never owner2's processes:
+  // the worker must not pretend the service stopped, drop its record, and so let start make a second copy.
+  it('a script that ignores the stop signal: stop says it could not, the record stays, start makes no second copy', async () => {
+    const { owner, owner2 } = users;
+    const s = setup(pkg, owner, owner2);
+    fs.writeFileSync(s.script, [
+      '#!/bin/sh', 'config_start_sec=0.2', 'config_stop_sec=0.5', `trap '' TERM`,
+      `echo "up $(id -u) $RERAISE_SERVICE" >> ${path.join(path.dirname(s.script), '..', 'marks', 'marks')}`,
+      'while :; do sleep 0.1; done', '',
+    ].join('\n'));
+    const { pid, worker } = await startIt(s, owner2);
+    const stop = await s.box.reraise('stop', 'web');
+    expect(stop.exitCode, stop.stdout).toBe(1);
+    expect(stop.stderr).toMatch(/^reraise: web: /m);
+    expect(copies(owner2, s.script), 'owner2\'s script runs on').toHaveLength(1);
+    expect(credentials(pid), 'sudo lives on: it was not sent SIGKILL').toBeDefined();
+    expect(s.box.log('web')).toContain('SIGKILL cannot reach');
+    const status = await s.box.reraise('status', 'web');
+    expect(status.stdout).not.toMatch(/^web +not running/m);
+    const again = await s.box.reraise('start', 'web');
+    expect(again.stdout).not.toContain('started');
+    await stays('a second copy', () => copies(owner2, s.script).length > 1, 500);
+    // The test's own clean-up of what only root may kill: owner2's script, then its worker lets go.
+    for (const p of copies(owner2, s.script)) process.kill(p, 'SIGKILL');
+    await waitFor('the worker gone', () => credentials(worker) === undefined, 8000);
+  });
+
   // SIGSTOP and SIGKILL cannot be caught, so sudo cannot relay them: sent to its group they would stop or
   // end sudo alone, and status would say paused, or the worker start a second copy, while owner2's script runs on.
   it('pause and signal KILL are refused, naming sudo: the script runs on, and status does not say paused', async () => {

@@ -1,6 +1,6 @@
 // Is the process a pid names the one its record means (SPEC 4)? Pid reuse in every form is refused.
 import { describe, expect, it } from 'vitest';
-import { isMemberOf, isServiceOf, isWorkerOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
+import { isMemberOf, isServiceOf, isWorkerOf, runUidOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
 
 const E = 1_800_000_000;
 const ME = 1000;
@@ -52,6 +52,19 @@ describe('isServiceOf', () => {
   ])('%s', (_label, facts, expected) => {
     expect(isServiceOf(facts, service)).toBe(expected);
   });
+
+  // Root reads everyone's environment: a record that says which uid the run was started as rules out the rest.
+  it.each<[string, ProcessFacts, boolean]>([
+    ['the uid the record names', proc({ uid: 1005, environ: marked }), true],
+    ['another uid that claims the name (a reused pid)', proc({ uid: 1006, environ: marked }), false],
+    ['through sudo: the user\'s own uid, as recorded', proc({ argv: sudo }), false],
+  ])('with uid= in the record: %s', (_label, facts, expected) => {
+    expect(isServiceOf(facts, { ...service, runUid: 1005 })).toBe(expected);
+  });
+
+  it('runUidOf reads uid= when it is a number', () => {
+    expect([runUidOf({ uid: '1005' }), runUidOf({}), runUidOf({ uid: 'x' }), runUidOf({ uid: '-1' })]).toEqual([1005, undefined, undefined, undefined]);
+  });
 });
 
 describe('isMemberOf: what an orphan leaves in its group', () => {
@@ -62,5 +75,10 @@ describe('isMemberOf: what an orphan leaves in its group', () => {
     ['unreadable', proc({ environ: undefined }), false],
   ])('%s', (_label, facts, expected) => {
     expect(isMemberOf(facts, service)).toBe(expected);
+  });
+
+  it('a member of another uid than the run\'s is not the run', () => {
+    const member = proc({ environ: ['RERAISE_SERVICE=web'], startEpoch: E + 30 });
+    expect([isMemberOf(member, { ...service, runUid: ME }), isMemberOf(member, { ...service, runUid: 1005 })]).toEqual([true, false]);
   });
 });

@@ -1,6 +1,6 @@
 // The names of a service's lock sockets in the pid dir (SPEC 12.3).
 import { describe, expect, it } from 'vitest';
-import { fnv1a64, lockFileName, lockPrefix, parseAnyLockFile, parseLockFile, pendingLockFileName } from '../../src/core/lock-names.js';
+import { fnv1a64, lockFileName, lockPrefix, parseAnyLockFile, parseLockFile, pendingLockFileName, tempFileName } from '../../src/core/lock-names.js';
 
 describe('lock names', () => {
   it('a short name is in the file name; a long one is hashed, short enough for a socket path', () => {
@@ -33,6 +33,13 @@ describe('lock names', () => {
     ['web', undefined],
   ])('any service: %s', (file, expected) => {
     expect(parseAnyLockFile(file)).toEqual(expected);
+  });
+
+  it('temp names keep the name while it fits in NAME_MAX, else a hash of it', () => {
+    expect(tempFileName('web', 4242, 'tmp')).toBe('.web.4242.tmp');
+    const long = 'y'.repeat(250);
+    expect(tempFileName(long, 4_194_304, 'clean')).toBe(`.#${fnv1a64(long)}.4194304.clean`);
+    expect(Buffer.byteLength(tempFileName('z'.repeat(238), 4_194_304, 'clean'))).toBeLessThanOrEqual(255);
   });
 
   it('fnv1a64 is the standard one', () => {

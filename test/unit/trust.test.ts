@@ -1,6 +1,6 @@
 // Which directories (and links on the way) can be trusted, from their lstat facts (SPEC 12.2, 12.4).
 import { describe, expect, it } from 'vitest';
-import { aboveProblem, canSearch, looseBits, usedDirProblem, type EntryFacts, type Trust } from '../../src/core/trust.js';
+import { aboveProblem, canSearch, looseBits, runnableFileProblem, usedDirProblem, type EntryFacts, type Trust } from '../../src/core/trust.js';
 
 const ME = 1000;
 const OTHER = 1001;
@@ -68,5 +68,16 @@ describe('canSearch: may a user look up names in a directory', () => {
     ['anyone else without o+x: /root', { uid: 0, gid: 0, mode: 0o40700 }, ME, [], false],
   ])('%s', (_label, facts, uid, groups, expected) => {
     expect(canSearch(dir(facts), uid, groups)).toBe(expected);
+  });
+});
+
+describe('runnableFileProblem: a file that runs as its owner', () => {
+  it.each<[string, number, number, string | undefined]>([
+    ['0755', 0o100755, PRIVATE_GID, undefined],
+    ['0775 of the owner\'s private group', 0o100775, PRIVATE_GID, undefined],
+    ['0775 of a shared group', 0o100775, 50, 'writable by its group (staff)'],
+    ['0757', 0o100757, PRIVATE_GID, 'writable by others'],
+  ])('%s', (_label, mode, gid, problem) => {
+    expect(runnableFileProblem({ mode, gid }, trust)).toBe(problem);
   });
 });
