@@ -1,8 +1,8 @@
 // The CLI's V8 code cache: read and written only in a directory and a file of the user's (SPEC 12.5, 12.2).
-import { closeSync, lstatSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fnv1a64 } from '../core/lock-names.js';
-import { createNew, openRegular } from './safe-file.js';
+import { createNew, openRegular, readStart } from './safe-file.js';
 import { dirProblem } from './trusted-dir.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -74,14 +74,7 @@ function readCacheFile(file: string, uid: number): Buffer | 'missing' | 'refused
   try {
     // One link: a hard link to a file of the user's elsewhere is not a file this cache wrote.
     if (st.uid !== uid || (st.mode & 0o022) !== 0 || st.nlink !== 1) return 'refused';
-    const buffer = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < buffer.length) {
-      const got = readSync(fd, buffer, n, buffer.length - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return buffer.subarray(0, n);
+    return readStart(fd, st.size);
   } finally {
     closeSync(fd);
   }

@@ -1,10 +1,10 @@
 // The pid files of the pid dir (SPEC 4, 6 `clean`): read without following a link, atomic write, careful removal.
-import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
 import { parseAnyLockFile, tempFileName } from '../core/lock-names.js';
-import { createNew, NotRegularError, openRegular, readRegular } from './safe-file.js';
+import { createNew, NotRegularError, openRegular, readRegular, readStart } from './safe-file.js';
 
 export type Stored =
   | { kind: 'none' }
@@ -34,8 +34,7 @@ export function readPidFile(pidDir: string, name: string): Stored {
     const { fd, st } = openRegular(pidFilePath(pidDir, name), false);
     try {
       if (st.uid !== process.getuid!()) return { kind: 'garbage', message: `owned by uid ${st.uid}, not by you`, text: '' };
-      const buffer = Buffer.alloc(MAX_RECORD + 1);
-      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+      text = readStart(fd, MAX_RECORD + 1).toString('utf8');
     } finally {
       closeSync(fd);
     }

@@ -69,18 +69,23 @@ export function openRegular(path: string, follow = true): { fd: number; st: Stat
   return { fd, st: now };
 }
 
+/** At most `limit` bytes from the start of an open file; fewer when it ends first. */
+export function readStart(fd: number, limit: number): Buffer {
+  const buffer = Buffer.alloc(limit);
+  let n = 0;
+  while (n < buffer.length) {
+    const got = readSync(fd, buffer, n, buffer.length - n, n);
+    if (got === 0) break;
+    n += got;
+  }
+  return buffer.subarray(0, n);
+}
+
 /** At most `limit` bytes from the start of a regular file. */
 export function readRegular(path: string, limit: number, follow = true): Buffer {
   const { fd, st } = openRegular(path, follow);
   try {
-    const buffer = Buffer.alloc(Math.min(limit, Math.max(0, st.size)));
-    let n = 0;
-    while (n < buffer.length) {
-      const got = readSync(fd, buffer, n, buffer.length - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return buffer.subarray(0, n);
+    return readStart(fd, Math.min(limit, Math.max(0, st.size)));
   } finally {
     closeSync(fd);
   }
