@@ -5,7 +5,8 @@ import { deriveStatus, type ServiceStatus } from '../core/status.js';
 import { defaultPidDir } from '../io/dirs.js';
 import { listLockHolders, pidDirUnwritable, readPidFile, type Stored } from '../io/pid-store.js';
 import { lockPrefix } from '../core/lock-names.js';
-import { findWorkers, isStopped, isWorker, runIsAlive } from '../io/probe.js';
+import { boundLocks } from '../io/lock.js';
+import { isStopped, isWorker, runIsAlive } from '../io/probe.js';
 import { describeEntry, type ServiceEntry } from '../io/service-dir.js';
 import type { Context } from './context.js';
 
@@ -41,19 +42,16 @@ const VIEW_MS = 250;
 let lastView: { pidDir: string; at: number; view: PidDirView } | undefined;
 
 /**
- * The lock sockets' names, and /proc: a cleaner may have removed a record and its lock, a mount
- * may hide the pid dir, and a worker that still runs must not be called "not running" (SPEC 12.6).
+ * The lock sockets, in the pid dir and as the kernel lists them: a cleaner may have removed a
+ * record and its lock, a mount may hide the pid dir, and a worker that still runs must not be
+ * called "not running" (SPEC 12.6).
  */
 export function viewPidDir(ctx: Context): PidDirView {
   const pidDir = ctx.dirs.pid.path;
   if (lastView && lastView.pidDir === pidDir && Date.now() - lastView.at < VIEW_MS) return lastView.view;
   const unwritable = pidDirUnwritable(pidDir);
   const lockHolders = listLockHolders(pidDir);
-  const expect = { uid: ctx.uid, pidDir, defaultPidDir: defaultPidDir(ctx.uid) };
-  for (const [name, pids] of findWorkers(expect)) {
-    const prefix = lockPrefix(name);
-    lockHolders.set(prefix, [...new Set([...(lockHolders.get(prefix) ?? []), ...pids])]);
-  }
+  for (const [prefix, pids] of boundLocks(pidDir)) lockHolders.set(prefix, [...new Set([...(lockHolders.get(prefix) ?? []), ...pids])]);
   const view = { lockHolders, unwritable };
   lastView = { pidDir, at: Date.now(), view };
   return view;

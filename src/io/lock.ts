@@ -1,8 +1,8 @@
 // One worker per service: a Unix socket in the pid dir, which only the user can make there, freed by the kernel when its holder dies (SPEC 12.3).
-import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { lockFileName, parseLockFile, pendingLockFileName } from '../core/lock-names.js';
+import { lockFileName, parseAnyLockFile, parseLockFile, pendingLockFileName } from '../core/lock-names.js';
 import { dirProblem } from './trusted-dir.js';
 
 /** Longest socket path bound as it is; a longer one is bound relative to the pid dir. */
@@ -74,6 +74,33 @@ function unlinkQuietly(path: string): void {
   } catch {
     // gone already
   }
+}
+
+/**
+ * The pids in the names of the lock sockets bound in `pidDir`, by lock prefix, as the kernel
+ * lists them in /proc/net/unix: a socket is listed there under the path it was bound to as long
+ * as it lives, even once a cleaner has removed its file, or a mount hides it. Each worker binds
+ * its pending name first, so that is the name listed. Linux only; elsewhere, none.
+ */
+export function boundLocks(pidDir: string): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return found;
+  }
+  const dir = `${pidDir}/`;
+  for (const line of table.split('\n')) {
+    const path = /^\S+: (?:\S+ ){5}\S+ (.+)$/.exec(line)?.[1];
+    if (!path?.startsWith(dir) || path.indexOf('/', dir.length) >= 0) continue;
+    const file = path.slice(dir.length);
+    const parsed = parseAnyLockFile(file);
+    if (!parsed) continue;
+    const prefix = file.slice(0, file.length - `${parsed.pid}${parsed.pending ? '.new' : ''}`.length);
+    found.set(prefix, [...(found.get(prefix) ?? []), parsed.pid]);
+  }
+  return found;
 }
 
 export interface ServiceLock {

@@ -1,8 +1,8 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  isMemberOf, isServiceOf, isWorkerOf, workerTitle, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
+  isMemberOf, isServiceOf, isWorkerOf, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
 } from '../core/identity.js';
 
 /** `ps`, for systems without /proc. child_process is loaded only there: `status` on Linux never needs it. */
@@ -124,34 +124,6 @@ export function isWorker(pid: number, expect: WorkerExpectation): boolean {
 /** The service process of a record, checked (SPEC 4): a reused pid fails. */
 export function isService(pid: number, expect: ServiceExpectation): boolean {
   return isServiceOf(processFacts(pid), expect);
-}
-
-/**
- * Every live worker of this pid dir, by the service it names, found in /proc rather than in the
- * pid dir, for when the pid dir cannot tell: a record and a lock removed by a cleaner, a pid dir
- * hidden by a mount (SPEC 12.6). Linux only; elsewhere none are found.
- */
-export function findWorkers(expect: Omit<WorkerExpectation, 'name'>): Map<string, number[]> {
-  const found = new Map<string, number[]>();
-  if (!hasProc) return found;
-  const title = workerTitle('');
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string;
-    try {
-      // Only processes of the user's are read: another user's command line is none of ours, and
-      // reading it may wait on that process's memory.
-      if (statSync(`/proc/${entry}`).uid !== expect.uid) continue;
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+$/, '');
-    } catch {
-      continue;
-    }
-    if (!argv.startsWith(title)) continue;
-    const name = argv.slice(title.length);
-    const pid = Number(entry);
-    if (isWorker(pid, { ...expect, name })) found.set(name, [...(found.get(name) ?? []), pid]);
-  }
-  return found;
 }
 
 /** pgid -> live (not zombie) members, read once: a CLI run or a worker's start asks about one moment. */

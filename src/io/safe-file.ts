@@ -1,5 +1,5 @@
 // Opening files that someone else may have replaced: never blocking on a FIFO, never opening a device, never writing through a link (SPEC 12.2, 12.6).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 /** Linux's O_PATH (the same on every architecture Node runs on there): an fd that opens nothing. */
@@ -28,9 +28,9 @@ function refuse(path: string, why: string): never {
  * terminal may become the caller's controlling one, some devices act when opened. On Linux from
  * an O_PATH descriptor, which is returned open for a reopen of that very file.
  */
-function regularFacts(path: string, follow: boolean): { st: Stats; pathFd?: number } {
+function regularFacts(path: string): { st: Stats; pathFd?: number } {
   if (O_PATH) {
-    const pathFd = openSync(path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+    const pathFd = openSync(path, O_PATH);
     const st = fstatSync(pathFd);
     if (!st.isFile()) {
       closeSync(pathFd);
@@ -38,26 +38,41 @@ function regularFacts(path: string, follow: boolean): { st: Stats; pathFd?: numb
     }
     return { st, pathFd };
   }
-  const st = follow ? statSync(path) : lstatSync(path);
+  const st = statSync(path);
   if (!st.isFile()) refuse(path, notRegular(st));
   return { st };
 }
 
-/** Whether a file is a regular one, and who owns it, without opening it (see regularFacts). */
-export function statRegular(path: string, follow = true): Stats {
-  const { st, pathFd } = regularFacts(path, follow);
+/** Whether a file (followed through links) is a regular one, and who owns it, without opening it (see regularFacts). */
+export function statRegular(path: string): Stats {
+  const { st, pathFd } = regularFacts(path);
   if (pathFd !== undefined) closeSync(pathFd);
   return st;
 }
 
-/** Opens a regular file for reading; anything else in its place is refused before it is opened. */
+/**
+ * Opens a regular file for reading; anything else in its place is refused. One followed through
+ * links is refused before it is opened. One that is not (`follow` false: a pid file, a log file,
+ * named in a directory that passed its checks, where nobody else can have put a device) is
+ * opened at once, without blocking and never as a controlling terminal, then checked: one system
+ * call fewer for every record that `status` reads.
+ */
 export function openRegular(path: string, follow = true): { fd: number; st: Stats } {
-  const { st, pathFd } = regularFacts(path, follow);
+  if (!follow) {
+    const fd = openSync(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      closeSync(fd);
+      refuse(path, notRegular(st));
+    }
+    return { fd, st };
+  }
+  const { st, pathFd } = regularFacts(path);
   const flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
   let fd: number;
   try {
     // The same file as the one checked: through its descriptor, not its name, where /proc allows.
-    fd = pathFd === undefined ? openSync(path, flags | (follow ? 0 : O_NOFOLLOW)) : openSync(`/proc/self/fd/${pathFd}`, flags);
+    fd = pathFd === undefined ? openSync(path, flags) : openSync(`/proc/self/fd/${pathFd}`, flags);
   } finally {
     if (pathFd !== undefined) closeSync(pathFd);
   }

@@ -135,6 +135,21 @@ export function dirProblem(path: string, use: DirUse): string | undefined {
   }
 }
 
+/**
+ * The directory itself, as dirProblem checks it, without the walk above it: for a directory
+ * whose walk passed already, where only root and the user can have changed anything above it
+ * since (a worker before each write of its pid file).
+ */
+export function dirItselfProblem(path: string, use: Pick<UsedDir, 'uid' | 'shared'>): string | undefined {
+  try {
+    const st = lstatOrMissing(path);
+    if (!st) return 'no such directory';
+    return usedDirProblem(factsOf(st), { ...trustFor(use.uid), ...use });
+  } catch (error) {
+    return errnoText(error);
+  }
+}
+
 /** The words for the errors a directory operation meets. */
 export function errnoText(error: unknown): string {
   const e = error as NodeJS.ErrnoException;

@@ -3,13 +3,14 @@ import { closeSync, existsSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
+import { lockPrefix } from '../core/lock-names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
 import { START_SLACK, runUidOf, serviceFiles, workerTitle } from '../core/identity.js';
 import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
 import { closeInheritedDescriptors } from '../io/fds.js';
-import { lockService } from '../io/lock.js';
+import { boundLocks, lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { findWorkers, processFacts, runIsAlive } from '../io/probe.js';
+import { isWorker, processFacts, runIsAlive } from '../io/probe.js';
 import { readPidFile } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
@@ -54,14 +55,15 @@ function logWriterOf(entry: ServiceEntry | undefined, logDir: string): LogWriter
 }
 
 /**
- * A worker whose lock (and record) a cleaner took away is still the service's worker: no second
- * one beside it (SPEC 12.3). It started well before this one; those of a concurrent start did
- * not, and leave at once when they find the lock taken.
+ * A worker whose lock file (and record) a cleaner took away still holds its socket, which the
+ * kernel lists: no second worker beside it (SPEC 12.3). It started well before this one; those of
+ * a concurrent start did not, and leave at once when they find the lock taken.
  */
 function olderWorker(name: string, uid: number, pidDir: string): boolean {
   const mine = processFacts(process.pid)?.startEpoch ?? Infinity;
-  const workers = findWorkers({ uid, pidDir, defaultPidDir: defaultPidDir(uid) }).get(name) ?? [];
-  return workers.some((pid) => pid !== process.pid && (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
+  const expect = { name, uid, pidDir, defaultPidDir: defaultPidDir(uid) };
+  return (boundLocks(pidDir).get(lockPrefix(name)) ?? []).some((pid) => pid !== process.pid && isWorker(pid, expect) &&
+    (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -11,7 +11,7 @@ import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { stopGroup } from '../io/terminate.js';
-import { dirProblem, errnoText } from '../io/trusted-dir.js';
+import { dirItselfProblem, errnoText } from '../io/trusted-dir.js';
 import { gated, mainCommand, planLaunch, resetCommand, type Command, type Launch } from './launch.js';
 import type { Output } from './output.js';
 
@@ -103,7 +103,7 @@ export class Supervisor {
         return;
       case 'remove-pidfile': {
         // Removal goes by path too: a pid dir made again by someone else since is not ours (SPEC 12.2).
-        const problem = this.disowned ? 'another worker has it' : dirProblem(pidDir.path, { uid: process.getuid!(), shared: true });
+        const problem = this.disowned ? 'another worker has it' : dirItselfProblem(pidDir.path, { uid: process.getuid!(), shared: true });
         if (problem) output.say(`warning: the pid file is left in ${pidDir.path} (RERAISE_PIDDIR): ${problem}`);
         else removePidFile(pidDir.path, entry.name);
         return;
@@ -127,7 +127,8 @@ export class Supervisor {
     const { pidDir, entry, output } = this.setup;
     if (this.disowned) return false;
     const uid = process.getuid!();
-    let problem = dirProblem(pidDir.path, { uid, shared: true });
+    // The walk from / passed when the worker began: only the pid dir itself can have changed since (SPEC 12.2).
+    let problem = dirItselfProblem(pidDir.path, { uid, shared: true });
     if (problem === 'no such directory') {
       const made = preparePidDir(pidDir, uid);
       problem = made.ok ? undefined : made.message;
