@@ -1,6 +1,7 @@
 // Forks the detached `auto-reraise NAME` worker and reads its one-line answer (SPEC 5.1, 6 `start`).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { closeInheritedDescriptors } from '../io/fds.js';
 import { PACKAGE_ROOT } from '../io/package-root.js';
 import type { Readable } from 'node:stream';
 
@@ -50,6 +51,8 @@ function firstLine(stream: Readable): Promise<string> {
  * that it closes after answering: `$(reraise start x)` returns at once.
  */
 export async function forkWorker(name: string, cwd: string, env: NodeJS.ProcessEnv): Promise<WorkerAnswer> {
+  // What the shell that ran us left open would reach every worker, and its service (SPEC 5.1).
+  closeInheritedDescriptors(2);
   const child = spawn(process.execPath, [WORKER_BIN, name], {
     cwd, env, detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
   });

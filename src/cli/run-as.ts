@@ -2,7 +2,7 @@
 import { accountOf } from '../io/accounts.js';
 import type { ServiceEntry } from '../io/service-dir.js';
 import { checkService } from '../io/run-check.js';
-import { SUDO } from '../io/system-programs.js';
+import { sudo } from '../io/system-programs.js';
 import type { Context } from './context.js';
 
 /**
@@ -18,6 +18,7 @@ export async function checkRunAs(ctx: Context, entry: ServiceEntry): Promise<str
   if (uid === ctx.uid || ctx.uid === 0) return undefined;
   const owner = accountOf(uid);
   if (!owner) return `${entry.name}: owned by uid ${uid}, which has no account to run it as (${entry.file})`;
+  const SUDO = sudo();
   if (!SUDO) return `${entry.name}: owned by ${owner.name}; running it as ${owner.name} needs sudo, which is not installed (${entry.file})`;
   const { execa } = await import('execa');
   // -l: ask whether the rules let us run this very script as its owner, without running it.

@@ -1,6 +1,6 @@
 // The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
 import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
-import { MKFIFO } from './system-programs.js';
+import { mkfifo } from './system-programs.js';
 import { tempFileName } from '../core/lock-names.js';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,7 @@ export function openHeldPipe(dir: string, name: string, nonBlockingReader = fals
   // The name holds this process's pid: what is there is a leftover of an earlier process of ours.
   removeOwnLeftover(file);
   // mkfifo fails when the name is taken: the FIFO opened below is the one just made.
+  const MKFIFO = mkfifo();
   if (!MKFIFO) throw new Error(`unable to make the log pipe in ${dir} (RERAISE_PIDDIR): no mkfifo in /usr/bin or /bin`);
   const made = spawnSync(MKFIFO, ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`unable to make the log pipe ${file} (RERAISE_PIDDIR): ${made.error?.message ?? made.stderr.trim()}`);
@@ -53,10 +54,10 @@ export function openHeldPipe(dir: string, name: string, nonBlockingReader = fals
 
 function removeOwnLeftover(file: string): void {
   try {
-    const st = lstatSync(file);
-    if ((st.isFIFO() || st.isFile()) && st.uid === process.getuid!()) unlinkSync(file);
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (st && (st.isFIFO() || st.isFile()) && st.uid === process.getuid!()) unlinkSync(file);
   } catch {
-    // nothing there
+    // gone meanwhile
   }
 }
 

@@ -1,5 +1,5 @@
 // One worker per service: a Unix socket in the pid dir, which only the user can make there, freed by the kernel when its holder dies (SPEC 12.3).
-import { lstatSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { lockFileName, parseAnyLockFile, parseLockFile, pendingLockFileName } from '../core/lock-names.js';
@@ -68,11 +68,12 @@ function ownLocks(dir: string, name: string): { file: string; pid: number }[] {
   return found;
 }
 
+/** Removes what is there, if anything (looked at first: a missing file costs no exception). */
 function unlinkQuietly(path: string): void {
   try {
-    unlinkSync(path);
+    if (lstatSync(path, { throwIfNoEntry: false })) unlinkSync(path);
   } catch {
-    // gone already
+    // gone meanwhile
   }
 }
 
@@ -86,21 +87,37 @@ export function boundLocks(pidDir: string): Map<string, number[]> {
   const found = new Map<string, number[]>();
   let table: string;
   try {
-    table = readFileSync('/proc/net/unix', 'latin1');
+    table = readSocketTable();
   } catch {
     return found;
   }
-  const dir = `${pidDir}/`;
-  for (const line of table.split('\n')) {
-    const path = /^\S+: (?:\S+ ){5}\S+ (.+)$/.exec(line)?.[1];
-    if (!path?.startsWith(dir) || path.indexOf('/', dir.length) >= 0) continue;
-    const file = path.slice(dir.length);
-    const parsed = parseAnyLockFile(file);
+  // The table may hold thousands of sockets: only the lines that name this pid dir are looked at.
+  const dir = ` ${pidDir}/`;
+  for (let at = table.indexOf(dir); at >= 0; at = table.indexOf(dir, at + dir.length)) {
+    const end = table.indexOf('\n', at);
+    const file = table.slice(at + dir.length, end < 0 ? table.length : end);
+    const parsed = file.includes('/') ? undefined : parseAnyLockFile(file);
     if (!parsed) continue;
     const prefix = file.slice(0, file.length - `${parsed.pid}${parsed.pending ? '.new' : ''}`.length);
     found.set(prefix, [...(found.get(prefix) ?? []), parsed.pid]);
   }
   return found;
+}
+
+/** /proc/net/unix, read in 16 KiB steps: readFileSync would give a file that says it is empty 64 KiB at once. */
+function readSocketTable(): string {
+  const fd = openSync('/proc/net/unix', 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(16 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks).toString('latin1');
+      chunks.push(chunk.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface ServiceLock {

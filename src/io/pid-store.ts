@@ -31,6 +31,8 @@ function reason(error: unknown): string {
 export function readPidFile(pidDir: string, name: string): Stored {
   let text: string;
   try {
+    // Most services of a status have no pid file: found so without the cost of an exception.
+    if (!lstatSync(pidFilePath(pidDir, name), { throwIfNoEntry: false })) return { kind: 'none' };
     const { fd, st } = openRegular(pidFilePath(pidDir, name), false);
     try {
       if (st.uid !== process.getuid!()) return { kind: 'garbage', message: `owned by uid ${st.uid}, not by you`, text: '' };

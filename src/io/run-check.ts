@@ -42,8 +42,8 @@ export function runAs(file: string): Result<RunAs> {
     return fail(`cannot run ${file}: ${reasonOf(error, file)}`);
   }
   if (!walked.ok) return fail(`not safe to run ${file} as its owner ${who(st.uid)}: ${walked.message}`);
-  const now = lstatSync(walked.real, { throwIfNoEntry: false });
-  if (!now || now.ino !== st.ino || now.dev !== st.dev) return fail(`cannot run ${file}: it was replaced while being checked`);
+  // What the walk found last is what was opened: nothing was switched in between.
+  if (walked.ino !== st.ino || walked.dev !== st.dev) return fail(`cannot run ${file}: it was replaced while being checked`);
   return ok({ uid: st.uid, gid: st.gid });
 }
 

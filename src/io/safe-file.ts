@@ -1,5 +1,5 @@
 // Opening files that someone else may have replaced: never blocking on a FIFO, never opening a device, never writing through a link (SPEC 12.2, 12.6).
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 /** Linux's O_PATH (the same on every architecture Node runs on there): an fd that opens nothing. */
@@ -69,13 +69,15 @@ export function openRegular(path: string, follow = true): { fd: number; st: Stat
   }
   const { st, pathFd } = regularFacts(path);
   const flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
-  let fd: number;
-  try {
-    // The same file as the one checked: through its descriptor, not its name, where /proc allows.
-    fd = pathFd === undefined ? openSync(path, flags) : openSync(`/proc/self/fd/${pathFd}`, flags);
-  } finally {
-    if (pathFd !== undefined) closeSync(pathFd);
+  if (pathFd !== undefined) {
+    // The very file checked, reopened through its descriptor, not its name.
+    try {
+      return { fd: openSync(`/proc/self/fd/${pathFd}`, flags), st };
+    } finally {
+      closeSync(pathFd);
+    }
   }
+  const fd = openSync(path, flags);
   const now = fstatSync(fd);
   if (now.ino !== st.ino || now.dev !== st.dev) {
     closeSync(fd);
@@ -121,12 +123,22 @@ export function openOwned(path: string, mode: number, uid: number, readable = fa
   let fd: number;
   let created = false;
   try {
-    // A FIFO opened for writing without a reader fails (ENXIO) rather than waits; a device is refused below.
-    fd = openSync(path, access);
+    // Made new when missing (looked at first: no exception for the usual case). A FIFO opened for
+    // writing without a reader fails (ENXIO) rather than waits; a device is refused below.
+    if (lstatSync(path, { throwIfNoEntry: false })) {
+      fd = openSync(path, access);
+    } else {
+      fd = openSync(path, access | O_CREAT | O_EXCL, mode);
+      created = true;
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    fd = openSync(path, access | O_CREAT | O_EXCL, mode);
-    created = true;
+    // Made or removed between the look and the open: the other way then.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') fd = openSync(path, access);
+    else if (code === 'ENOENT') {
+      fd = openSync(path, access | O_CREAT | O_EXCL, mode);
+      created = true;
+    } else throw error;
   }
   const st = fstatSync(fd);
   const problem = !st.isFile() ? notRegular(st)

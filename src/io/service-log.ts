@@ -37,10 +37,13 @@ export function stampedWorkerLine(message: string, stamp: boolean): string {
  */
 export function prepareServiceLogDir(logDir: string, name: string, writer: LogWriter): Result<string> {
   const dir = serviceLogDir(logDir, name);
+  let missing: boolean;
   try {
-    lstatSync(dir);
+    missing = lstatSync(dir, { throwIfNoEntry: false }) === undefined;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return fail(`unable to use log directory ${dir}: ${errnoText(error)}`);
+    return fail(`unable to use log directory ${dir}: ${errnoText(error)}`);
+  }
+  if (missing) {
     try {
       mkdirSync(dir, 0o700);
       chmodSync(dir, 0o700);

@@ -12,13 +12,9 @@ export function factsOf(st: Stats): EntryFacts {
   return { kind, uid: st.uid, gid: st.gid, mode: st.mode };
 }
 
+/** A missing entry is no error here (and costs no exception: a worker's start meets several). */
 function lstatOrMissing(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 function join2(dir: string, name: string): string {
@@ -31,7 +27,8 @@ export function trustFor(uid: number): Trust {
   return { owners, isPrivateGroup: (gid) => owners.some((owner) => privateGroupsOf(owner).includes(gid)), groupName };
 }
 
-export type Walked = { ok: true; real: string } | { ok: false; message: string };
+/** `ino` and `dev` of the last component, when it was just looked at (a file's). */
+export type Walked = { ok: true; real: string; ino?: number; dev?: number } | { ok: false; message: string };
 
 export interface WalkOptions {
   /** Make the missing directories (mode 0700) one at a time, each inside one already checked. */
@@ -48,9 +45,9 @@ export interface WalkOptions {
  */
 export function walkDirs(path: string, trust: Trust, options: WalkOptions = {}): Walked {
   let current = '/';
-  const rootProblem = aboveProblem(factsOf(lstatSync('/')), trust);
-  if (rootProblem) return { ok: false, message: `/ is ${rootProblem}` };
   const rest = resolve(path).split('/').filter(Boolean);
+  const rootProblem = aboveProblem(seen('/', options, false)!.facts, trust);
+  if (rootProblem) return { ok: false, message: `/ is ${rootProblem}` };
   let links = 0;
   while (rest.length > 0) {
     const part = rest.shift()!;
@@ -60,31 +57,60 @@ export function walkDirs(path: string, trust: Trust, options: WalkOptions = {}):
       continue;
     }
     const next = join2(current, part);
-    let st: Stats;
-    let target: string | undefined;
+    let entry: Seen;
     try {
-      st = lstatOrMissing(next) ?? makeMissing(next, options);
-      if (st.isSymbolicLink()) target = readlinkSync(next);
+      // The last component of a file is looked at afresh: it is what is about to run.
+      entry = seen(next, options, options.file === true && rest.length === 0);
     } catch (error) {
       return { ok: false, message: `${next}: ${errnoText(error)}` };
     }
-    if (target !== undefined) {
-      const linkProblem = aboveProblem(factsOf(st), trust);
+    if (entry.target !== undefined) {
+      const linkProblem = aboveProblem(entry.facts, trust);
       if (linkProblem) return { ok: false, message: `${next} is ${linkProblem}` };
       if (++links > MAX_LINKS) return { ok: false, message: `${next}: too many links` };
-      if (isAbsolute(target)) current = '/';
-      rest.unshift(...target.split('/').filter(Boolean));
+      if (isAbsolute(entry.target)) current = '/';
+      rest.unshift(...entry.target.split('/').filter(Boolean));
       continue;
     }
     if (options.file && rest.length === 0) {
-      if (!st.isFile()) return { ok: false, message: `${next} is not a regular file` };
+      if (entry.facts.kind !== 'file') return { ok: false, message: `${next} is not a regular file` };
+      return { ok: true, real: next, ino: entry.ino, dev: entry.dev };
     } else {
-      const problem = aboveProblem(factsOf(st), trust);
+      const problem = aboveProblem(entry.facts, trust);
       if (problem) return { ok: false, message: `${next} is ${problem}` };
     }
     current = next;
   }
   return { ok: true, real: current };
+}
+
+interface Seen {
+  facts: EntryFacts;
+  ino: number;
+  dev: number;
+  /** Where a link points. */
+  target?: string;
+  at: number;
+}
+
+/**
+ * How long what a walk saw of a directory (or link) on the way is taken as it is. A worker's
+ * start walks the same ones four or five times, and every lstat costs; only root and the owner
+ * of what was seen could change it meanwhile, and the owner is part of what was seen, so a
+ * verdict for another owner cannot borrow it.
+ */
+const SEEN_MS = 1000;
+const recently = new Map<string, Seen>();
+
+function seen(path: string, options: WalkOptions, fresh: boolean): Seen {
+  const now = Date.now();
+  const known = fresh ? undefined : recently.get(path);
+  if (known && now - known.at < SEEN_MS) return known;
+  const st = lstatOrMissing(path) ?? makeMissing(path, options);
+  const entry: Seen = { facts: factsOf(st), ino: st.ino, dev: st.dev, target: st.isSymbolicLink() ? readlinkSync(path) : undefined, at: now };
+  if (recently.size > 256) recently.clear();
+  recently.set(path, entry);
+  return entry;
 }
 
 function makeMissing(dir: string, options: WalkOptions): Stats {

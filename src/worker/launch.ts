@@ -4,7 +4,7 @@ import type { ServiceEntry } from '../io/service-dir.js';
 import { accountOf, type Account } from '../io/accounts.js';
 import { PACKAGE_ROOT } from '../io/package-root.js';
 import { runAs } from '../io/run-check.js';
-import { SETPRIV, SUDO } from '../io/system-programs.js';
+import { setpriv, sudo } from '../io/system-programs.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { OWNER_PATH, ownerEnvironment } from '../core/owner-env.js';
 import type { Exit } from '../core/policy.js';
@@ -61,6 +61,7 @@ export function servicePath(current: string | undefined): string {
 }
 
 function asOwnerByRoot(command: Command, owner: Account, env: Record<string, string>): Launch {
+  const SETPRIV = setpriv();
   if (!SETPRIV) return { ...command, uid: owner.uid, gid: owner.gid, env, owner: owner.uid, withoutGroups: true };
   // setpriv execs the program itself, so the pid the worker records is the program's.
   return {
@@ -101,6 +102,7 @@ export function planLaunch(entry: ServiceEntry, command: Command, baseEnv: Recor
   if (!owner) return fail(`${entry.name}: owned by uid ${uid}, which has no account to run it as (${command.file})`);
   if (me === 0) return ok(asOwnerByRoot(command, owner, ownerEnvironment(owner, { ...baseEnv, ...own }, servicePath(OWNER_PATH))));
   const env = { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) };
+  const SUDO = sudo();
   if (!SUDO) return fail(`${entry.name}: owned by ${owner.name}; running it as ${owner.name} needs sudo, which is not installed (${command.file})`);
   return ok({ file: SUDO, args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env, owner: uid, viaSudo: true });
 }

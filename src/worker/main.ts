@@ -7,7 +7,6 @@ import { lockPrefix } from '../core/lock-names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
 import { START_SLACK, runUidOf, serviceFiles, workerTitle } from '../core/identity.js';
 import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
-import { closeInheritedDescriptors } from '../io/fds.js';
 import { boundLocks, lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { isWorker, processFacts, runIsAlive } from '../io/probe.js';
@@ -60,10 +59,12 @@ function logWriterOf(entry: ServiceEntry | undefined, logDir: string): LogWriter
  * a concurrent start did not, and leave at once when they find the lock taken.
  */
 function olderWorker(name: string, uid: number, pidDir: string): boolean {
+  const others = (boundLocks(pidDir).get(lockPrefix(name)) ?? []).filter((pid) => pid !== process.pid);
+  // Nearly always none: then no process is looked at, not even this one.
+  if (others.length === 0) return false;
   const mine = processFacts(process.pid)?.startEpoch ?? Infinity;
   const expect = { name, uid, pidDir, defaultPidDir: defaultPidDir(uid) };
-  return (boundLocks(pidDir).get(lockPrefix(name)) ?? []).some((pid) => pid !== process.pid && isWorker(pid, expect) &&
-    (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
+  return others.some((pid) => isWorker(pid, expect) && (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -72,8 +73,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('usage: auto-reraise NAME (started by "reraise start NAME")\n');
     return 2;
   }
-  // Before anything else: nothing the starter left open may reach the service (SPEC 5.1).
-  closeInheritedDescriptors(HANDSHAKE_FD);
   process.title = workerTitle(name);
   const uid = process.getuid!();
   const dirs = resolveDirs(process.env, uid, homedir());
@@ -118,8 +117,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const entry = describeEntry(dirs.service.path, name);
   if (!entry) return fatal(`no such service in ${dirs.service.path} (RERAISE_DIR)`);
   if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
-  const checked = checkService(entry, dirs.log.path);
-  if (!checked.ok) return fatal(checked.message);
   let text: string;
   try {
     text = readConfigText(entry.file);
@@ -134,6 +131,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     warnSkippedLogger(entry, early);
     if (loggerFile(entry)) {
+      // The logger's writer and its checks; a script's own checks come with its first run (planLaunch).
+      const checked = checkService(entry, dirs.log.path);
+      if (!checked.ok) return fatal(checked.message);
       const plan = (): ReturnType<typeof planLaunch> => {
         // rc.log and rc.main keep one owner at every start of the logger, not only at the first.
         const again = checkService(entry, dirs.log.path);
