@@ -212,7 +212,7 @@ export class Supervisor {
       state: 'START', workerPid: process.pid, epoch: Math.floor(at / 1000),
       extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
     });
-    const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${error.message}`): void => {
+    const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${errnoText(error)}`): void => {
       this.spawnFailure = reason;
       this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now(), config });
     };
