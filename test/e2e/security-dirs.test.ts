@@ -247,28 +247,36 @@ describe.runIf(CAN_USE_USERS)('a worker that finds its pid dir gone', () => {
   const users = useUsers();
   const pkg = usePackage();
 
-  it('re-creates it with the checks: a symlink the attacker put there meanwhile is not written through, and the log says so', async () => {
+  /**
+   * The owner's `web` runs; a directory of the owner's holds a file named like the service (the
+   * worker's pid file would replace it, its removal would remove it); then the pid dir goes (what a
+   * tmp cleaner does) and the attacker puts a link to that directory in its place.
+   */
+  async function linkedAway(body: string) {
     const { owner, attacker } = users;
     const box = userBox(pkg, owner, { defaultPidDir: true });
-    box.script('web', 'config_start_sec=0\nconfig_stop_sec=1\nexec sleep 1000\n');
-    // A directory of the owner's that holds a file named like the service: the worker's pid file would replace it.
+    box.script('web', body);
     const keep = mkdirFor(path.join(box.home, 'keep'), owner, 0o755);
     writeFor(path.join(keep, 'web'), owner, 'the owner\'s file named web\n', 0o644);
     const before = tree(keep);
     const started = await box.reraise('start', 'web');
     expect(started.exitCode, started.stderr).toBe(0);
     const [, , pid, workerPid] = box.pidRecord('web')!;
-    // As the owner, remove the pid dir (what a tmp cleaner does); the attacker puts a link in its place.
     const rm = await runAs(owner, ['rm', '-rf', box.pidDir], box.env);
     expect(rm.exitCode, rm.stderr).toBe(0);
     const ln = await runAs(attacker, ['ln', '-s', keep, box.pidDir], attackerEnv(attacker));
     expect(ln.exitCode, ln.stderr).toBe(0);
+    return { owner, box, keep, before, pid: Number(pid), workerPid: Number(workerPid) };
+  }
+
+  it('re-creates it with the checks: a symlink the attacker put there meanwhile is not written through, and the log says so', async () => {
+    const { owner, box, keep, before, pid, workerPid } = await linkedAway('config_start_sec=0\nconfig_stop_sec=1\nexec sleep 1000\n');
     // config_start_sec=0: every run is a success, so the killed one is started again at once, and the worker writes its record.
-    process.kill(Number(pid), 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
     await waitFor('the worker to react: a new run, its exit, or a line in its log about the pid dir', () =>
       box.log('web').includes(box.pidDir) ||
-      processesOf(owner.uid).some((p) => p !== Number(workerPid) && isTheService(p, 'web', owner)) ||
-      !processesOf(owner.uid).includes(Number(workerPid)), 5000);
+      processesOf(owner.uid).some((p) => p !== workerPid && isTheService(p, 'web', owner)) ||
+      !processesOf(owner.uid).includes(workerPid), 5000);
     await stays('anything written into the owner\'s directory through the link', () =>
       JSON.stringify(tree(keep)) !== JSON.stringify(before), 500);
     expect(tree(keep)).toEqual(before);
@@ -277,22 +285,11 @@ describe.runIf(CAN_USE_USERS)('a worker that finds its pid dir gone', () => {
 
   // The removal of the pid file at a stop goes by path too (SPEC 12.2): it must not unlink the owner's file.
   it('stopped after the attacker put a link in its place: removes nothing through it', async () => {
-    const { owner, attacker } = users;
-    const box = userBox(pkg, owner, { defaultPidDir: true });
-    box.script('web', 'config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n');
-    const keep = mkdirFor(path.join(box.home, 'keep'), owner, 0o755);
-    writeFor(path.join(keep, 'web'), owner, 'the owner\'s file named web\n', 0o644);
-    const before = tree(keep);
-    const started = await box.reraise('start', 'web');
-    expect(started.exitCode, started.stderr).toBe(0);
-    const [, , pid, workerPid] = box.pidRecord('web')!;
-    expect((await runAs(owner, ['rm', '-rf', box.pidDir], box.env)).exitCode).toBe(0);
-    const ln = await runAs(attacker, ['ln', '-s', keep, box.pidDir], attackerEnv(attacker));
-    expect(ln.exitCode, ln.stderr).toBe(0);
+    const { owner, box, keep, before, pid, workerPid } = await linkedAway('config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n');
     // What a shutdown does: SIGTERM to the worker, which stops its service and removes its pid file.
-    process.kill(Number(workerPid), 'SIGTERM');
-    await waitFor('the worker gone', () => !processesOf(owner.uid).includes(Number(workerPid)), 5000);
-    await waitFor('the service gone', () => !processesOf(owner.uid).includes(Number(pid)), 5000);
+    process.kill(workerPid, 'SIGTERM');
+    await waitFor('the worker gone', () => !processesOf(owner.uid).includes(workerPid), 5000);
+    await waitFor('the service gone', () => !processesOf(owner.uid).includes(pid), 5000);
     expect(tree(keep)).toEqual(before);
     expect(box.log('web'), 'the worker says so in its log').toContain(box.pidDir);
   });
