@@ -1,10 +1,10 @@
 // The service's log directory, <log dir>/NAME, who writes in it, and the worker's lines before its log writer runs (SPEC 5.3, 7, 12.4).
-import { chmodSync, chownSync, closeSync, fchownSync, lstatSync, mkdirSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fchownSync, lstatSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stampOf } from '../core/log-lines.js';
 import { fail, ok, type Result } from '../core/result.js';
 import { openOwned } from './safe-file.js';
-import { dirProblem, errnoText } from './trusted-dir.js';
+import { dirProblem, errnoText, makeDir } from './trusted-dir.js';
 
 /** Who writes a service's log: the worker's own user, or the owner its rc.log runs as (SPEC 12.4). */
 export interface LogWriter {
@@ -45,12 +45,10 @@ export function prepareServiceLogDir(logDir: string, name: string, writer: LogWr
   }
   if (missing) {
     try {
-      mkdirSync(dir, 0o700);
-      chmodSync(dir, 0o700);
       // Made inside a checked directory of root's: nobody can have swapped it before the chown.
-      if (writer.uid !== process.getuid!()) chownSync(dir, writer.uid, writer.gid);
+      if (makeDir(dir, 0o700) && writer.uid !== process.getuid!()) chownSync(dir, writer.uid, writer.gid);
     } catch (made) {
-      if ((made as NodeJS.ErrnoException).code !== 'EEXIST') return fail(`unable to create log directory ${dir}: ${errnoText(made)}`);
+      return fail(`unable to create log directory ${dir}: ${errnoText(made)}`);
     }
   }
   const problem = dirProblem(dir, { uid: writer.uid });

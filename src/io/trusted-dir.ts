@@ -46,7 +46,7 @@ export interface WalkOptions {
 export function walkDirs(path: string, trust: Trust, options: WalkOptions = {}): Walked {
   let current = '/';
   const rest = resolve(path).split('/').filter(Boolean);
-  const rootProblem = aboveProblem(seen('/', options, false)!.facts, trust);
+  const rootProblem = aboveProblem(seen('/', options, false).facts, trust);
   if (rootProblem) return { ok: false, message: `/ is ${rootProblem}` };
   let links = 0;
   while (rest.length > 0) {
@@ -75,10 +75,9 @@ export function walkDirs(path: string, trust: Trust, options: WalkOptions = {}):
     if (options.file && rest.length === 0) {
       if (entry.facts.kind !== 'file') return { ok: false, message: `${next} is not a regular file` };
       return { ok: true, real: next, ino: entry.ino, dev: entry.dev };
-    } else {
-      const problem = aboveProblem(entry.facts, trust);
-      if (problem) return { ok: false, message: `${next} is ${problem}` };
     }
+    const problem = aboveProblem(entry.facts, trust);
+    if (problem) return { ok: false, message: `${next} is ${problem}` };
     current = next;
   }
   return { ok: true, real: current };
@@ -115,14 +114,24 @@ function seen(path: string, options: WalkOptions, fresh: boolean): Seen {
 
 function makeMissing(dir: string, options: WalkOptions): Stats {
   if (!options.create) throw Object.assign(new Error('no such directory'), { code: 'ENOENT' });
+  makeDir(dir, 0o700);
+  return lstatSync(dir);
+}
+
+/**
+ * Makes `dir`, inside a directory already checked, with exactly `mode`. False when it was made
+ * meanwhile by someone else (its check is the caller's).
+ */
+export function makeDir(dir: string, mode: number): boolean {
   try {
-    mkdirSync(dir, 0o700);
+    mkdirSync(dir, mode);
     // mkdir's mode is filtered by the umask; the parent is checked, so nobody swapped this one.
-    chmodSync(dir, 0o700);
+    chmodSync(dir, mode);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
   }
-  return lstatSync(dir);
 }
 
 export interface DirUse extends Pick<UsedDir, 'uid' | 'shared'> {
@@ -147,12 +156,7 @@ export function dirProblem(path: string, use: DirUse): string | undefined {
     let st = lstatOrMissing(at);
     if (!st) {
       if (!create) return 'no such directory';
-      try {
-        mkdirSync(at, use.createMode);
-        chmodSync(at, use.createMode!);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
+      makeDir(at, use.createMode!);
       st = lstatSync(at);
     }
     return usedDirProblem(factsOf(st), { ...trust, uid: use.uid, shared: use.shared });
