@@ -84,6 +84,17 @@ export const ACTIONS: readonly Action[] = [
     run: async (ctx, a) => (await import('./commands/clean.js')).clean(ctx, strings(a.patterns)),
   },
   {
+    command: 'revive [patterns..]', describe: 'make each service match its want: start what should run, take over orphans (for cron)',
+    builder: patterns(false),
+    // bin/reraise runs revive without this parser (SPEC 13.2); this entry is for --help and for `reraise -- revive`.
+    run: async (ctx, a) => (await import('./commands/revive.js')).revive(ctx, strings(a.patterns)),
+  },
+  {
+    command: 'boot <what>', describe: 'install, remove or show the crontab lines that run revive at boot and every 5 minutes',
+    builder: (y) => y.positional('what', { type: 'string', choices: ['install', 'remove', 'show'] }),
+    run: async (ctx, a) => (await import('./commands/boot.js')).boot(ctx, String(a.what) as 'install' | 'remove' | 'show'),
+  },
+  {
     command: 'log <name>', describe: 'print the last lines of a service\'s log; with -f, go on printing what is appended',
     builder: (y) => y.positional('name', { type: 'string', describe: 'a service name (not a glob)' })
       .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })

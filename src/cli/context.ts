@@ -1,6 +1,6 @@
 // What every command needs: the three directories as they resolve now, checked on demand (SPEC 1, 2).
 import { homedir } from 'node:os';
-import { resolveDirs, prepareLogDir, preparePidDir, prepareServiceDir, type Dirs } from '../io/dirs.js';
+import { resolveDirs, prepareLogDir, preparePidDir, prepareServiceDir, prepareWantDir, type Dirs } from '../io/dirs.js';
 import { fail, ok, type Result } from '../core/result.js';
 
 export interface Context {
@@ -13,7 +13,7 @@ export function makeContext(env: NodeJS.ProcessEnv = process.env): Context {
   return { dirs: resolveDirs(env, uid, homedir()), uid };
 }
 
-export type Need = 'service' | 'pid' | 'log';
+export type Need = 'service' | 'pid' | 'log' | 'want';
 
 /** Creates or checks the directories a command uses; the first problem is the command's one error. */
 export function prepare(ctx: Context, needs: readonly Need[]): Result<void> {
@@ -21,7 +21,8 @@ export function prepare(ctx: Context, needs: readonly Need[]): Result<void> {
     const result =
       need === 'service' ? prepareServiceDir(ctx.dirs.service)
         : need === 'pid' ? preparePidDir(ctx.dirs.pid, ctx.uid)
-          : prepareLogDir(ctx.dirs.log, ctx.uid);
+          : need === 'log' ? prepareLogDir(ctx.dirs.log, ctx.uid)
+            : prepareWantDir(ctx.dirs.want, ctx.uid);
     if (!result.ok) return fail(result.message);
   }
   return ok(undefined);

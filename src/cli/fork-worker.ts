@@ -8,6 +8,8 @@ import type { Readable } from 'node:stream';
 export type WorkerAnswer =
   | { kind: 'started'; pid: number }
   | { kind: 'busy' }
+  /** Its want was down when it looked, after its START (SPEC 13.1): a stop came meanwhile. */
+  | { kind: 'down' }
   | { kind: 'orphan'; pid: number }
   | { kind: 'error'; message: string };
 
@@ -21,6 +23,7 @@ function parseAnswer(line: string): WorkerAnswer {
   switch (word) {
     case 'started': return { kind: 'started', pid: Number(arg) };
     case 'busy': return { kind: 'busy' };
+    case 'down': return { kind: 'down' };
     case 'orphan': return { kind: 'orphan', pid: Number(arg) };
     case 'error': return { kind: 'error', message: arg };
     default: return { kind: 'error', message: 'the worker exited before it could start the service' };

@@ -1,5 +1,5 @@
 // The status of one service: its entry, its pid file, and identity checks of the pids it names (SPEC 4, 6).
-import { runUidOf, serviceFiles, type ServiceExpectation, type WorkerExpectation } from '../core/identity.js';
+import { serviceFiles, type ServiceExpectation, type WorkerExpectation } from '../core/identity.js';
 import type { PidRecord } from '../core/pidfile.js';
 import { deriveStatus, type ServiceStatus } from '../core/status.js';
 import { defaultPidDir } from '../io/dirs.js';
@@ -24,7 +24,7 @@ export function workerExpectation(ctx: Context, name: string): WorkerExpectation
 
 /** What the service of a record of `name` must look like (SPEC 4). */
 export function serviceExpectation(ctx: Context, name: string, record: PidRecord): ServiceExpectation {
-  return { name, epoch: record.epoch, uid: ctx.uid, runUid: runUidOf(record.extra), files: serviceFiles(ctx.dirs.service.path, name) };
+  return { name, epoch: record.epoch, uid: ctx.uid, runUid: record.keys.uid, files: serviceFiles(ctx.dirs.service.path, name) };
 }
 
 /**
@@ -58,7 +58,8 @@ export function viewPidDir(ctx: Context): PidDirView {
 }
 
 
-export function inspect(ctx: Context, name: string, view?: PidDirView): Inspection {
+/** `want`: the service's want, for what status and revive say of it (SPEC 13.1). */
+export function inspect(ctx: Context, name: string, view?: PidDirView, want?: 'up' | 'down'): Inspection {
   const entry = describeEntry(ctx.dirs.service.path, name);
   const stored = readPidFile(ctx.dirs.pid.path, name);
   const record = stored.kind === 'record' ? stored.record : undefined;
@@ -78,6 +79,7 @@ export function inspect(ctx: Context, name: string, view?: PidDirView): Inspecti
     now: Date.now() / 1000,
     lockHolder,
     pidDirWritable: seen ? seen.unwritable === undefined : true,
+    want,
   });
   return { name, entry, stored, status };
 }

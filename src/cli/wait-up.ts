@@ -17,7 +17,7 @@ function look(ctx: Context, name: string, startSec: number): Verdict {
   if (stored.kind !== 'record') return { gaveUp: 'stopped before it was up' };
   const { record } = stored;
   if (record.state === 'ERROR') {
-    const how = record.extra.signal ? `killed by SIG${record.extra.signal}` : `exit code ${record.exitCode}`;
+    const how = record.keys.signal ? `killed by SIG${record.keys.signal}` : `exit code ${record.exitCode}`;
     return { gaveUp: `failed to start (${how})` };
   }
   if (record.workerPid !== undefined && !isAlive(record.workerPid)) return { gaveUp: 'its worker is gone' };

@@ -13,6 +13,8 @@ export interface ServiceConfig {
   logKeep: number;
   /** 1: an ISO-8601 UTC timestamp before each line. */
   logStamp: number;
+  /** The first gap before `revive` tries a service in ERROR again (SPEC 13.2). */
+  reviveSec: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<ServiceConfig> = Object.freeze({
@@ -24,6 +26,7 @@ export const DEFAULT_CONFIG: Readonly<ServiceConfig> = Object.freeze({
   logSize: 1 << 20,
   logKeep: 10,
   logStamp: 0,
+  reviveSec: 60,
 });
 
 export interface Diagnostic {
@@ -84,6 +87,7 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
   log_size: { field: 'logSize', read: bytes, expected: 'bytes, like 1048576, 512k or 1M, from 1k to 1T' },
   log_keep: { field: 'logKeep', read: count, expected: 'a whole number, like 10' },
   log_stamp: { field: 'logStamp', read: flag, expected: '0 or 1' },
+  revive_sec: { field: 'reviveSec', read: seconds, expected: `seconds, like 60, at most ${MAX_SECONDS}` },
 };
 
 const CONFIG_LINE = /^config_([A-Za-z0-9_]*)=(.*)$/;

@@ -86,11 +86,6 @@ export function isMemberOf(facts: ProcessFacts | undefined, expect: Pick<Service
     (expect.runUid === undefined || facts.uid === expect.runUid) && facts.environ.includes(`RERAISE_SERVICE=${expect.name}`);
 }
 
-/** The run's uid as its record gives it (`uid=`), when it does. */
-export function runUidOf(extra: Readonly<Record<string, string>>): number | undefined {
-  return extra.uid !== undefined && /^\d{1,10}$/.test(extra.uid) ? Number(extra.uid) : undefined;
-}
-
 /** The files a worker may run as a service's main program: the script, or a perp directory's rc.main. */
 export function serviceFiles(serviceDir: string, name: string): string[] {
   return [join(serviceDir, name), join(serviceDir, name, 'rc.main')];

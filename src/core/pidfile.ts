@@ -1,6 +1,29 @@
-// Encode and decode the one-line pid record (SPEC 4): STATE EXITCODE PID WORKERPID EPOCH [key=value ...].
+// The one-line pid record (SPEC 4): STATE EXITCODE PID WORKERPID EPOCH [key=value ...], its keys typed. Written and read only here.
+import { signalName, signalNumber } from './signals.js';
 
 export type PidState = 'START' | 'RUN' | 'STOP' | 'ERROR';
+
+/** The fields after the fifth, by meaning (SPEC 4 key table). Absent: not written, or not of its kind. */
+export interface RecordKeys {
+  restarts?: number;
+  retries?: number;
+  startSec?: number;
+  stopSec?: number;
+  /** A signal's name without `SIG`: `TERM`. */
+  stopSignal?: string;
+  /** The real uid the run was started as. */
+  uid?: number;
+  once?: boolean;
+  lastExit?: number;
+  lastSignal?: string;
+  /** The signal the run of a STOP or ERROR record died of. */
+  signal?: string;
+  /** When a retry is due, epoch seconds. */
+  next?: number;
+  /** Failed revivals in a row (SPEC 13.2). */
+  revivals?: number;
+  reviveSec?: number;
+}
 
 export interface PidRecord {
   state: PidState;
@@ -9,9 +32,61 @@ export interface PidRecord {
   workerPid?: number;
   /** Whole seconds since 1970. */
   epoch: number;
-  /** The fields after the fifth; unknown keys are kept so that a rewrite loses nothing. */
-  extra: Record<string, string>;
+  keys: RecordKeys;
+  /** Tokens of keys this version does not know (a newer reraise's), in their order. */
+  unknown?: readonly string[];
 }
+
+interface Kind<T> {
+  read(text: string): T | undefined;
+  write(value: T): string;
+}
+
+const count: Kind<number> = {
+  read: (text) => (/^\d{1,15}$/.test(text) ? Number(text) : undefined),
+  write: String,
+};
+
+const seconds: Kind<number> = {
+  // Finite: 400 digits read as Infinity would be written back as `Infinity`, which no reader takes.
+  read: (text) => (/^(\d+(\.\d*)?|\.\d+)$/.test(text) && Number.isFinite(Number(text)) ? Number(text) : undefined),
+  write: String,
+};
+
+/** `KILL` for `KILL`, `SIGKILL`, `kill` or `9`, as records of older versions may have it. */
+const signal: Kind<string> = {
+  read: (text) => {
+    const num = text === '' ? undefined : signalNumber(text);
+    return num === undefined ? undefined : signalName(num);
+  },
+  write: (name) => name,
+};
+
+const flag: Kind<boolean> = {
+  read: (text) => (text === '1' ? true : undefined),
+  write: () => '1',
+};
+
+/** The keys in the order they are written, each with its name in the file and its kind. */
+const KEYS: { [K in keyof RecordKeys]-?: [string, Kind<NonNullable<RecordKeys[K]>>] } = {
+  restarts: ['restarts', count],
+  retries: ['retries', count],
+  startSec: ['start_sec', seconds],
+  stopSec: ['stop_sec', seconds],
+  stopSignal: ['stop_signal', signal],
+  uid: ['uid', count],
+  once: ['once', flag],
+  lastExit: ['last_exit', count],
+  lastSignal: ['last_signal', signal],
+  signal: ['signal', signal],
+  next: ['next', count],
+  revivals: ['revivals', count],
+  reviveSec: ['revive_sec', seconds],
+};
+
+type Field = keyof RecordKeys;
+const FIELDS = Object.keys(KEYS) as Field[];
+const FIELD_OF: ReadonlyMap<string, Field> = new Map(FIELDS.map((f) => [KEYS[f][0], f]));
 
 const STATES: ReadonlySet<string> = new Set(['START', 'RUN', 'STOP', 'ERROR']);
 
@@ -19,10 +94,18 @@ function field(value: number | undefined): string {
   return value === undefined ? '-' : String(value);
 }
 
+function writeKey<F extends Field>(f: F, value: NonNullable<RecordKeys[F]>): string {
+  const [key, kind] = KEYS[f] as [string, Kind<NonNullable<RecordKeys[F]>>];
+  return `${key}=${kind.write(value)}`;
+}
+
 export function encodePidRecord(record: PidRecord): string {
   const head = [record.state, field(record.exitCode), field(record.pid), field(record.workerPid), String(record.epoch)];
-  const tail = Object.entries(record.extra).map(([k, v]) => `${k}=${v}`);
-  return [...head, ...tail].join(' ') + '\n';
+  const tail = FIELDS.flatMap((f) => {
+    const value = record.keys[f];
+    return value === undefined ? [] : [writeKey(f, value as never)];
+  });
+  return [...head, ...tail, ...(record.unknown ?? [])].join(' ') + '\n';
 }
 
 export type Decoded = { ok: true; record: PidRecord } | { ok: false; message: string };
@@ -43,21 +126,27 @@ export function decodePidRecord(text: string): Decoded {
   const numbers = [exit, pid, worker].map(optionalNumber);
   if (numbers.includes(null) || !/^\d{1,12}$/.test(epoch)) return { ok: false, message: 'a field is not a number or "-"' };
   if ((numbers[1] === 0) || (numbers[2] === 0)) return { ok: false, message: 'pid 0 is never a process' };
-  const extra: Record<string, string> = {};
+  const keys: RecordKeys = {};
+  const unknown: string[] = [];
   for (const token of rest) {
     const eq = token.indexOf('=');
     if (eq <= 0) return { ok: false, message: `bad key=value token ${JSON.stringify(token.slice(0, 20))}` };
-    extra[token.slice(0, eq)] = token.slice(eq + 1);
+    const f = FIELD_OF.get(token.slice(0, eq));
+    if (f === undefined) {
+      unknown.push(token);
+      continue;
+    }
+    const value = KEYS[f][1].read(token.slice(eq + 1));
+    if (value !== undefined) (keys as Record<Field, unknown>)[f] = value;
   }
-  return {
-    ok: true,
-    record: {
-      state: state as PidState,
-      exitCode: numbers[0] ?? undefined,
-      pid: numbers[1] ?? undefined,
-      workerPid: numbers[2] ?? undefined,
-      epoch: Number(epoch),
-      extra,
-    },
+  const record: PidRecord = {
+    state: state as PidState,
+    exitCode: numbers[0] ?? undefined,
+    pid: numbers[1] ?? undefined,
+    workerPid: numbers[2] ?? undefined,
+    epoch: Number(epoch),
+    keys,
   };
+  if (unknown.length > 0) record.unknown = unknown;
+  return { ok: true, record };
 }

@@ -1,9 +1,12 @@
-// The worker's decisions (SPEC 5): a reducer from (state, event) to (state, effects). No I/O, no clock.
+// The worker's decisions (SPEC 5, 13): a table of phase by event, each entry giving the next state and the effects. No I/O, no clock.
 import type { ServiceConfig } from './config.js';
-import type { PidRecord } from './pidfile.js';
+import type { PidRecord, RecordKeys } from './pidfile.js';
 import { signalName } from './signals.js';
 
 /**
+ * idle:      nothing has happened yet.
+ * adopting:  an orphan of a dead worker is being stopped, to run it again under this one (SPEC 13.2).
+ * spawning:  a run is being prepared: config read, START written, (first run) want read, spawn.
  * running:   the service process is alive.
  * sweeping:  it exited by itself; what is left of its process group is being stopped.
  * stopping:  a stop or restart was asked for; the group is being stopped.
@@ -11,7 +14,13 @@ import { signalName } from './signals.js';
  * waiting:   between a quick exit and the next retry.
  * done:      the worker is exiting.
  */
-export type Phase = 'idle' | 'running' | 'sweeping' | 'stopping' | 'resetting' | 'waiting' | 'done';
+export type Phase = 'idle' | 'adopting' | 'spawning' | 'running' | 'sweeping' | 'stopping' | 'resetting' | 'waiting' | 'done';
+
+/**
+ * What the worker is to do with its service, apart from what it is doing (the phase):
+ * up: keep it running; down: stop it and exit; once: let the current run end, then exit (SPEC 10).
+ */
+export type Want = 'up' | 'down' | 'once';
 
 export interface Exit {
   code: number;
@@ -20,8 +29,15 @@ export interface Exit {
   at: number;
 }
 
+export interface Orphan {
+  pid: number;
+  signal: number;
+  graceMs: number;
+}
+
 export interface SupervisorState {
   phase: Phase;
+  want: Want;
   workerPid: number;
   config: ServiceConfig;
   /** At least one run lasted config_start_sec. */
@@ -30,108 +46,144 @@ export interface SupervisorState {
   retries: number;
   /** Runs started after the first one. */
   restarts: number;
+  /** Failed revivals in a row before this worker (SPEC 13.2): it carries them into its ERROR record. */
+  revivals: number;
   pid?: number;
   /** The real uid of the current run's process. */
   uid?: number;
   startedAt?: number;
   lastExit?: Exit;
-  stopAsked: boolean;
-  restartAsked: boolean;
   /** Run `rc.main reset` after every exit (perp-style services). */
   perp: boolean;
-  /** Do not start the service again after its current run (`reraise once`). */
-  once: boolean;
-  /** The phase a reset interrupted: sweeping (the service exited by itself) or stopping. */
+  /** What a reset interrupted: an exit of the service's own (sweeping), or a stop or restart. */
   resetFrom?: 'sweeping' | 'stopping';
+  /** The starter has had its one answer (SPEC 5.1 handshake). */
+  answered: boolean;
+  /** Why the last spawn failed, for the starter's answer. */
+  failure?: string;
 }
 
+export type WantOnDisk = 'up' | 'down' | 'none';
+
 export type SupervisorEvent =
-  | { type: 'begin' }
+  | { type: 'begin'; orphan?: Orphan }
+  | { type: 'orphan-stopped'; gone: boolean; killed: boolean }
+  | { type: 'config-read'; config: ServiceConfig; at: number }
+  | { type: 'start-written'; at: number; failure?: string }
+  | { type: 'want-read'; want: WantOnDisk }
   /** `uid`: the real uid of the process spawned, for the identity check of its record (SPEC 4). */
-  | { type: 'spawned'; pid: number; at: number; config: ServiceConfig; uid?: number }
-  | { type: 'spawn-failed'; code: number; reason: string; at: number; config: ServiceConfig }
+  | { type: 'spawned'; pid: number; at: number; uid?: number }
+  | { type: 'spawn-failed'; code: number; reason: string; at: number }
   | { type: 'exited'; code: number | null; signal: number | null; at: number }
   | { type: 'group-stopped'; killed: boolean }
+  | { type: 'reset-done'; failure?: string }
   | { type: 'retry-due' }
-  | { type: 'reset-done' }
   | { type: 'stop' }
   | { type: 'restart'; at: number }
   | { type: 'once'; on: boolean };
 
+type EventType = SupervisorEvent['type'];
+type EventOf<T extends EventType> = Extract<SupervisorEvent, { type: T }>;
+
 export type Effect =
-  /** Read the config, write START, spawn; answer with `spawned` or `spawn-failed`. */
+  /** Read the config again (SPEC 3); answer with `config-read`. */
+  | { type: 'read-config' }
+  /** Write the START record; answer with `start-written`, saying why when it could not be written. */
+  | { type: 'write-start'; record: PidRecord }
+  /** Read the want (SPEC 13.1); answer with `want-read`. */
+  | { type: 'read-want' }
+  /** Spawn the service; answer with `spawned` or `spawn-failed`. */
   | { type: 'spawn' }
   | { type: 'write'; record: PidRecord }
   | { type: 'log'; message: string }
+  /** The one line for the starter (SPEC 5.1): `started PID`, `down` or `error MESSAGE`. */
+  | { type: 'answer'; line: string }
   /** Send `signal` (and SIGCONT) to the group, SIGKILL it after `graceMs`; answer with `group-stopped`. */
   | { type: 'stop-group'; pgid: number; signal: number; graceMs: number }
+  /** Copy the orphan's unread output into the log and stop it like a group; answer with `orphan-stopped`. */
+  | { type: 'stop-orphan'; pid: number; signal: number; graceMs: number }
   /** Run `./rc.main reset NAME exit CODE` (or `signal N NAME`), bounded by stop_sec; answer with `reset-done`. */
   | { type: 'reset'; exit: Exit }
   | { type: 'wait'; ms: number }
   | { type: 'cancel-wait' }
   | { type: 'remove-pidfile' }
-  | { type: 'exit'; code: number };
+  | { type: 'write-want'; want: 'down' }
+  /** Let the log take what is left for up to `drainMs`, then exit. */
+  | { type: 'exit'; code: number; drainMs: number };
 
 export interface Step {
   state: SupervisorState;
   effects: Effect[];
 }
 
-export function initialState(workerPid: number, config: ServiceConfig, perp = false): SupervisorState {
+export function initialState(workerPid: number, config: ServiceConfig, perp = false, revivals = 0): SupervisorState {
   return {
-    phase: 'idle', workerPid, config, hadSuccess: false, retries: 0, restarts: 0,
-    stopAsked: false, restartAsked: false, perp, once: false,
+    phase: 'idle', want: 'up', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, revivals, perp, answered: false,
   };
 }
 
 const epoch = (ms: number): number => Math.floor(ms / 1000);
 
+/** Milliseconds, rounded: 4.03 s must be 4030 ms, not 4030.0000000000005. */
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+/** How long the log may take to drain after the last run; a perp logger gets its stop time (SPEC 8). */
+const DRAIN_MS = 1000;
+
 function describeExit(exit: Exit): string {
   return exit.signal ? `killed by SIG${exit.signal}` : `exit code ${exit.code}`;
 }
 
-function counters(state: SupervisorState): Record<string, string> {
+function counters(state: SupervisorState): RecordKeys {
   return {
-    restarts: String(state.restarts),
-    retries: String(state.retries),
-    start_sec: String(state.config.startSec),
-    stop_sec: String(state.config.stopSec),
-    stop_signal: signalName(state.config.stopSignal),
+    restarts: state.restarts,
+    retries: state.retries,
+    startSec: state.config.startSec,
+    stopSec: state.config.stopSec,
+    stopSignal: signalName(state.config.stopSignal),
   };
-}
-
-function exitKeys(exit: Exit): Record<string, string> {
-  return exit.signal ? { signal: exit.signal } : {};
 }
 
 /** The RUN record: the counters, the once flag, and how the previous run ended. */
 function runRecord(state: SupervisorState): PidRecord {
-  const extra = counters(state);
-  if (state.uid !== undefined) extra.uid = String(state.uid);
-  if (state.once) extra.once = '1';
+  const keys: RecordKeys = { ...counters(state), uid: state.uid, once: state.want === 'once' || undefined };
   if (state.lastExit) {
-    extra.last_exit = String(state.lastExit.code);
-    if (state.lastExit.signal) extra.last_signal = state.lastExit.signal;
+    keys.lastExit = state.lastExit.code;
+    keys.lastSignal = state.lastExit.signal;
   }
-  return { state: 'RUN', pid: state.pid, workerPid: state.workerPid, epoch: epoch(state.startedAt ?? 0), extra };
+  return { state: 'RUN', pid: state.pid, workerPid: state.workerPid, epoch: epoch(state.startedAt ?? 0), keys };
 }
 
-function spawnNext(state: SupervisorState): Step {
+function answerOnce(state: SupervisorState, line: string): Effect[] {
+  return state.answered ? [] : [{ type: 'answer', line }];
+}
+
+function exitEffect(state: SupervisorState, code: number): Effect {
+  return { type: 'exit', code, drainMs: state.perp ? Math.max(DRAIN_MS, ms(state.config.stopSec)) : DRAIN_MS };
+}
+
+/** Ends the worker: the pid file goes, and a once run leaves the want `down` (SPEC 13.1). */
+function finish(state: SupervisorState, name: string, message = `${name}: stopped`, answer = 'error stopped before it ran'): Step {
   return {
-    state: { ...state, phase: 'idle', pid: undefined, startedAt: undefined, stopAsked: false, restartAsked: false },
-    effects: [{ type: 'spawn' }],
+    state: { ...state, phase: 'done', answered: true },
+    effects: [
+      { type: 'log', message },
+      { type: 'remove-pidfile' },
+      ...(state.want === 'once' ? [{ type: 'write-want', want: 'down' } as const] : []),
+      ...answerOnce(state, answer),
+      exitEffect(state, 0),
+    ],
   };
 }
 
-function finish(state: SupervisorState, name: string): Step {
-  return {
-    state: { ...state, phase: 'done' },
-    effects: [{ type: 'log', message: `${name}: stopped` }, { type: 'remove-pidfile' }, { type: 'exit', code: 0 }],
-  };
+/** The next run: the config is read first, as before every run (SPEC 3). */
+function prepare(state: SupervisorState): Step {
+  return { state: { ...state, phase: 'spawning', pid: undefined, startedAt: undefined }, effects: [{ type: 'read-config' }] };
 }
 
-/** Milliseconds, rounded: 4.03 s must be 4030 ms, not 4030.0000000000005. */
-const ms = (seconds: number): number => Math.round(seconds * 1000);
+function respawn(state: SupervisorState): Step {
+  return prepare({ ...state, restarts: state.restarts + 1 });
+}
 
 /** A run that lasted config_start_sec was a success, however it ended (SPEC 5.4). */
 function lastedStartSec(state: SupervisorState, endAt: number): boolean {
@@ -143,6 +195,25 @@ function credit(state: SupervisorState, endAt: number): SupervisorState {
   return lastedStartSec(state, endAt) ? { ...state, hadSuccess: true, retries: 0 } : state;
 }
 
+function giveUp(state: SupervisorState, exit: Exit, name: string): Step {
+  const done: SupervisorState = { ...state, phase: 'done', pid: undefined, answered: true };
+  const keys: RecordKeys = {
+    ...counters(done), signal: exit.signal,
+    // A worker that had a good run starts the revivals over (SPEC 13.2).
+    revivals: state.hadSuccess ? 0 : state.revivals, reviveSec: state.config.reviveSec,
+  };
+  return {
+    state: done,
+    // The log line first: whoever sees ERROR (start --wait) finds the reason already in the log.
+    effects: [
+      { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
+      { type: 'write', record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), keys } },
+      ...answerOnce(state, `error ${state.failure ?? `failed to start (exit code ${exit.code})`}`),
+      exitEffect(state, 1),
+    ],
+  };
+}
+
 /**
  * The retry policy proper, applied once the exited run's group is gone. A spawn that
  * failed never ran, so it is never a success, even with config_start_sec=0.
@@ -152,46 +223,31 @@ function afterExit(state: SupervisorState, exit: Exit, name: string, ran = true)
   const ranText = `${(ranMs / 1000).toFixed(1)}s`;
   const { startSec, maxRetry, retrySec } = state.config;
   if (ran && lastedStartSec(state, exit.at)) {
-    const next = { ...state, hadSuccess: true, retries: 0, restarts: state.restarts + 1 };
-    const step = spawnNext(next);
+    const step = respawn({ ...state, hadSuccess: true, retries: 0 });
     step.effects.unshift({ type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}; starting again` });
     return step;
   }
-  if (state.hadSuccess && state.retries < maxRetry) {
-    const retries = state.retries + 1;
-    const waitMs = (retries - 1) * ms(retrySec);
-    const next: SupervisorState = { ...state, phase: 'waiting', retries, pid: undefined, startedAt: undefined };
-    return {
-      state: next,
-      effects: [
-        { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${waitMs / 1000}s` },
-        {
-          type: 'write',
-          record: {
-            state: 'STOP', exitCode: exit.code, workerPid: state.workerPid, epoch: epoch(exit.at),
-            extra: { ...counters(next), ...exitKeys(exit), next: String(epoch(exit.at + waitMs)) },
-          },
-        },
-        { type: 'wait', ms: waitMs },
-      ],
-    };
-  }
-  const done: SupervisorState = { ...state, phase: 'done', pid: undefined };
+  if (!state.hadSuccess || state.retries >= maxRetry) return giveUp(state, exit, name);
+  const retries = state.retries + 1;
+  const waitMs = (retries - 1) * ms(retrySec);
+  const next: SupervisorState = { ...state, phase: 'waiting', retries, pid: undefined, startedAt: undefined };
   return {
-    state: done,
-    // The log line first: whoever sees ERROR (start --wait) finds the reason already in the log.
+    state: next,
     effects: [
-      { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
+      { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${waitMs / 1000}s` },
       {
         type: 'write',
-        record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), extra: { ...counters(done), ...exitKeys(exit) } },
+        record: {
+          state: 'STOP', exitCode: exit.code, workerPid: state.workerPid, epoch: epoch(exit.at),
+          keys: { ...counters(next), signal: exit.signal, next: epoch(exit.at + waitMs) },
+        },
       },
-      { type: 'exit', code: 1 },
+      { type: 'wait', ms: waitMs },
     ],
   };
 }
 
-function toExit(event: { code: number | null; signal: number | null; at: number }): Exit {
+function toExit(event: EventOf<'exited'>): Exit {
   if (event.signal !== null) return { code: 128 + event.signal, signal: signalName(event.signal), at: event.at };
   return { code: event.code ?? 0, at: event.at };
 }
@@ -200,122 +256,208 @@ function stopGroup(state: SupervisorState): Effect {
   return { type: 'stop-group', pgid: state.pid as number, signal: state.config.stopSignal, graceMs: ms(state.config.stopSec) };
 }
 
-/** What follows a run whose process group is gone (and, for perp, whose reset has run). */
-function decide(state: SupervisorState, name: string): Step {
-  if (state.stopAsked) return finish(state, name);
-  if (state.restartAsked) {
-    const credited = state.phase === 'sweeping' && state.lastExit ? credit(state, state.lastExit.at) : state;
-    return spawnNext({ ...credited, restarts: state.restarts + 1 });
+/** The service ended by itself and its group is gone (and, for perp, its reset has run). */
+function afterSweep(state: SupervisorState, name: string): Step {
+  const exit = state.lastExit as Exit;
+  if (state.want === 'down') return finish(state, name);
+  if (state.want === 'once') return finish(state, name, `${name}: exited (${describeExit(exit)}); once, so not started again`);
+  return afterExit(state, exit, name);
+}
+
+/** The group of a stop or a restart is gone: the worker leaves, or starts the service again. */
+function afterStop(state: SupervisorState, name: string): Step {
+  return state.want === 'down' ? finish(state, name) : respawn(state);
+}
+
+function killedLog(event: EventOf<'group-stopped'>, state: SupervisorState, name: string): Effect[] {
+  return event.killed ? [{ type: 'log', message: `${name}: sent SIGKILL to the process group after config_stop_sec=${state.config.stopSec}` }] : [];
+}
+
+/** The group is gone: a perp service's reset runs first (SPEC 8). */
+function groupGone(state: SupervisorState, event: EventOf<'group-stopped'>, name: string, from: 'sweeping' | 'stopping'): Step {
+  const killed = killedLog(event, state, name);
+  if (state.perp && state.lastExit) {
+    return { state: { ...state, phase: 'resetting', resetFrom: from }, effects: [...killed, { type: 'reset', exit: state.lastExit }] };
   }
-  if (state.phase !== 'sweeping' || !state.lastExit) return { state, effects: [] };
-  if (state.once) {
-    const result = finish(state, name);
-    result.effects[0] = { type: 'log', message: `${name}: exited (${describeExit(state.lastExit)}); once, so not started again` };
-    return result;
-  }
-  return afterExit(state, state.lastExit, name);
+  const result = from === 'sweeping' ? afterSweep(state, name) : afterStop(state, name);
+  result.effects.unshift(...killed);
+  return result;
+}
+
+function onceLog(name: string, on: boolean): Effect {
+  return { type: 'log', message: on ? `${name}: once: it will not be started again after this run` : `${name}: once cleared: it will be started again` };
+}
+
+/** Stop, restart or once asked for while the phase runs its course: remembered in the want, applied when it ends. */
+function remember(want: Want): (state: SupervisorState) => Step {
+  return (state) => ({ state: { ...state, want: state.want === 'down' ? 'down' : want }, effects: [] });
+}
+
+const stopLater = remember('down');
+
+function onceLater(state: SupervisorState, event: EventOf<'once'>, name: string): Step {
+  if (state.want === 'down') return { state, effects: [] };
+  return { state: { ...state, want: event.on ? 'once' : 'up' }, effects: [onceLog(name, event.on)] };
+}
+
+type Handler<T extends EventType> = (state: SupervisorState, event: EventOf<T>, name: string) => Step;
+type Row = { [T in EventType]?: Handler<T> };
+
+/**
+ * The table: what each event does in each phase (as s6-supervise's actions[state][event]). An
+ * event a phase has no entry for changes nothing: a late timer, a second begin, a signal
+ * after the worker decided to leave.
+ */
+const TABLE: Readonly<Record<Phase, Row>> = {
+  idle: {
+    begin: (state, event, name) => {
+      if (!event.orphan) return prepare(state);
+      const { pid, signal, graceMs } = event.orphan;
+      return {
+        state: { ...state, phase: 'adopting' },
+        effects: [
+          { type: 'log', message: `${name}: taking over orphaned pid ${pid} (its worker is gone): stopping it to run it again under this worker` },
+          { type: 'stop-orphan', pid, signal, graceMs },
+        ],
+      };
+    },
+    stop: (state, _event, name) => finish(state, name),
+  },
+
+  adopting: {
+    'orphan-stopped': (state, event, name) => {
+      if (!event.gone) {
+        return {
+          state: { ...state, phase: 'done', answered: true },
+          effects: [
+            { type: 'log', message: `${name}: the orphaned service outlived its stop; leaving it and its record` },
+            ...answerOnce(state, 'error the orphaned service outlived its stop signal and config_stop_sec'),
+            exitEffect(state, 1),
+          ],
+        };
+      }
+      const stopped: Effect = { type: 'log', message: `${name}: orphaned service stopped${event.killed ? ' (after SIGKILL)' : ''}` };
+      const result = state.want === 'down' ? finish(state, name) : prepare(state);
+      result.effects.unshift(stopped);
+      return result;
+    },
+    stop: stopLater,
+    once: onceLater,
+  },
+
+  spawning: {
+    'config-read': (state, event) => {
+      const next = { ...state, config: event.config };
+      // How the run before this one ended, as RUN says it too (SPEC 4 key table).
+      const keys: RecordKeys = {
+        restarts: state.restarts, stopSec: event.config.stopSec, lastExit: state.lastExit?.code, lastSignal: state.lastExit?.signal,
+      };
+      const record: PidRecord = { state: 'START', workerPid: state.workerPid, epoch: epoch(event.at), keys };
+      return { state: next, effects: [{ type: 'write-start', record }] };
+    },
+    'start-written': (state, event, name) => {
+      if (state.want === 'down') return finish(state, name);
+      // A first run whose record cannot be written would run unseen: status would say it does not (SPEC 5.2).
+      if (event.failure !== undefined && !state.answered) {
+        return spawnFailed(state, { type: 'spawn-failed', code: 126, reason: event.failure, at: event.at }, name);
+      }
+      // Read after START, so that a stop meanwhile is seen either here or by the stop (SPEC 13.1).
+      return { state, effects: [{ type: state.answered ? 'spawn' : 'read-want' }] };
+    },
+    'want-read': (state, event, name) => {
+      if (state.want === 'down') return finish(state, name);
+      if (event.want === 'down') {
+        return finish(state, name, `${name}: not started: its want is down (a stop came meanwhile)`, 'down');
+      }
+      return { state, effects: [{ type: 'spawn' }] };
+    },
+    spawned: (state, event, name) => {
+      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, answered: true, failure: undefined };
+      const effects: Effect[] = [
+        { type: 'write', record: runRecord(next) },
+        { type: 'log', message: `${name}: started (pid ${event.pid})` },
+        ...answerOnce(state, `started ${event.pid}`),
+      ];
+      // A stop that arrived while spawning applies to the new run.
+      if (state.want === 'down') return { state: { ...next, phase: 'stopping' }, effects: [...effects, stopGroup(next)] };
+      return { state: next, effects };
+    },
+    'spawn-failed': (state, event, name) => spawnFailed(state, event, name),
+    stop: stopLater,
+    // No restart: the run about to start is the restart.
+    once: onceLater,
+  },
+
+  running: {
+    exited: (state, event) => ({ state: { ...state, phase: 'sweeping', lastExit: toExit(event) }, effects: [stopGroup(state)] }),
+    stop: (state) => ({ state: { ...state, phase: 'stopping', want: 'down' }, effects: [stopGroup(state)] }),
+    restart: (state, event, name) => ({
+      state: { ...credit(state, event.at), phase: 'stopping' },
+      effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, stopGroup(state)],
+    }),
+    once: (state, event, name) => {
+      if (state.want === 'down') return { state, effects: [] };
+      const next: SupervisorState = { ...state, want: event.on ? 'once' : 'up' };
+      return { state: next, effects: [onceLog(name, event.on), { type: 'write', record: runRecord(next) }] };
+    },
+  },
+
+  sweeping: {
+    'group-stopped': (state, event, name) => groupGone(state, event, name, 'sweeping'),
+    stop: stopLater,
+    // The exit is not a failure then: the run is judged as a restart's.
+    restart: (state) => ({ state: { ...credit(state, state.lastExit?.at ?? 0), phase: 'stopping' }, effects: [] }),
+    once: onceLater,
+  },
+
+  stopping: {
+    exited: (state, event) => ({ state: { ...state, lastExit: toExit(event) }, effects: [] }),
+    'group-stopped': (state, event, name) => groupGone(state, event, name, 'stopping'),
+    stop: stopLater,
+    once: onceLater,
+  },
+
+  resetting: {
+    'reset-done': (state, event, name) => {
+      const result = state.resetFrom === 'sweeping' ? afterSweep(state, name) : afterStop(state, name);
+      if (event.failure) result.effects.unshift({ type: 'log', message: `${name}: warning: reset did not run: ${event.failure}` });
+      return result;
+    },
+    stop: stopLater,
+    restart: (state) => ({
+      state: { ...(state.resetFrom === 'sweeping' ? credit(state, state.lastExit?.at ?? 0) : state), resetFrom: 'stopping' },
+      effects: [],
+    }),
+    once: onceLater,
+  },
+
+  waiting: {
+    'retry-due': (state) => respawn(state),
+    stop: (state, _event, name) => withCancel(finish({ ...state, want: 'down' }, name)),
+    restart: (state) => withCancel(respawn(state)),
+    once: (state, event, name) => {
+      // Between a quick exit and its retry there is no run left to finish.
+      if (event.on) return withCancel(finish({ ...state, want: 'once' }, name));
+      return { state: { ...state, want: 'up' }, effects: [onceLog(name, false)] };
+    },
+  },
+
+  done: {},
+};
+
+function withCancel(step: Step): Step {
+  step.effects.unshift({ type: 'cancel-wait' });
+  return step;
+}
+
+function spawnFailed(state: SupervisorState, event: EventOf<'spawn-failed'>, name: string): Step {
+  const next: SupervisorState = { ...state, startedAt: event.at, failure: event.reason };
+  const step = state.want === 'down' ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name, false);
+  step.effects.unshift({ type: 'log', message: `${name}: ${event.reason}` });
+  return step;
 }
 
 export function step(state: SupervisorState, event: SupervisorEvent, name: string): Step {
-  const same: Step = { state, effects: [] };
-  switch (event.type) {
-    case 'begin':
-      return state.phase === 'idle' ? { state, effects: [{ type: 'spawn' }] } : same;
-
-    case 'spawned': {
-      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, config: event.config };
-      const effects: Effect[] = [{ type: 'write', record: runRecord(next) }, { type: 'log', message: `${name}: started (pid ${event.pid})` }];
-      // A stop or restart that arrived while spawning applies to the new run.
-      if (state.stopAsked || state.restartAsked) {
-        effects.push(stopGroup(next));
-        return { state: { ...next, phase: 'stopping' }, effects };
-      }
-      return { state: next, effects };
-    }
-
-    case 'spawn-failed': {
-      const next: SupervisorState = { ...state, config: event.config, startedAt: event.at };
-      const step = state.stopAsked ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name, false);
-      step.effects.unshift({ type: 'log', message: `${name}: ${event.reason}` });
-      return step;
-    }
-
-    case 'exited': {
-      const exit = toExit(event);
-      if (state.phase === 'running') {
-        return { state: { ...state, phase: 'sweeping', lastExit: exit }, effects: [stopGroup(state)] };
-      }
-      return { state: { ...state, lastExit: exit }, effects: [] };
-    }
-
-    case 'group-stopped': {
-      const killed: Effect[] = event.killed
-        ? [{ type: 'log', message: `${name}: sent SIGKILL to the process group after config_stop_sec=${state.config.stopSec}` }]
-        : [];
-      if (state.perp && state.lastExit && (state.phase === 'sweeping' || state.phase === 'stopping')) {
-        return {
-          state: { ...state, phase: 'resetting', resetFrom: state.phase },
-          effects: [...killed, { type: 'reset', exit: state.lastExit }],
-        };
-      }
-      const result = decide(state, name);
-      result.effects.unshift(...killed);
-      return result;
-    }
-
-    case 'reset-done':
-      return state.phase === 'resetting' ? decide({ ...state, phase: state.resetFrom ?? 'stopping' }, name) : same;
-
-    case 'once': {
-      const next = { ...state, once: event.on };
-      // Between a quick exit and its retry there is no run left to finish.
-      if (event.on && state.phase === 'waiting') {
-        const result = finish(next, name);
-        result.effects.unshift({ type: 'cancel-wait' });
-        return result;
-      }
-      const effects: Effect[] = [{
-        type: 'log',
-        message: event.on ? `${name}: once: it will not be started again after this run` : `${name}: once cleared: it will be started again`,
-      }];
-      if (state.phase === 'running') effects.push({ type: 'write', record: runRecord(next) });
-      return { state: next, effects };
-    }
-
-    case 'retry-due':
-      return state.phase === 'waiting' ? spawnNext({ ...state, restarts: state.restarts + 1 }) : same;
-
-    case 'stop':
-      switch (state.phase) {
-        case 'running':
-          return { state: { ...state, phase: 'stopping', stopAsked: true }, effects: [stopGroup(state)] };
-        case 'waiting': {
-          const result = finish(state, name);
-          result.effects.unshift({ type: 'cancel-wait' });
-          return result;
-        }
-        case 'done':
-          return same;
-        default:
-          return { state: { ...state, stopAsked: true }, effects: [] };
-      }
-
-    case 'restart':
-      switch (state.phase) {
-        case 'running':
-          return {
-            state: { ...credit(state, event.at), phase: 'stopping', restartAsked: true },
-            effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, stopGroup(state)],
-          };
-        case 'waiting': {
-          const result = spawnNext({ ...state, restarts: state.restarts + 1 });
-          result.effects.unshift({ type: 'cancel-wait' });
-          return result;
-        }
-        case 'done':
-          return same;
-        default:
-          return { state: { ...state, restartAsked: true }, effects: [] };
-      }
-  }
+  const handler = TABLE[state.phase][event.type] as Handler<typeof event.type> | undefined;
+  return handler ? handler(state, event as never, name) : { state, effects: [] };
 }

@@ -1,6 +1,6 @@
 // What `status` says of a service, from its pid record and the probed facts (SPEC 6). Pure.
 import type { PidRecord } from './pidfile.js';
-import { signalName } from './signals.js';
+import { revivalDue } from './revival.js';
 
 export type StatusState =
   | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned' | 'unknown';
@@ -22,6 +22,8 @@ export interface ServiceFacts {
   lockHolder?: number;
   /** False when the pid dir cannot be written (full, read-only): a live worker's record may be out of date. */
   pidDirWritable?: boolean;
+  /** The want (SPEC 13.1); undefined when there is none, or it cannot be used. */
+  want?: 'up' | 'down';
 }
 
 export interface ServiceStatus {
@@ -44,29 +46,20 @@ export interface ServiceStatus {
   once: boolean;
   /** Two or more quick exits in a row (`retries` of 2 or more). */
   flapping: boolean;
+  wanted: 'up' | 'down' | 'none';
+  /** When `revive` may try a service in ERROR that is wanted up again (epoch seconds). */
+  nextRevival?: number;
 }
 
-function num(text: string | undefined): number | undefined {
-  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-}
-
-/** `KILL` for `KILL`, `SIGKILL`, `kill` or `9`; undefined for an empty or missing value. */
-function signalWord(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return signalName(Number(text));
-  const upper = text.toUpperCase();
-  return upper.startsWith('SIG') ? upper.slice(3) || undefined : upper;
-}
+type State = Omit<ServiceStatus, 'wanted' | 'nextRevival'>;
 
 /**
  * STOP and ERROR name the exit that just happened in EXITCODE and `signal=`; START and RUN
  * carry the one before the current attempt in `last_exit=` and `last_signal=` (both optional).
  */
 function lastExit(record: PidRecord): { exitCode?: number; signal?: string } {
-  if (record.state === 'STOP' || record.state === 'ERROR') {
-    return { exitCode: record.exitCode, signal: signalWord(record.extra.signal) };
-  }
-  return { exitCode: num(record.extra.last_exit), signal: signalWord(record.extra.last_signal) };
+  if (record.state === 'STOP' || record.state === 'ERROR') return { exitCode: record.exitCode, signal: record.keys.signal };
+  return { exitCode: record.keys.lastExit, signal: record.keys.lastSignal };
 }
 
 const NO_FLAGS = { paused: false, once: false, flapping: false } as const;
@@ -76,21 +69,28 @@ const NO_FLAGS = { paused: false, once: false, flapping: false } as const;
  * `start_sec`: the worker counts that only at the next exit, the record does not say it yet.
  */
 function flapping(record: PidRecord, now: number | undefined): boolean {
-  if ((num(record.extra.retries) ?? 0) < 2) return false;
-  const startSec = Number(record.extra.start_sec);
-  const settled = record.state === 'RUN' && now !== undefined && record.extra.start_sec !== undefined &&
-    Number.isFinite(startSec) && now - record.epoch >= startSec;
+  if ((record.keys.retries ?? 0) < 2) return false;
+  const { startSec } = record.keys;
+  const settled = record.state === 'RUN' && now !== undefined && startSec !== undefined && now - record.epoch >= startSec;
   return !settled;
 }
 
 /** What status cannot know: a worker runs, but its record does not say what it does (SPEC 12.6). */
-function unknown(workerPid: number, why: string): ServiceStatus {
+function unknown(workerPid: number, why: string): State {
   return { ...NO_FLAGS, state: 'unknown', workerPid, note: why };
 }
 
 const UNWRITABLE = 'its pid file may be out of date: the pid dir cannot be written';
 
 export function deriveStatus(facts: ServiceFacts): ServiceStatus {
+  const state = deriveState(facts);
+  const wanted = facts.want ?? 'none';
+  const { record } = facts;
+  const revivable = state.state === 'error' && wanted === 'up' && record !== undefined && !('garbage' in record);
+  return revivable ? { ...state, wanted, nextRevival: revivalDue(record) } : { ...state, wanted };
+}
+
+function deriveState(facts: ServiceFacts): State {
   const { record, entry, lockHolder } = facts;
   if (record === undefined) {
     if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is missing`);
@@ -101,8 +101,8 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
     if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is not a pid record: ${record.garbage}`);
     return { ...NO_FLAGS, state: 'stale', note: `not a pid record: ${record.garbage}` };
   }
-  const restarts = num(record.extra.restarts);
-  const flags = { ...NO_FLAGS, once: record.extra.once === '1', flapping: flapping(record, facts.now) };
+  const { restarts } = record.keys;
+  const flags = { ...NO_FLAGS, once: record.keys.once === true, flapping: flapping(record, facts.now) };
   const common = { ...flags, restarts, ...lastExit(record) };
   // ERROR is final: its worker has exited, whatever now runs under the pid it once had.
   if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
@@ -122,7 +122,7 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
           // The run in this record has just ended and its exit is not written yet: the last exit known is older.
           : { ...flags, state: 'restarting', workerPid: record.workerPid, since: record.epoch, restarts };
       default:
-        return { ...common, state: 'restarting', workerPid: record.workerPid, since: record.epoch, next: num(record.extra.next) };
+        return { ...common, state: 'restarting', workerPid: record.workerPid, since: record.epoch, next: record.keys.next };
     }
   }
   if (record.state === 'RUN' && facts.serviceAlive) {

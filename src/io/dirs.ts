@@ -15,6 +15,8 @@ export interface Dirs {
   service: Dir;
   pid: Dir;
   log: Dir;
+  /** Where the wants are kept (SPEC 13.1): with the logs, not in the pid dir that tmp cleaners empty. */
+  want: Dir;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,18 +32,21 @@ export function defaultPidDir(uid: number): string {
 }
 
 export function resolveDirs(env: Env, uid: number, home: string): Dirs {
+  const log = pick(env, 'RERAISE_LOGDIR', () =>
+    // The XDG spec: a relative path is invalid, and is ignored.
+    join(env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state'), 'reraise'));
   return {
     service: pick(env, 'RERAISE_DIR', () => join(home, 'reraise.d')),
     pid: pick(env, 'RERAISE_PIDDIR', () => defaultPidDir(uid)),
-    log: pick(env, 'RERAISE_LOGDIR', () =>
-      // The XDG spec: a relative path is invalid, and is ignored.
-      join(env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state'), 'reraise')),
+    log,
+    // A dot name is never a service's, so it cannot meet a service's log directory.
+    want: pick(env, 'RERAISE_WANTDIR', () => join(log.path, '.want')),
   };
 }
 
 /** The environment that hands resolved directories on to a worker and its service. */
 export function dirsEnv(dirs: Dirs): Record<string, string> {
-  return { RERAISE_DIR: dirs.service.path, RERAISE_PIDDIR: dirs.pid.path, RERAISE_LOGDIR: dirs.log.path };
+  return { RERAISE_DIR: dirs.service.path, RERAISE_PIDDIR: dirs.pid.path, RERAISE_LOGDIR: dirs.log.path, RERAISE_WANTDIR: dirs.want.path };
 }
 
 function label(dir: Dir, what: string): string {
@@ -95,4 +100,10 @@ export function preparePidDir(dir: Dir, uid: number): Result<void> {
 export function prepareLogDir(dir: Dir, uid: number): Result<void> {
   const problem = dirProblem(dir.path, { uid, createMode: 0o700 });
   return problem ? fail(`unable to use ${label(dir, 'log dir')}: ${problem}`) : ok(undefined);
+}
+
+/** The want dir (SPEC 13.1): made 0700 when missing, and the user's alone, like the log dir. */
+export function prepareWantDir(dir: Dir, uid: number): Result<void> {
+  const problem = dirProblem(dir.path, { uid, createMode: 0o700 });
+  return problem ? fail(`unable to use ${label(dir, 'want dir')}: ${problem}`) : ok(undefined);
 }

@@ -1,10 +1,10 @@
 // The pid files of the pid dir (SPEC 4, 6 `clean`): read without following a link, atomic write, careful removal.
-import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
 import { parseAnyLockFile, tempFileName } from '../core/lock-names.js';
-import { createNew, NotRegularError, openRegular, readRegular, readStart } from './safe-file.js';
+import { isOwnRegularFile, NotRegularError, openRegular, readRegular, readStart, replaceFile } from './safe-file.js';
 
 export type Stored =
   | { kind: 'none' }
@@ -54,45 +54,9 @@ function tempPath(pidDir: string, name: string): string {
   return join(pidDir, tempFileName(name, process.pid, 'tmp'));
 }
 
-/**
- * Readers never see half a line: the record is written whole to a new temp file, then renamed
- * over the pid file. A temp name that is taken can only be this process's own leftover (its
- * pid is in it): a regular file is removed and made again; anything else is an error.
- */
+/** Readers never see half a line (SPEC 4): a new temp file, renamed over the pid file. */
 export function writePidFile(pidDir: string, name: string, record: PidRecord): void {
-  const temp = tempPath(pidDir, name);
-  let fd: number;
-  try {
-    fd = createNew(temp, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isOwnRegularFile(temp)) throw error;
-    unlinkSync(temp);
-    fd = createNew(temp, 0o644);
-  }
-  try {
-    const line = Buffer.from(encodePidRecord(record));
-    for (let done = 0; done < line.length;) done += writeSync(fd, line, done);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, pidFilePath(pidDir, name));
-  } catch (error) {
-    unlinkSync(temp);
-    throw error;
-  }
-}
-
-function isOwnRegularFile(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    return st.isFile() && st.uid === process.getuid!();
-  } catch {
-    return false;
-  }
+  replaceFile(pidFilePath(pidDir, name), tempPath(pidDir, name), encodePidRecord(record), 0o644);
 }
 
 /** The worker's own record, at its stop: only a regular file is removed, never what else took the name. */

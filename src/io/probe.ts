@@ -1,5 +1,5 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   isMemberOf, isServiceOf, isWorkerOf, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
@@ -189,4 +189,20 @@ export function runsThroughSudo(pid: number): boolean {
 export function isStopped(pid: number): boolean {
   const state = processInfo(pid)?.state;
   return state === 'T' || state === 't';
+}
+
+/** Where descriptor `fd` of `pid` leads (`/path (deleted)`, `pipe:[123]`), when it may be looked at. */
+export function descriptorTarget(pid: number, fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The live processes whose stdin is `target` (as descriptorTarget gives it): an orphaned rc.log on its old pipe. */
+export function readersOf(target: string): number[] {
+  if (!hasProc) return [];
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+    .filter((pid) => pid !== process.pid && descriptorTarget(pid, 0) === target && isAlive(pid));
 }

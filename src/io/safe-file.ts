@@ -1,5 +1,5 @@
 // Opening files that someone else may have replaced: never blocking on a FIFO, never opening a device, never writing through a link (SPEC 12.2, 12.6).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 /** Linux's O_PATH (the same on every architecture Node runs on there): an fd that opens nothing. */
@@ -111,6 +111,48 @@ export function readRegular(path: string, limit: number, follow = true): Buffer 
 /** A new file, never one that exists and never through a link (O_EXCL does not follow one). */
 export function createNew(path: string, mode: number): number {
   return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
+}
+
+/** A regular file of this process's user, not followed through a link. */
+export function isOwnRegularFile(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && st.uid === process.getuid!();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replaces `path` with `text` so that a reader never sees half of it: written whole to `temp`
+ * (made new), then renamed over `path`. A `temp` that is taken can only be the caller's own
+ * leftover (its name holds the caller's pid): a regular file is removed and made again;
+ * anything else is an error.
+ */
+export function replaceFile(path: string, temp: string, text: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = createNew(temp, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isOwnRegularFile(temp)) throw error;
+    unlinkSync(temp);
+    fd = createNew(temp, mode);
+  }
+  try {
+    const bytes = Buffer.from(text);
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
 }
 
 /**

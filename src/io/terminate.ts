@@ -1,6 +1,6 @@
 // Stopping a process group: the stop signal (and SIGCONT), a grace period, then SIGKILL (SPEC 5.5).
 import { constants } from 'node:os';
-import { groupExists, isAlive } from './probe.js';
+import { groupExists, isAlive, leadsGroup, runsThroughSudo } from './probe.js';
 import { until } from './poll.js';
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | number): void {
@@ -51,4 +51,45 @@ export async function stopGroup(
 /** For a process that is not our child: gone once it no longer exists or is a zombie. */
 export function processGone(pid: number): () => boolean {
   return () => !isAlive(pid);
+}
+
+/** Beyond its grace: how long a stop through sudo waits for the owner's processes to end. */
+const SUDO_WAIT_MS = 5000;
+
+export interface OrphanStopped {
+  /** Nothing of the run is left: neither the process nor its group. */
+  gone: boolean;
+  killed: boolean;
+  /** It runs through sudo, which cannot pass SIGKILL on (SPEC 12.1). */
+  viaSudo: boolean;
+}
+
+/**
+ * Stops an orphaned run (SPEC 5.6), checked to be the service's by the caller: its group when
+ * it leads one (or its leader is gone and members are left), else the process alone, since a
+ * service that left its group has only itself to answer for.
+ */
+export async function stopOrphan(pid: number, signal: number, graceMs: number): Promise<OrphanStopped> {
+  const leaderGone = processGone(pid)();
+  const viaSudo = !leaderGone && runsThroughSudo(pid);
+  const killed = leaderGone || leadsGroup(pid)
+    ? await stopGroup(pid, signal, graceMs, processGone(pid), 0, viaSudo ? { stuck: () => {}, waitMs: SUDO_WAIT_MS } : undefined)
+    : await stopSingle(pid, signal, graceMs);
+  return { gone: processGone(pid)() && !groupExists(pid), killed, viaSudo };
+}
+
+async function stopSingle(pid: number, signal: number, graceMs: number): Promise<boolean> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return false;
+  }
+  if (await until(processGone(pid), Date.now() + graceMs)) return false;
+  try {
+    process.kill(pid, constants.signals.SIGKILL);
+  } catch {
+    // gone meanwhile
+  }
+  await until(processGone(pid), Date.now() + 2000);
+  return true;
 }

@@ -5,17 +5,22 @@ import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { lockPrefix } from '../core/lock-names.js';
 import { hasErrors, parseConfig } from '../core/config.js';
-import { START_SLACK, runUidOf, serviceFiles, workerTitle } from '../core/identity.js';
+import { START_SLACK, serviceFiles, workerTitle } from '../core/identity.js';
 import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
 import { boundLocks, lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { isWorker, processFacts, runIsAlive } from '../io/probe.js';
-import { readPidFile } from '../io/pid-store.js';
+import { readPidFile, type Stored } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
 import { checkService, loggerFile } from '../io/run-check.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
+import { ASK, REVIVE_VARIABLE } from '../io/worker-protocol.js';
+import { tempFileName } from '../core/lock-names.js';
+import { signalNumber } from '../core/signals.js';
+import type { ServiceConfig } from '../core/config.js';
+import type { SupervisorSetup } from './supervisor.js';
 import { Supervisor } from './supervisor.js';
 
 /**
@@ -67,12 +72,36 @@ function olderWorker(name: string, uid: number, pidDir: string): boolean {
   return others.some((pid) => isWorker(pid, expect) && (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
 }
 
+/** The pid of a run its killed worker left behind, checked (SPEC 4), when the record names one. */
+function orphanOf(stored: Stored, name: string, uid: number, serviceDir: string): number | undefined {
+  if (stored.kind !== 'record' || stored.record.state !== 'RUN' || stored.record.pid === undefined) return undefined;
+  const { pid, epoch, keys } = stored.record;
+  return runIsAlive(pid, { name, epoch, uid, runUid: keys.uid, files: serviceFiles(serviceDir, name) }) ? pid : undefined;
+}
+
+/** A worker of `revive` for a service in ERROR carries its revivals on (SPEC 13.2); any other starts from 0. */
+function revivalsBefore(stored: Stored, revive: boolean): number {
+  return revive && stored.kind === 'record' && stored.record.state === 'ERROR' ? (stored.record.keys.revivals ?? 0) + 1 : 0;
+}
+
+/** Stopped as its record says it was started, else as the config says now (SPEC 13.2). */
+function orphanToTakeOver(stored: Stored, pid: number, config: ServiceConfig, pidDir: string, name: string): SupervisorSetup['orphan'] {
+  const record = (stored as Extract<Stored, { kind: 'record' }>).record;
+  const signal = (record.keys.stopSignal !== undefined && signalNumber(record.keys.stopSignal)) || config.stopSignal;
+  const graceMs = Math.round((record.keys.stopSec ?? config.stopSec) * 1000);
+  const pipe = join(pidDir, tempFileName(name, record.workerPid ?? 0, 'fifo'));
+  return { pid, signal, graceMs, pipe };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const name = argv[0];
   if (argv.length !== 1 || !isServiceName(name)) {
     process.stderr.write('usage: auto-reraise NAME (started by "reraise start NAME")\n');
     return 2;
   }
+  // For this worker alone: its service never sees it (SPEC 13.2).
+  const revive = process.env[REVIVE_VARIABLE] === '1';
+  delete process.env[REVIVE_VARIABLE];
   process.title = workerTitle(name);
   const uid = process.getuid!();
   const dirs = resolveDirs(process.env, uid, homedir());
@@ -105,12 +134,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
-  if (stored.kind === 'record' && stored.record.state === 'RUN' && stored.record.pid !== undefined &&
-      runIsAlive(stored.record.pid, {
-        name, epoch: stored.record.epoch, uid, runUid: runUidOf(stored.record.extra), files: serviceFiles(dirs.service.path, name),
-      })) {
-    early(`${name}: refusing to start: pid ${stored.record.pid} is still running without its worker`);
-    answer(`orphan ${stored.record.pid}`);
+  const orphanPid = orphanOf(stored, name, uid, dirs.service.path);
+  if (orphanPid !== undefined && !revive) {
+    early(`${name}: refusing to start: pid ${orphanPid} is still running without its worker`);
+    answer(`orphan ${orphanPid}`);
     return 1;
   }
 
@@ -143,7 +170,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (!first.ok) return fatal(first.message);
       output = rcLog(dirs.log.path, dirs.pid.path, name, plan, entry.cwd, checked.value.logWriter);
     } else {
-      output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config));
+      output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config), orphanPid !== undefined);
     }
   } catch (error) {
     // Each cause names its own path and variable: the log dir's, or the pid dir's for the pipe.
@@ -151,20 +178,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const supervisor = new Supervisor({
-    entry, env, pidDir: dirs.pid, output, config: parsed.config, lock,
-    onSettled: (outcome) => answer('pid' in outcome ? `started ${outcome.pid}` : `error ${outcome.error}`),
+    entry, env, pidDir: dirs.pid, wantDir: dirs.want.path, output, config: parsed.config, lock,
+    answer: (line) => void answer(line),
+    revivals: revivalsBefore(stored, revive),
+    orphan: orphanPid === undefined ? undefined : orphanToTakeOver(stored, orphanPid, parsed.config, dirs.pid.path, name),
   });
   process.on('uncaughtException', (error) => {
     // The service keeps running (status will call it orphaned); the log says why the worker left.
     early(`${name}: internal error, the worker exits: ${error.stack ?? error.message}`);
     process.exit(70);
   });
-  process.on('SIGTERM', () => supervisor.dispatch({ type: 'stop' }));
+  process.on(ASK.stop, () => supervisor.dispatch({ type: 'stop' }));
   process.on('SIGINT', () => supervisor.dispatch({ type: 'stop' }));
-  process.on('SIGHUP', () => supervisor.dispatch({ type: 'restart', at: Date.now() }));
-  process.on('SIGUSR1', () => supervisor.dispatch({ type: 'once', on: true }));
-  process.on('SIGUSR2', () => supervisor.dispatch({ type: 'once', on: false }));
-  supervisor.dispatch({ type: 'begin' });
+  process.on(ASK.restart, () => supervisor.dispatch({ type: 'restart', at: Date.now() }));
+  process.on(ASK.once, () => supervisor.dispatch({ type: 'once', on: true }));
+  process.on(ASK.onceOff, () => supervisor.dispatch({ type: 'once', on: false }));
+  supervisor.begin();
   // The worker lives on its child and timers; main's promise settles when it exits.
   return new Promise<number>(() => {});
 }

@@ -1,5 +1,5 @@
 // Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (SPEC 7, 8).
-import { closeSync, fchownSync, lstatSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants as fs, fchownSync, fstatSync, lstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { openOwned } from '../io/safe-file.js';
 import type { Result } from '../core/result.js';
 import { stopGroup } from '../io/terminate.js';
 import { until } from '../io/poll.js';
+import { descriptorTarget, isAlive, readersOf } from '../io/probe.js';
 import type { Launch } from './launch.js';
 
 export interface Output {
@@ -31,6 +32,19 @@ export interface Output {
   endOfRun(): void;
   /** Closes the writer ends, lets the reader take what is left, and ends it (bounded by `graceMs`). */
   drain(graceMs: number): Promise<void>;
+  /** Before the first run: an rc.log is started only now, after an orphan's old one has finished. */
+  begin(): void;
+  /**
+   * Takes over the output of an orphaned run whose old log pipe is `oldPipe` (SPEC 13.2): what it
+   * wrote and nobody read goes into the log, or its old rc.log finishes it. The promise settles
+   * once that is done, after the orphan is gone (bounded by `graceMs` from `gone()`).
+   */
+  follow(pid: number, oldPipe: string): { gone(graceMs: number): Promise<void> };
+}
+
+/** How the kernel names a FIFO that was unlinked while open: the old pipe of a killed worker. */
+export function unlinkedName(path: string): string {
+  return `${path} (deleted)`;
 }
 
 const MAX_LOGGER_LOG = 1 << 20;
@@ -56,13 +70,16 @@ function closeWriters(pipe: HeldPipe): void {
   closeQuietly(pipe.messageEnd);
 }
 
-/** The worker itself reads the pipe and writes the rotating log. */
-export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings): Output {
+/**
+ * The worker itself reads the pipe and writes the rotating log. `adopting`: an orphan's pipe,
+ * which holds the rest of a line left open, is about to be read (SPEC 13.2).
+ */
+export function ownLog(logDir: string, pidDir: string, name: string, settings: LogSettings, adopting = false): Output {
   const dir = prepareServiceLogDir(logDir, name, { uid: process.getuid!(), gid: process.getgid!() });
   if (!dir.ok) throw new Error(dir.message);
   const log = new RotatingLog(dir.value, settings);
   // A line left open by a killed worker: its rest was in that worker's pipe, which nobody reads now.
-  if (log.inLine) log.write([Buffer.from('\n')]);
+  if (log.inLine && !adopting) log.write([Buffer.from('\n')]);
   const pipe = openHeldPipe(pidDir, name, true);
   const splitter = new LineSplitter(heldBound(settings.size));
   // The worker's lines wait while a long line streams into the file, and follow its end (SPEC 7).
@@ -122,7 +139,47 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
       reader.destroy();
       log.close();
     },
+    begin: () => {},
+    follow: (pid, oldPipe) => {
+      const old = openOrphanPipe(pid, oldPipe);
+      if (old === undefined) return { gone: async () => {} };
+      let oldEnded = false;
+      const oldReader = new Socket({ fd: old, readable: true, writable: false });
+      oldReader.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
+      oldReader.on('end', () => {
+        oldEnded = true;
+      });
+      oldReader.on('error', () => {
+        oldEnded = true;
+      });
+      return {
+        async gone(graceMs) {
+          // With the orphan and its group gone, nothing holds a write end: the end comes at once.
+          await until(() => oldEnded, Date.now() + graceMs);
+          oldReader.destroy();
+          write(splitter.flush());
+        },
+      };
+    },
   };
+}
+
+/**
+ * The orphan's stdout, reopened through /proc when it still is the old log pipe (its service may
+ * have sent its output elsewhere itself); undefined when it is not, or may not be looked at.
+ */
+function openOrphanPipe(pid: number, oldPipe: string): number | undefined {
+  for (const fd of [1, 2]) {
+    if (descriptorTarget(pid, fd) !== unlinkedName(oldPipe)) continue;
+    try {
+      const opened = openSync(`/proc/${pid}/fd/${fd}`, fs.O_RDONLY | fs.O_NONBLOCK);
+      if (fstatSync(opened).isFIFO()) return opened;
+      closeSync(opened);
+    } catch {
+      // gone, or not ours to open
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -196,7 +253,7 @@ export function rcLog(
     logger.once('error', (error) => restart(startedAt, `cannot run: ${error.message}`));
     logger.once('exit', (code, signal) => restart(startedAt, signal ? `killed by ${signal}` : `exited with code ${code}`));
   };
-  start();
+  let begun = false;
   return {
     serviceFd: pipe.writeEnd,
     sharesPipe: true,
@@ -204,6 +261,22 @@ export function rcLog(
     configure: () => {},
     // The logger sees one stream, as under perp: where a run ends is not its business.
     endOfRun: () => {},
+    begin: () => {
+      if (begun) return;
+      begun = true;
+      start();
+    },
+    follow: (_pid, oldPipe) => ({
+      // The old rc.log reads what is left of its pipe and exits at its end, unless it hangs.
+      async gone(graceMs) {
+        const readers = readersOf(unlinkedName(oldPipe));
+        if (readers.length === 0) return;
+        const over = (): boolean => readers.every((reader) => !isAlive(reader));
+        if (await until(over, Date.now() + graceMs)) return;
+        // Each was spawned in a group of its own, as the new one will be.
+        await Promise.all(readers.map((reader) => stopGroup(reader, constants.signals.SIGTERM, 1000, () => !isAlive(reader))));
+      },
+    }),
     async drain(graceMs) {
       stopping = true;
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
-import { step, initialState, type Effect, type Exit, type SupervisorEvent, type SupervisorState } from '../core/policy.js';
+import { step, initialState, type Effect, type Exit, type Orphan, type SupervisorEvent, type SupervisorState, type WantOnDisk } from '../core/policy.js';
 import { parseConfig, type ServiceConfig } from '../core/config.js';
 import type { PidRecord } from '../core/pidfile.js';
 import { preparePidDir, type Dir } from '../io/dirs.js';
@@ -10,7 +10,8 @@ import { lockService, type ServiceLock } from '../io/lock.js';
 import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { stopGroup } from '../io/terminate.js';
+import { stopGroup, stopOrphan } from '../io/terminate.js';
+import { readWant, wantPath, writeWant } from '../io/want-store.js';
 import { dirItselfProblem, errnoText } from '../io/trusted-dir.js';
 import { gated, mainCommand, planLaunch, resetCommand, type Command, type Launch } from './launch.js';
 import type { Output } from './output.js';
@@ -19,21 +20,24 @@ export interface SupervisorSetup {
   entry: ServiceEntry;
   env: Record<string, string | undefined>;
   pidDir: Dir;
+  /** Where the want is (SPEC 13.1): read after the first START, written down when a once run ends. */
+  wantDir: string;
   output: Output;
   config: ServiceConfig;
   /** Taken again when the pid dir has to be made again (SPEC 5.7). */
   lock: ServiceLock;
-  /** Told once, when the first run is recorded (RUN) or has failed (ERROR, or an exit before either). */
-  onSettled: (outcome: { pid: number } | { error: string }) => void;
+  /** The one line for the starter (SPEC 5.1 handshake). */
+  answer: (line: string) => void;
+  /** Failed revivals before this worker (SPEC 13.2). */
+  revivals: number;
+  /** An orphan to take over (SPEC 13.2), with the log pipe of its dead worker. */
+  orphan?: Orphan & { pipe: string };
 }
 
 function spawnErrorCode(error: NodeJS.ErrnoException): number {
   // What a shell reports: 127 when the command is missing, 126 when it cannot be run.
   return error.code === 'ENOENT' ? 127 : 126;
 }
-
-/** How long the log may take to drain after the last run, before the worker exits anyway. */
-const DRAIN_MS = 1000;
 
 export class Supervisor {
   private state: SupervisorState;
@@ -42,16 +46,20 @@ export class Supervisor {
   private childGone = true;
   private timer?: NodeJS.Timeout;
   private configText?: string;
-  private settled = false;
   /** The current run is sudo's (SPEC 6 `start`): its group cannot be sent SIGKILL. */
   private viaSudo = false;
-  private spawnFailure?: string;
   /** Another worker took the service over (SPEC 5.7): the pid file is its own now. */
   private disowned = false;
   private saidNoGroups = false;
 
   constructor(private readonly setup: SupervisorSetup) {
-    this.state = initialState(process.pid, setup.config, setup.entry.kind === 'perp');
+    this.state = initialState(process.pid, setup.config, setup.entry.kind === 'perp', setup.revivals);
+  }
+
+  /** The first event: the orphan to take over, if any. */
+  begin(): void {
+    const { orphan } = this.setup;
+    this.dispatch({ type: 'begin', orphan: orphan && { pid: orphan.pid, signal: orphan.signal, graceMs: orphan.graceMs } });
   }
 
   dispatch(event: SupervisorEvent): void {
@@ -72,18 +80,23 @@ export class Supervisor {
   private perform(effect: Effect): void {
     const { pidDir, entry, output } = this.setup;
     switch (effect.type) {
+      case 'read-config':
+        return this.dispatch({ type: 'config-read', config: this.readConfig(), at: Date.now() });
+      case 'write-start': {
+        const failure = this.write(effect.record) ? undefined : this.writeFailure ?? 'unable to write its pid file';
+        return this.dispatch({ type: 'start-written', at: Date.now(), failure });
+      }
+      case 'read-want':
+        return this.dispatch({ type: 'want-read', want: this.readWant() });
       case 'spawn':
         return this.spawnService();
       case 'write':
         this.write(effect.record);
-        if (effect.record.state === 'RUN') this.settle({ pid: effect.record.pid as number });
-        if (effect.record.state === 'ERROR') {
-          const why = this.spawnFailure ?? `failed to start (exit code ${effect.record.exitCode})`;
-          this.settle({ error: why });
-        }
         return;
       case 'log':
         return output.say(effect.message);
+      case 'answer':
+        return this.setup.answer(effect.line);
       case 'stop-group':
         void stopGroup(effect.pgid, effect.signal, effect.graceMs, () => this.childGone, 0, this.viaSudo ? {
           stuck: () => output.say(`${entry.name}: pid ${effect.pgid} runs through sudo and outlived config_stop_sec; ` +
@@ -93,6 +106,8 @@ export class Supervisor {
           this.dispatch({ type: 'group-stopped', killed });
         });
         return;
+      case 'stop-orphan':
+        return this.stopOrphan(effect.pid, effect.signal, effect.graceMs);
       case 'reset':
         return this.reset(effect.exit);
       case 'wait':
@@ -108,13 +123,45 @@ export class Supervisor {
         else removePidFile(pidDir.path, entry.name);
         return;
       }
-      case 'exit': {
-        this.settle({ error: 'stopped before it ran' });
-        const graceMs = entry.kind === 'perp' ? Math.max(DRAIN_MS, this.state.config.stopSec * 1000) : DRAIN_MS;
-        void output.drain(graceMs).finally(() => process.exit(effect.code));
+      case 'write-want':
+        return this.writeWant(effect.want);
+      case 'exit':
+        void output.drain(effect.drainMs).finally(() => process.exit(effect.code));
         return;
-      }
     }
+  }
+
+  /** The want as it is on disk now; one that cannot be used is none, and the log says why (SPEC 13.1). */
+  private readWant(): WantOnDisk {
+    const { wantDir, entry, output } = this.setup;
+    const read = readWant(wantDir, entry.name);
+    if (read.kind === 'unusable') output.say(`warning: unable to use want ${wantPath(wantDir, entry.name)} (RERAISE_WANTDIR): ${read.message}; taken as no want`);
+    return read.kind === 'want' ? read.want : 'none';
+  }
+
+  private writeWant(want: 'down'): void {
+    const { wantDir, entry, output } = this.setup;
+    // Checked like the pid dir before each write (SPEC 12.2, 13.1).
+    const problem = dirItselfProblem(wantDir, { uid: process.getuid!() });
+    if (problem) {
+      output.say(`warning: unable to use want dir ${wantDir} (RERAISE_WANTDIR): ${problem}; its want is not written`);
+      return;
+    }
+    try {
+      writeWant(wantDir, entry.name, want);
+    } catch (error) {
+      output.say(`warning: unable to write want ${wantPath(wantDir, entry.name)} (RERAISE_WANTDIR): ${errnoText(error)}`);
+    }
+  }
+
+  /** What the orphan wrote goes into the log while it is stopped; the answer comes once all of it is gone. */
+  private stopOrphan(pid: number, signal: number, graceMs: number): void {
+    const { output, orphan } = this.setup;
+    const followed = output.follow(pid, orphan!.pipe);
+    void stopOrphan(pid, signal, graceMs).then(async (stopped) => {
+      await followed.gone(graceMs);
+      this.dispatch({ type: 'orphan-stopped', gone: stopped.gone, killed: stopped.killed });
+    });
   }
 
   /**
@@ -205,27 +252,16 @@ export class Supervisor {
   }
 
   private spawnService(): void {
-    const { entry } = this.setup;
-    const config = this.readConfig();
-    const at = Date.now();
-    const written = this.write({
-      state: 'START', workerPid: process.pid, epoch: Math.floor(at / 1000),
-      extra: { restarts: String(this.state.restarts), stop_sec: String(config.stopSec) },
-    });
+    const { entry, output } = this.setup;
     const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${errnoText(error)}`): void => {
-      this.spawnFailure = reason;
-      this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now(), config });
+      this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now() });
     };
-    // A first run whose record cannot be written would run unseen: status would say it does not (SPEC 5.2).
-    if (!written && !this.settled) {
-      const reason = this.writeFailure ?? 'unable to write its pid file';
-      queueMicrotask(() => failed(Object.assign(new Error(reason), { code: 'EACCES' }), reason));
-      return;
-    }
+    output.begin();
+    const at = Date.now();
     let child: ReturnType<typeof spawn>;
     let launch: Launch;
     try {
-      ({ child, launch } = this.launch(mainCommand(entry), this.setup.output.sharesPipe));
+      ({ child, launch } = this.launch(mainCommand(entry), output.sharesPipe));
     } catch (error) {
       // A refusal (SPEC 12.4) says it all; a spawn error gets the file named.
       const e = error as NodeJS.ErrnoException & { refused?: boolean };
@@ -236,7 +272,6 @@ export class Supervisor {
       child.once('error', failed);
       return;
     }
-    this.spawnFailure = undefined;
     this.childGone = false;
     this.viaSudo = launch.viaSudo === true;
     const pid = child.pid;
@@ -245,7 +280,7 @@ export class Supervisor {
       this.dispatch({ type: 'exited', code, signal: signal ? constants.signals[signal] : null, at: Date.now() });
     });
     // Through sudo the process is sudo's, run by the worker's own user (SPEC 4).
-    this.dispatch({ type: 'spawned', pid, at, config, uid: this.viaSudo ? process.getuid!() : launch.owner });
+    this.dispatch({ type: 'spawned', pid, at, uid: this.viaSudo ? process.getuid!() : launch.owner });
     // Its start is written (record and log line): now it may write too.
     const gate = child.stdio[3] as Writable | null | undefined;
     if (gate) {
@@ -257,21 +292,21 @@ export class Supervisor {
 
   /** `./rc.main reset NAME ...`, waited for up to config_stop_sec, then killed with its group. */
   private reset(exit: Exit): void {
-    const done = (): void => {
+    const done = (failure?: string): void => {
       this.setup.output.endOfRun();
-      this.dispatch({ type: 'reset-done' });
+      this.dispatch({ type: 'reset-done', failure });
     };
     let child: ReturnType<typeof spawn>;
     let launch: Launch;
     try {
       ({ child, launch } = this.launch(resetCommand(this.setup.entry, exit)));
-    } catch {
-      queueMicrotask(done);
+    } catch (error) {
+      queueMicrotask(() => done((error as Error).message));
       return;
     }
     const pid = child.pid;
     if (pid === undefined) {
-      child.once('error', done);
+      child.once('error', (error) => done(`cannot run ${this.setup.entry.file}: ${errnoText(error)}`));
       return;
     }
     let gone = false;
@@ -280,18 +315,12 @@ export class Supervisor {
     });
     const patience = this.state.config.stopSec * 1000;
     if (!launch.viaSudo) {
-      void stopGroup(pid, constants.signals.SIGKILL, 0, () => gone, patience).then(done);
+      void stopGroup(pid, constants.signals.SIGKILL, 0, () => gone, patience).then(() => done());
       return;
     }
     // sudo passes TERM on, not KILL: a reset that outlives it is waited for (SPEC 12.1).
     void stopGroup(pid, constants.signals.SIGTERM, patience, () => gone, patience, {
       stuck: () => this.setup.output.say(`${this.setup.entry.name}: reset (pid ${pid}, through sudo) outlived SIGTERM; waiting for it`),
-    }).then(done);
-  }
-
-  private settle(outcome: { pid: number } | { error: string }): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.setup.onSettled(outcome);
+    }).then(() => done());
   }
 }

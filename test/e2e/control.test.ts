@@ -148,7 +148,7 @@ describe('pause and cont', () => {
     await box.waitFor('worker gone', () => !isAlive(workerPid));
     expect((await box.reraise('pause', 'web')).stdout).toBe(`web: paused (pid ${pid})`);
     await box.waitFor('stopped', () => procState(pid) === 'T');
-    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+orphaned\\s+${pid}\\s.*\\spaused\\s+worker gone: reraise stop web$`));
+    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+orphaned\\s+${pid}\\s.*\\spaused\\s+worker gone: reraise stop web; wanted: up: reraise revive takes it over$`));
     expect((await box.reraise('cont', 'web')).stdout).toBe(`web: continued (pid ${pid})`);
     await box.waitFor('running again', () => procState(pid) !== 'T');
     expect(await statusLine(box, 'web')).not.toContain('paused');

@@ -1,5 +1,5 @@
 // reraise once PATTERN...: the running service is left to finish its run and is not started again (SPEC 10).
-import { constants } from 'node:os';
+import { ASK, askWorker } from '../../io/worker-protocol.js';
 import { holdPidFile, readPidFile } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
@@ -22,11 +22,7 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
   const workerPid = status.workerPid!;
   const held = holdPidFile(ctx.dirs.pid.path, name);
   try {
-    try {
-      process.kill(workerPid, constants.signals.SIGUSR1);
-    } catch {
-      return failure(`${name}: worker pid ${workerPid} is gone`);
-    }
+    if (!askWorker(workerPid, ASK.once)) return failure(`${name}: worker pid ${workerPid} is gone`);
     // The worker rewrites the record of the same run only to set or clear once=1, so a rewritten
     // record of that run without the flag is its answer, taken back at once by a concurrent
     // `start`, as it should be.
@@ -35,7 +31,7 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
       // Looked at before the read: a rewrite seen here is in what is read next, never the other way round.
       const rewritten = held.rewritten();
       const stored = readPidFile(ctx.dirs.pid.path, name);
-      if (stored.kind !== 'record' || stored.record.extra.once === '1' || !isAlive(workerPid)) return true;
+      if (stored.kind !== 'record' || stored.record.keys.once === true || !isAlive(workerPid)) return true;
       const sameRun = stored.record.state === 'RUN' && stored.record.pid === status.pid;
       clearedAgain = sameRun && rewritten;
       return clearedAgain;

@@ -1,5 +1,5 @@
 // reraise restart PATTERN...: SIGHUP to each worker, which restarts its service without counting a retry (SPEC 6).
-import { constants } from 'node:os';
+import { ASK, askWorker } from '../../io/worker-protocol.js';
 import { readPidFile } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { until } from '../../io/poll.js';
@@ -23,11 +23,7 @@ async function restartOne(ctx: Context, target: Target): Promise<Report> {
   }
   const workerPid = status.workerPid!;
   const oldPid = status.pid;
-  try {
-    process.kill(workerPid, constants.signals.SIGHUP);
-  } catch {
-    return failure(`${name}: worker pid ${workerPid} is gone`);
-  }
+  if (!askWorker(workerPid, ASK.restart)) return failure(`${name}: worker pid ${workerPid} is gone`);
   let newPid: number | undefined;
   const restarted = (): boolean => {
     const stored = readPidFile(ctx.dirs.pid.path, name);

@@ -1,5 +1,4 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
-import { constants } from 'node:os';
 import { hasErrors, parseConfig } from '../../core/config.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
@@ -15,6 +14,8 @@ import { inspect } from '../inspect.js';
 import { checkRunAs } from '../run-as.js';
 import { failure, said, type Report } from '../report.js';
 import { waitUntilUp } from '../wait-up.js';
+import { recordWant } from '../wants.js';
+import { ASK, askWorker, REVIVE_VARIABLE } from '../../io/worker-protocol.js';
 
 export function orphanHint(name: string, pid: number): string {
   return `${name}: orphaned: service pid ${pid} is still running without its worker; stop it first: reraise stop ${name}`;
@@ -22,10 +23,19 @@ export function orphanHint(name: string, pid: number): string {
 
 /** With --wait, a started (or already running) service is followed until it is up or has given up. */
 async function startOne(ctx: Context, name: string, wait: boolean): Promise<Report> {
-  const report = await startWorker(ctx, name);
+  const report = startReport(name, await launchWorker(ctx, name, 'start'));
   if (!wait || report.failed) return report;
   const { startSec } = currentConfig(describeEntry(ctx.dirs.service.path, name));
   return waitUntilUp(ctx, name, startSec, report);
+}
+
+function startReport(name: string, launched: Launched): Report {
+  switch (launched.kind) {
+    case 'started': return { ...said(`${name}: started (pid ${launched.pid})`), err: launched.warnings };
+    case 'running': return said(`${name}: skip (already running)${launched.onceCleared ? '; once cleared' : ''}`);
+    case 'down': return said(`${name}: not started: its want became down meanwhile (a stop of it)`);
+    case 'failed': return launched.report;
+  }
 }
 
 /** How long the holder of a lock has to show itself as a worker of the service (SPEC 12.3). */
@@ -33,20 +43,29 @@ const BUSY_MS = 5000;
 /** Forks after a busy lock: its holder may have been a worker on its way out. */
 const BUSY_ATTEMPTS = 3;
 
+/** What became of a start: a worker of ours runs it, another one did, a stop won, or why not. */
+export type Launched =
+  | { kind: 'started'; pid: number; warnings: string[] }
+  | { kind: 'running'; onceCleared?: boolean }
+  | { kind: 'down' }
+  | { kind: 'failed'; report: Report };
+
+const failed = (...lines: string[]): Launched => ({ kind: 'failed', report: failure(...lines) });
+
 /**
  * The lock is held: by a worker of a concurrent start, which shows itself in a moment, or by a
  * worker on its way out (a stop's last breath). "Already running" only for a checked worker.
  */
-async function whenBusy(ctx: Context, name: string, attempt: number): Promise<Report> {
+async function whenBusy(ctx: Context, name: string, how: How, attempt: number): Promise<Launched> {
   const deadline = Date.now() + BUSY_MS;
   while (Date.now() < deadline) {
     const { status } = inspect(ctx, name);
-    if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
-    if (isLive(status)) return said(`${name}: skip (already running)`);
-    if (attempt + 1 < BUSY_ATTEMPTS && !holdsLock(ctx, name)) return startWorker(ctx, name, attempt + 1);
+    if (status.state === 'orphaned' && how === 'start') return failed(orphanHint(name, status.pid!));
+    if (isLive(status) && status.state !== 'orphaned') return { kind: 'running' };
+    if (attempt + 1 < BUSY_ATTEMPTS && !holdsLock(ctx, name)) return launchWorker(ctx, name, how, attempt + 1);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  return failure(`${name}: unable to start: its lock in ${ctx.dirs.pid.path} (RERAISE_PIDDIR) is held, but no worker of ${name} shows itself`);
+  return failed(`${name}: unable to start: its lock in ${ctx.dirs.pid.path} (RERAISE_PIDDIR) is held, but no worker of ${name} shows itself`);
 }
 
 /** Whether a lock socket of the service still names a live process (its holder, or one about to leave). */
@@ -56,49 +75,63 @@ function holdsLock(ctx: Context, name: string): boolean {
 
 const POLL_MS = 50;
 
-async function startWorker(ctx: Context, name: string, attempt = 0): Promise<Report> {
+/** `revive` asks its workers to take over an orphan and to count a revival (SPEC 13.2); `start` never does. */
+export type How = 'start' | 'revive';
+
+function workerEnv(ctx: Context, how: How): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...dirsEnv(ctx.dirs) };
+  delete env[REVIVE_VARIABLE];
+  if (how === 'revive') env[REVIVE_VARIABLE] = '1';
+  return env;
+}
+
+/** Validates the service, records its want up, and forks its worker (SPEC 6 `start`, 13.1). */
+export async function launchWorker(ctx: Context, name: string, how: How, attempt = 0): Promise<Launched> {
   const seen = inspect(ctx, name);
   const { entry, status } = seen;
-  if (!entry) return failure(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
-  if (status.state === 'orphaned') return failure(orphanHint(name, status.pid!));
-  if (isLive(status)) {
+  if (!entry) return failed(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
+  if (status.state === 'orphaned' && how === 'start') return failed(orphanHint(name, status.pid!));
+  if (isLive(status) && status.state !== 'orphaned') {
+    const unrecorded = how === 'start' ? recordWant(ctx, name, 'up') : undefined;
+    if (unrecorded) return failed(unrecorded);
     // Like perp's `up`: starting a service flagged once takes the flag away again.
-    if (seen.stored.kind === 'record' && seen.stored.record.extra.once === '1' && status.workerPid !== undefined) {
-      try {
-        process.kill(status.workerPid, constants.signals.SIGUSR2);
-        return said(`${name}: skip (already running); once cleared`);
-      } catch {
-        // the worker just left: report it as it was
-      }
+    if (how === 'start' && seen.stored.kind === 'record' && seen.stored.record.keys.once === true && status.workerPid !== undefined) {
+      // A worker that just left is reported as it was.
+      if (askWorker(status.workerPid, ASK.onceOff)) return { kind: 'running', onceCleared: true };
     }
-    return said(`${name}: skip (already running)`);
+    return { kind: 'running' };
   }
-  if (!entry.runnable) return failure(`${name}: ${entry.problem}`);
+  if (!entry.runnable) return failed(`${name}: ${entry.problem}`);
   let text: string;
   try {
     text = readConfigText(entry.file);
   } catch (error) {
-    return failure(`${name}: cannot read ${entry.file}: ${(error as Error).message}`);
+    return failed(`${name}: cannot read ${entry.file}: ${(error as Error).message}`);
   }
   const parsed = parseConfig(text, entry.file);
   const warnings = parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => `warning: ${d.message}`);
   if (hasErrors(parsed)) {
-    return failure(...warnings, ...parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${name}: ${d.message}`));
+    return failed(...warnings, ...parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${name}: ${d.message}`));
   }
   const runAs = await checkRunAs(ctx, entry);
-  if (runAs) return failure(...warnings, runAs);
+  if (runAs) return failed(...warnings, runAs);
+  // Before the fork: the worker reads it after its START, so a stop meanwhile wins (SPEC 13.1).
+  const unrecorded = how === 'start' ? recordWant(ctx, name, 'up') : undefined;
+  if (unrecorded) return failed(...warnings, unrecorded);
 
-  const answer = await forkWorker(name, entry.cwd, { ...process.env, ...dirsEnv(ctx.dirs) });
-  const withWarnings = (report: Report): Report => ({ ...report, err: [...warnings, ...report.err] });
+  const answer = await forkWorker(name, entry.cwd, workerEnv(ctx, how));
+  const withWarnings = (launched: Launched): Launched =>
+    launched.kind === 'failed' ? { kind: 'failed', report: { ...launched.report, err: [...warnings, ...launched.report.err] } } : launched;
   switch (answer.kind) {
-    case 'started': return withWarnings(said(`${name}: started (pid ${answer.pid})`));
-    case 'busy': return withWarnings(await whenBusy(ctx, name, attempt));
-    case 'orphan': return withWarnings(failure(orphanHint(name, answer.pid)));
+    case 'started': return { kind: 'started', pid: answer.pid, warnings };
+    case 'down': return { kind: 'down' };
+    case 'busy': return withWarnings(await whenBusy(ctx, name, how, attempt));
+    case 'orphan': return withWarnings(failed(orphanHint(name, answer.pid)));
     case 'error':
-      return withWarnings(failure(`${name}: ${answer.message} (log: ${serviceLogPath(ctx.dirs.log.path, name)})`));
+      return withWarnings(failed(`${name}: ${answer.message} (log: ${serviceLogPath(ctx.dirs.log.path, name)})`));
   }
 }
 
 export function start(ctx: Context, patterns: readonly string[], wait = false): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log'], withPidDir: false }, (t) => startOne(ctx, t.name, wait));
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log', 'want'], withPidDir: false }, (t) => startOne(ctx, t.name, wait));
 }

@@ -5,6 +5,7 @@ import { prepare, type Context } from '../context.js';
 import { inspect, viewPidDir } from '../inspect.js';
 import { failure, merge, print, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
+import { seeWant } from '../wants.js';
 
 /** The state words of the panel: `grep -E '^web +running'` keeps working. */
 const LABELS: Record<ServiceStatus['state'], string> = {
@@ -50,8 +51,33 @@ export function flagWords(s: ServiceStatus): string[] {
   return [s.paused && 'paused', s.once && 'once', s.flapping && 'flapping'].filter((w): w is string => !!w);
 }
 
-/** The free text after the columns, for the states that need a word of explanation or a hint. */
+/** The free text after the columns: what the state needs explained, then the want (SPEC 11). */
 export function statusNote(name: string, s: ServiceStatus, now: number): string | undefined {
+  const parts = [stateNote(name, s, now), wantNote(s, now)].filter((part): part is string => part !== undefined);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/** The want where the state disagrees with it, and what comes of that (SPEC 11, 13.2). */
+function wantNote(s: ServiceStatus, now: number): string | undefined {
+  const live = s.state === 'running' || s.state === 'starting' || s.state === 'restarting' || s.state === 'orphaned';
+  if (s.wanted === 'down') return live ? 'wanted: down, but running' : undefined;
+  if (s.wanted === 'none') return undefined;
+  switch (s.state) {
+    case 'down':
+    case 'stale':
+    case 'not-executable':
+      return 'wanted: up, not running: reraise revive starts it';
+    case 'orphaned':
+      return 'wanted: up: reraise revive takes it over';
+    case 'error':
+      if (s.nextRevival === undefined) return 'wanted: up';
+      return s.nextRevival > now ? `wanted: up: next revival in ${formatDuration(s.nextRevival - now)}` : 'wanted: up: revival due';
+    default:
+      return undefined;
+  }
+}
+
+function stateNote(name: string, s: ServiceStatus, now: number): string | undefined {
   switch (s.state) {
     case 'restarting':
       if (s.next === undefined) return 'between runs';
@@ -120,6 +146,8 @@ export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored:
     once: s.once,
     flapping: s.flapping,
     next: s.next ?? null,
+    wanted: s.wanted,
+    nextRevival: s.nextRevival ?? null,
     note: statusNote(seen.name, s, now) ?? null,
     pidFile: seen.stored.kind === 'none' ? null : seen.stored.text.replace(/\n$/, ''),
   };
@@ -128,14 +156,16 @@ export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored:
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
-  const { targets, problems } = resolveTargets(ctx, patterns, true);
+  const { targets, problems } = resolveTargets(ctx, patterns, true, true);
   const view = viewPidDir(ctx);
-  const seen = targets.map((t) => inspect(ctx, t.name, view));
+  const wants = targets.map((t) => seeWant(ctx, t.name));
+  const seen = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
   const now = Math.floor(Date.now() / 1000);
   const out = json ? [JSON.stringify(seen.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(seen, now);
   print(merge(problems));
   // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
   const warning = view.unwritable === undefined ? [] :
     [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
-  return { out, err: warning, failed: problems.length > 0 };
+  const unusable = wants.flatMap((w) => (w.problem ? [w.problem] : []));
+  return { out, err: [...warning, ...unusable], failed: problems.length > 0 };
 }

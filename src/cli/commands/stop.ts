@@ -1,41 +1,47 @@
 // reraise stop PATTERN...: stop each service through its worker and wait until the worker is gone (SPEC 6).
-import { constants } from 'node:os';
+import { ASK, askWorker } from '../../io/worker-protocol.js';
 import { signalNumber } from '../../core/signals.js';
 import { removePidFileIf } from '../../io/pid-store.js';
-import { groupExists, isAlive, leadsGroup, runsThroughSudo } from '../../io/probe.js';
+import { isAlive } from '../../io/probe.js';
 import { signalLabel } from './control.js';
 import { until } from '../../io/poll.js';
 import { currentConfig } from '../../io/service-dir.js';
-import { processGone, stopGroup } from '../../io/terminate.js';
+import { stopOrphan } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
 import { inspect, type Inspection } from '../inspect.js';
 import { failure, said, type Report } from '../report.js';
+import { recordWant } from '../wants.js';
 
 /** Beyond config_stop_sec: time for the worker to notice, signal, reap and remove its pid file. */
 const MARGIN_MS = 5000;
 
 /** The stop settings: from the pid record, which the worker keeps current, else from the script. */
 export function stopSettings(seen: Inspection): { stopSec: number; stopSignal: number } {
-  const extra = seen.stored.kind === 'record' ? seen.stored.record.extra : {};
+  const keys = seen.stored.kind === 'record' ? seen.stored.record.keys : {};
   // When the script is gone, the record and the defaults still tell.
   const fromFile = currentConfig(seen.entry);
-  const stopSec = extra.stop_sec !== undefined && /^[\d.]+$/.test(extra.stop_sec) ? Number(extra.stop_sec) : fromFile.stopSec;
-  const stopSignal = (extra.stop_signal && signalNumber(extra.stop_signal)) || fromFile.stopSignal;
-  return { stopSec, stopSignal };
+  return {
+    stopSec: keys.stopSec ?? fromFile.stopSec,
+    stopSignal: (keys.stopSignal !== undefined && signalNumber(keys.stopSignal)) || fromFile.stopSignal,
+  };
 }
 
 /** Asks worker `workerPid` to stop (SIGTERM) and waits for it to be gone. */
 export async function stopWorker(workerPid: number, stopSec: number): Promise<boolean> {
-  try {
-    process.kill(workerPid, constants.signals.SIGTERM);
-  } catch {
-    return true;
-  }
+  if (!askWorker(workerPid, ASK.stop)) return true;
   return until(() => !isAlive(workerPid), Date.now() + stopSec * 1000 + MARGIN_MS);
 }
 
+/** The want goes down first: a revive from now on leaves the service alone (SPEC 13.1). */
 async function stopOne(ctx: Context, name: string): Promise<Report> {
+  const unrecorded = recordWant(ctx, name, 'down');
+  const report = await stopRun(ctx, name);
+  if (!unrecorded) return report;
+  return { ...report, err: [...report.err, `${unrecorded}; reraise revive may start it again`], failed: true };
+}
+
+async function stopRun(ctx: Context, name: string): Promise<Report> {
   const seen = inspect(ctx, name);
   const { status, stored } = seen;
   const { stopSec, stopSignal } = stopSettings(seen);
@@ -52,14 +58,9 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
       const pid = status.pid!;
       // Checked just now by inspect(): the leader (pid, start time, RERAISE_SERVICE), or, with the
       // leader gone, members of its group that carry RERAISE_SERVICE=NAME: either way, ours.
-      const leaderGone = processGone(pid)();
-      // sudo passes the stop signal on but cannot pass SIGKILL: it would end sudo alone (SPEC 12.1).
-      const viaSudo = !leaderGone && runsThroughSudo(pid);
-      const killed = leaderGone || leadsGroup(pid)
-        ? await stopGroup(pid, stopSignal, stopSec * 1000, processGone(pid), 0, viaSudo ? { stuck: () => {}, waitMs: MARGIN_MS } : undefined)
-        : await stopSingle(pid, stopSignal, stopSec);
+      const { gone, killed, viaSudo } = await stopOrphan(pid, stopSignal, stopSec * 1000);
       // The record stays while anything of the run lives: it is what keeps start from a second copy.
-      if (!processGone(pid)() || groupExists(pid)) {
+      if (!gone) {
         return failure(viaSudo
           ? `${name}: orphaned service pid ${pid} runs through sudo and outlived ${signalLabel(stopSignal)}; SIGKILL cannot reach the owner's processes`
           : `${name}: orphaned service pid ${pid} survived SIGKILL`);
@@ -72,23 +73,6 @@ async function stopOne(ctx: Context, name: string): Promise<Report> {
   }
 }
 
-/** A service that left its process group: only the process itself is ours to signal. */
-async function stopSingle(pid: number, signal: number, stopSec: number): Promise<boolean> {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    return false;
-  }
-  if (await until(processGone(pid), Date.now() + stopSec * 1000)) return false;
-  try {
-    process.kill(pid, constants.signals.SIGKILL);
-  } catch {
-    // gone meanwhile
-  }
-  await until(processGone(pid), Date.now() + 2000);
-  return true;
-}
-
 export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => stopOne(ctx, t.name));
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'want'], withPidDir: true }, (t) => stopOne(ctx, t.name));
 }

@@ -1,0 +1,65 @@
+// reraise revive [PATTERN...]: one pass that makes each service's state match its want (SPEC 13.2). Quiet when nothing is to be done.
+import { planRevive } from '../../core/revive-plan.js';
+import { removePidFileIf } from '../../io/pid-store.js';
+import { dropWant } from '../../io/want-store.js';
+import { prepare, type Context } from '../context.js';
+import { inspect, viewPidDir, type Inspection, type PidDirView } from '../inspect.js';
+import { eachInOrder, emptyReport, failure, merge, print, said, type Report } from '../report.js';
+import { resolveTargets } from '../targets.js';
+import { seeWant } from '../wants.js';
+
+/** What a worker revive forked made of it: the line for a start, or nothing when another one runs it. */
+async function launch(ctx: Context, name: string, line: (pid: number) => string): Promise<Report> {
+  const { launchWorker } = await import('./start.js');
+  const launched = await launchWorker(ctx, name, 'revive');
+  switch (launched.kind) {
+    case 'started': return { ...said(line(launched.pid)), err: launched.warnings };
+    case 'failed': return launched.report;
+    // Another start or revive got there first, or a stop did: the want is respected either way.
+    default: return emptyReport();
+  }
+}
+
+function removeStale(ctx: Context, seen: Inspection): boolean {
+  return seen.stored.kind === 'record' && removePidFileIf(ctx.dirs.pid.path, seen.name, seen.stored.text);
+}
+
+async function reviveOne(ctx: Context, name: string, view: PidDirView): Promise<Report> {
+  const wanted = seeWant(ctx, name);
+  // A want that cannot be used is no want: nothing is started for it, and the user is told.
+  if (wanted.problem) return failure(wanted.problem);
+  const seen = inspect(ctx, name, view, wanted.want);
+  const { status } = seen;
+  const action = planRevive({
+    want: wanted.want, state: status.state, exists: seen.entry !== undefined, nextRevival: status.nextRevival, now: Date.now() / 1000,
+  });
+  switch (action) {
+    case 'nothing':
+      return emptyReport();
+    case 'start':
+      return launch(ctx, name, (pid) => `${name}: started (pid ${pid})`);
+    case 'take-over':
+      return launch(ctx, name, (pid) => `${name}: took over orphaned pid ${status.pid}; running again as pid ${pid}`);
+    case 'revive': {
+      const revival = (seen.stored.kind === 'record' ? seen.stored.record.keys.revivals ?? 0 : 0) + 1;
+      return launch(ctx, name, (pid) => `${name}: revived after ERROR (pid ${pid}, revival ${revival})`);
+    }
+    case 'clean':
+      return removeStale(ctx, seen) ? said(`${name}: removed stale pid file`) : emptyReport();
+    case 'drop-want':
+      if (status.state === 'stale') removeStale(ctx, seen);
+      return dropWant(ctx.dirs.want.path, name)
+        ? said(`${name}: want dropped: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`)
+        : emptyReport();
+  }
+}
+
+export async function revive(ctx: Context, patterns: readonly string[]): Promise<Report> {
+  const ready = prepare(ctx, ['service', 'pid', 'log', 'want']);
+  if (!ready.ok) return failure(ready.message);
+  const { targets, problems } = resolveTargets(ctx, patterns, true, true);
+  print(merge(problems));
+  const view = viewPidDir(ctx);
+  const acted = await eachInOrder(targets, (t) => reviveOne(ctx, t.name, view));
+  return { ...acted, failed: acted.failed || problems.length > 0 };
+}
