@@ -108,8 +108,11 @@ const cliRow = (count: number, limit: number | null): RowSpec => ({
 });
 const CLI_SIZES: Array<[number, number | null]> = [[1, null], [100, 2.0], [1000, 3.0]];
 const RUNNING = 10;
-/** The size at which status is also timed without the code cache: what the cache saves. */
+/** The size at which status is also timed without the code cache (what the cache saves), and revive is timed. */
 const UNCACHED_SIZE = 100;
+const reviveRow: RowSpec = { id: `4-revive-${String(UNCACHED_SIZE).padStart(4, '0')}`,
+  figure: `reraise revive, ${UNCACHED_SIZE} services, nothing to do`, unit: 'ms',
+  target: { of: 'ratio', op: '<=', limit: 2.0, text: '<= 2.0x baseline' } };
 const uncachedRow: RowSpec = { id: `4-status-${String(UNCACHED_SIZE).padStart(4, '0')}-nocache`,
   figure: `reraise status, ${UNCACHED_SIZE} services, without the code cache`, unit: 'ms', target: null };
 
@@ -123,25 +126,42 @@ async function timeCommand(file: string, args: readonly string[], env: NodeJS.Pr
   return took;
 }
 
-interface StatusTimes {
+interface CommandTimes {
   status: number[];
   bare: number[];
   ratios: number[];
 }
 
-/** `pairs` times status then node -e 0, A B A B, after one warm-up run of each. */
-async function timeStatus(env: NodeJS.ProcessEnv, pairs: number, devNull: number): Promise<StatusTimes> {
-  await timeCommand(RERAISE, ['status'], env, devNull); // warm-up, not counted (it writes the code cache)
+/** `pairs` times `reraise ARGS` then node -e 0, A B A B, after one warm-up run of each. */
+async function timeStatus(env: NodeJS.ProcessEnv, pairs: number, devNull: number, args = ['status']): Promise<CommandTimes> {
+  await timeCommand(RERAISE, args, env, devNull); // warm-up, not counted (it writes the code cache)
   await timeCommand(process.execPath, ['-e', '0'], env, devNull);
   const status: number[] = [];
   const bare: number[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
-    status.push(await timeCommand(RERAISE, ['status'], env, devNull));
+    status.push(await timeCommand(RERAISE, args, env, devNull));
     bare.push(await timeCommand(process.execPath, ['-e', '0'], env, devNull));
     ratios.push(status[i] / bare[i]);
   }
   return { status, bare, ratios };
+}
+
+/**
+ * revive with nothing to do (SPEC 13.2): the running services wanted up, half of the others
+ * stopped (wanted down), the rest never started (no want). It must print nothing.
+ */
+async function timeRevive(box: Sandbox, all: string[], count: number, env: NodeJS.ProcessEnv, pairs: number, devNull: number): Promise<Row> {
+  const stopped = all.slice(RUNNING, RUNNING + Math.floor((count - RUNNING) / 2));
+  await box.mustRun(['stop', ...stopped]);
+  const check = await box.mustRun(['revive']);
+  if (check.stdout !== '' || check.stderr !== '') throw new Error(`revive had something to do: ${check.stdout}${check.stderr}`);
+  const t = await timeStatus(env, pairs, devNull, ['revive']);
+  return row({ ...reviveRow, decimals: 1, median: median(t.status), baseline: median(t.bare),
+    baselineLabel: 'node -e 0', ratio: median(t.ratios), ratioKind: 'median of pairwise ratios',
+    samples: t.status, baselineSamples: t.bare,
+    note: `${RUNNING} running and wanted up, ${stopped.length} stopped (wanted down), ${count - RUNNING - stopped.length} never started; ` +
+      `${pairs} pairs revive / node -e 0 run A B A B; the code cache in a cache dir of the bench's own` });
 }
 
 /** The code cache files in `dir` (SPEC 12.5), none when it does not exist. */
@@ -151,7 +171,7 @@ function cacheFiles(dir: string): string[] {
 
 export const cliLatency: Figure = {
   title: 'CLI latency',
-  rows: [...CLI_SIZES.map(([count, limit]) => cliRow(count, limit)), uncachedRow],
+  rows: [...CLI_SIZES.map(([count, limit]) => cliRow(count, limit)), uncachedRow, reviveRow],
   async run(plan: Plan, progress): Promise<Row[]> {
     const box = Sandbox.create('cli');
     const devNull = fs.openSync('/dev/null', 'w');
@@ -195,6 +215,9 @@ export const cliLatency: Figure = {
           baselineLabel: 'node -e 0', ratio: median(u.ratios), ratioKind: 'median of pairwise ratios',
           samples: u.status, baselineSamples: u.bare,
           note: `${note}; XDG_CACHE_HOME writable by others, so the CLI compiles without the code cache and writes none` }));
+        progress(`${count} services, revive with nothing to do`);
+        rows.push(await timeRevive(box, all, count, cached, plan.cliPairs, devNull));
+        // The next size starts from these services as they were: the stopped ones are simply not running.
       }
       return rows;
     } finally {

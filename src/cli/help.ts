@@ -1,10 +1,10 @@
-// The end of --help: the three directories as they resolve now, and the services found (SPEC 6).
+// The end of --help: the four directories as they resolve now, and the services found (SPEC 6).
 import { serviceDirExists } from '../io/dirs.js';
 import { listNames } from '../io/service-dir.js';
 import type { Context } from './context.js';
 
 export function helpEpilogue(ctx: Context): string {
-  const { service, pid, log } = ctx.dirs;
+  const { service, pid, log, want } = ctx.dirs;
   const line = (label: string, dir: typeof service): string =>
     `  ${label.padEnd(12)} ${dir.path}  (${dir.variable}${dir.named ? '' : ', default'})`;
   const names = listNames(service.path);
@@ -16,6 +16,7 @@ export function helpEpilogue(ctx: Context): string {
     line('services', service),
     line('pid files', pid),
     line('logs', log),
+    line('wants', want),
     '',
     'Services found:',
     found,

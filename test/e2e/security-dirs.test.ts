@@ -163,15 +163,50 @@ describe.runIf(CAN_USE_USERS)('named directories in a place the attacker can wri
     expectNamesOwner(r, attacker);
   });
 
-  it.each(['RERAISE_PIDDIR', 'RERAISE_LOGDIR'])('%s under a directory the attacker owns (mode 0777): refused, naming that directory', async (variable) => {
+  it('want files the owner cannot use (unreadable, or root\'s): revive names each, starts nothing for them, and the others still run', async () => {
+    const { owner } = users;
+    const box = userBox(pkg, owner);
+    for (const name of ['locked', 'roots', 'web']) box.script(name, LONG);
+    mkdirFor(box.logDir, owner, 0o700);
+    const wantDir = mkdirFor(path.join(box.logDir, '.want'), owner, 0o700);
+    writeFor(path.join(wantDir, 'locked'), owner, 'up\n', 0o000);
+    writeFor(path.join(wantDir, 'roots'), undefined, 'up\n', 0o644);
+    writeFor(path.join(wantDir, 'web'), owner, 'up\n', 0o600);
+    const r = await box.reraise('revive');
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`reraise: locked: unable to use want ${path.join(wantDir, 'locked')} (RERAISE_WANTDIR, default): permission denied; taken as no want`);
+    expect(r.stderr).toContain(`reraise: roots: unable to use want ${path.join(wantDir, 'roots')} (RERAISE_WANTDIR, default): owned by uid 0, not by you; taken as no want`);
+    expect(r.stdout).toMatch(/^web: started \(pid \d+\)$/);
+    expect(box.pidRecord('locked')).toBeUndefined();
+    expect(box.pidRecord('roots')).toBeUndefined();
+    await box.reraise('stop', 'web');
+  });
+
+  it('a want dir made first by the attacker as a symlink to a directory of the owner\'s: start, stop and revive refused, naming it; nothing written there', async () => {
+    const { owner, attacker } = users;
+    const wantDir = path.join(sharedDir(scratch()), 'wants');
+    const box = userBox(pkg, owner, { env: { RERAISE_WANTDIR: wantDir } });
+    box.script('web', LONG);
+    const keep = mkdirFor(path.join(box.home, 'keep'), owner, 0o755);
+    const ln = await runAs(attacker, ['ln', '-s', keep, wantDir], attackerEnv(attacker));
+    expect(ln.exitCode, ln.stderr).toBe(0);
+    for (const args of [['start', 'web'], ['stop', 'web'], ['revive']]) {
+      expectRefused(await box.reraise(...args), args.join(' '), wantDir, 'RERAISE_WANTDIR', 'a symbolic link');
+    }
+    expect(fs.readdirSync(keep), 'nothing written into the owner\'s directory through the link').toEqual([]);
+    await nothingRunsAs(owner);
+  });
+
+  it.each(['RERAISE_PIDDIR', 'RERAISE_LOGDIR', 'RERAISE_WANTDIR'])('%s under a directory the attacker owns (mode 0777): refused, naming that directory', async (variable) => {
     const { owner, attacker } = users;
     const base = scratch();
     const theirs = path.join(base, 'theirs');
     mkdirFor(theirs, attacker, 0o777);
-    const inside = path.join(theirs, variable === 'RERAISE_PIDDIR' ? 'pids' : 'logs');
+    const inside = path.join(theirs, variable === 'RERAISE_PIDDIR' ? 'pids' : variable === 'RERAISE_LOGDIR' ? 'logs' : 'wants');
     const box = userBox(pkg, owner, { base, env: { [variable]: inside } });
     box.script('web', LONG);
-    for (const args of variable === 'RERAISE_PIDDIR' ? [['start', 'web'], ['status']] : [['start', 'web']]) {
+    const commands = { RERAISE_PIDDIR: [['start', 'web'], ['status']], RERAISE_LOGDIR: [['start', 'web']], RERAISE_WANTDIR: [['start', 'web'], ['revive']] };
+    for (const args of commands[variable as keyof typeof commands]) {
       expectRefused(await box.reraise(...args), args.join(' '), inside, variable, theirs);
     }
     await nothingRunsAs(owner);

@@ -1,9 +1,11 @@
 // reraise revive [PATTERN...]: one pass that makes each service's state match its want (SPEC 13.2). Quiet when nothing is to be done.
 import { planRevive } from '../../core/revive-plan.js';
-import { removePidFileIf } from '../../io/pid-store.js';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidFilePath, removePidFileIf } from '../../io/pid-store.js';
 import { dropWant } from '../../io/want-store.js';
 import { prepare, type Context } from '../context.js';
-import { inspect, viewPidDir, type Inspection, type PidDirView } from '../inspect.js';
+import { inspect, type Inspection } from '../inspect.js';
 import { eachInOrder, emptyReport, failure, merge, print, said, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 import { seeWant } from '../wants.js';
@@ -24,11 +26,22 @@ function removeStale(ctx: Context, seen: Inspection): boolean {
   return seen.stored.kind === 'record' && removePidFileIf(ctx.dirs.pid.path, seen.name, seen.stored.text);
 }
 
-async function reviveOne(ctx: Context, name: string, view: PidDirView): Promise<Report> {
+/**
+ * Without a want of up and without a pid file, the table has nothing to do but drop the want of a
+ * script that is gone: most services of a pass, settled without a look at a process.
+ */
+function settledAtAGlance(ctx: Context, name: string, want: 'up' | 'down' | undefined): boolean {
+  if (want === 'up' || lstatSync(pidFilePath(ctx.dirs.pid.path, name), { throwIfNoEntry: false })) return false;
+  return want === undefined || lstatSync(join(ctx.dirs.service.path, name), { throwIfNoEntry: false }) !== undefined;
+}
+
+async function reviveOne(ctx: Context, name: string): Promise<Report> {
   const wanted = seeWant(ctx, name);
   // A want that cannot be used is no want: nothing is started for it, and the user is told.
   if (wanted.problem) return failure(wanted.problem);
-  const seen = inspect(ctx, name, view, wanted.want);
+  if (settledAtAGlance(ctx, name, wanted.want)) return emptyReport();
+  // The pid dir's locks are looked at only for a service whose record does not tell it all.
+  const seen = inspect(ctx, name, undefined, wanted.want);
   const { status } = seen;
   const action = planRevive({
     want: wanted.want, state: status.state, exists: seen.entry !== undefined, nextRevival: status.nextRevival, now: Date.now() / 1000,
@@ -59,7 +72,6 @@ export async function revive(ctx: Context, patterns: readonly string[]): Promise
   if (!ready.ok) return failure(ready.message);
   const { targets, problems } = resolveTargets(ctx, patterns, true, true);
   print(merge(problems));
-  const view = viewPidDir(ctx);
-  const acted = await eachInOrder(targets, (t) => reviveOne(ctx, t.name, view));
+  const acted = await eachInOrder(targets, (t) => reviveOne(ctx, t.name));
   return { ...acted, failed: acted.failed || problems.length > 0 };
 }
