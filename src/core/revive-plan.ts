@@ -24,8 +24,12 @@ const LIVE: ReadonlySet<StatusState> = new Set(['running', 'starting', 'restarti
 
 export function planRevive(facts: ReviveFacts): ReviveAction {
   const { want, state } = facts;
-  // A want outlives its script only until the next pass, unless something of it still runs.
-  if (!facts.exists && !LIVE.has(state)) return want !== undefined ? 'drop-want' : state === 'stale' ? 'clean' : 'nothing';
+  // A want outlives its script only until the next pass, unless something of it still runs:
+  // then it is left alone, never taken over (a new worker would stop it and have nothing to run).
+  if (!facts.exists) {
+    if (LIVE.has(state)) return 'nothing';
+    return want !== undefined ? 'drop-want' : state === 'stale' ? 'clean' : 'nothing';
+  }
   if (want !== 'up') return state === 'stale' ? 'clean' : 'nothing';
   switch (state) {
     case 'down':
