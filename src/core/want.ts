@@ -12,5 +12,6 @@ export function decodeWant(text: string): Result<Want> {
   if (text === 'up\n' || text === 'down\n') return { ok: true, value: text.slice(0, -1) as Want };
   if (text === '') return { ok: false, message: 'empty' };
   const shown = JSON.stringify(text.length > 20 ? `${text.slice(0, 20)}...` : text);
-  return { ok: false, message: `not a want: ${shown} (expected "up" or "down")` };
+  // Shown as the text is shown: `"up"` found would read as a match of `expected "up"`.
+  return { ok: false, message: `not a want: ${shown} (expected "up\\n" or "down\\n")` };
 }
