@@ -10,7 +10,7 @@ const script = (line: string): string => `#!/bin/sh\n# a service\n${line}\nexec 
 describe('defaults (SPEC 3 table)', () => {
   it('are start_sec 10, max_retry 2, retry_sec 2, stop_sec 10, stop_signal TERM, log 1 MiB x 10, no stamps', () => {
     expect(DEFAULT_CONFIG).toEqual({
-      startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 0,
+      startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 0, reviveSec: 60,
     });
   });
 
@@ -38,6 +38,8 @@ describe('good values', () => {
     ['config_start_sec=3\t# after a tab', { startSec: 3 }],
     ['config_start_sec="0.5"   # quoted, then a comment', { startSec: 0.5 }],
     ['config_start_sec=3   ', { startSec: 3 }],
+    ['config_revive_sec=300', { reviveSec: 300 }],
+    ['config_revive_sec=0.5', { reviveSec: 0.5 }],
   ])('%s', (line, expected) => {
     const parsed = parseConfig(script(line), FILE);
     expect(parsed.diagnostics).toEqual([]);
@@ -104,6 +106,8 @@ describe('bad values: an error naming the file, the line number, the key and the
     ['retry_sec', 'two'],
     ['stop_sec', 'ten'],
     ['stop_sec', '3000000'],
+    ['revive_sec', '-5'],
+    ['revive_sec', '1h'],
     ['max_retry', '1.5'],
     ['max_retry', '-1'],
     ['max_retry', 'two'],
@@ -153,14 +157,14 @@ describe('a bad value keeps the last good value', () => {
 
   it('keeps the base value when a base config is passed (a worker re-reading its script)', () => {
     const base: ServiceConfig = {
-      startSec: 7, maxRetry: 4, retrySec: 1, stopSec: 3, stopSignal: 2, logSize: 4096, logKeep: 3, logStamp: 1,
+      startSec: 7, maxRetry: 4, retrySec: 1, stopSec: 3, stopSignal: 2, logSize: 4096, logKeep: 3, logStamp: 1, reviveSec: 300,
     };
     const parsed = parseConfig(
       'config_start_sec=abc\nconfig_max_retry=1.5\nconfig_retry_sec=-1\nconfig_stop_sec=x\nconfig_stop_signal=NOPE\n' +
-      'config_log_size=1P\nconfig_log_keep=-1\nconfig_log_stamp=yes\n', FILE, base);
+      'config_log_size=1P\nconfig_log_keep=-1\nconfig_log_stamp=yes\nconfig_revive_sec=1h\n', FILE, base);
     expect(parsed.config).toEqual(base);
     expect(parsed.diagnostics.every((d) => d.severity === 'error')).toBe(true);
-    expect(parsed.diagnostics).toHaveLength(8);
+    expect(parsed.diagnostics).toHaveLength(9);
   });
 
   it('replaces the base value with a good one', () => {

@@ -1,6 +1,6 @@
 // Is the process a pid names the one its record means (SPEC 4)? Pid reuse in every form is refused.
 import { describe, expect, it } from 'vitest';
-import { isMemberOf, isServiceOf, isWorkerOf, runUidOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
+import { isMemberOf, isServiceOf, isWorkerOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
 
 const E = 1_800_000_000;
 const ME = 1000;
@@ -60,10 +60,6 @@ describe('isServiceOf', () => {
     ['through sudo: the user\'s own uid, as recorded', proc({ argv: sudo }), false],
   ])('with uid= in the record: %s', (_label, facts, expected) => {
     expect(isServiceOf(facts, { ...service, runUid: 1005 })).toBe(expected);
-  });
-
-  it('runUidOf reads uid= when it is a number', () => {
-    expect([runUidOf({ uid: '1005' }), runUidOf({}), runUidOf({ uid: 'x' }), runUidOf({ uid: '-1' })]).toEqual([1005, undefined, undefined, undefined]);
   });
 });
 

@@ -1,8 +1,10 @@
-// The retry policy (SPEC 5.4, 5.5) driven through event sequences, as src/worker/supervisor.ts feeds it.
+// The worker's policy (SPEC 5, 8, 10, 13) driven through event sequences, as src/worker/supervisor.ts feeds it.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/core/config.js';
 import type { PidRecord } from '../../src/core/pidfile.js';
-import { initialState, step, type Effect, type SupervisorEvent, type SupervisorState } from '../../src/core/policy.js';
+import {
+  initialState, step, type Effect, type Phase, type SupervisorEvent, type SupervisorState, type WantOnDisk,
+} from '../../src/core/policy.js';
 
 const NAME = 'web';
 const WORKER = 4000;
@@ -15,38 +17,101 @@ const types = (effects: Effect[]): string[] => effects.map((e) => e.type);
 const logs = (effects: Effect[]): string[] => effects.flatMap((e) => (e.type === 'log' ? [e.message] : []));
 const written = (effects: Effect[]): PidRecord | undefined =>
   effects.flatMap((e) => (e.type === 'write' ? [e.record] : []))[0];
+const startRecord = (effects: Effect[]): PidRecord | undefined =>
+  effects.flatMap((e) => (e.type === 'write-start' ? [e.record] : []))[0];
 const waited = (effects: Effect[]): number | undefined =>
   effects.flatMap((e) => (e.type === 'wait' ? [e.ms] : []))[0];
-const exitCode = (effects: Effect[]): number | undefined =>
-  effects.flatMap((e) => (e.type === 'exit' ? [e.code] : []))[0];
+const exitOf = (effects: Effect[]): { code: number; drainMs: number } | undefined =>
+  effects.flatMap((e) => (e.type === 'exit' ? [{ code: e.code, drainMs: e.drainMs }] : []))[0];
+const exitCode = (effects: Effect[]): number | undefined => exitOf(effects)?.code;
+const answers = (effects: Effect[]): string[] => effects.flatMap((e) => (e.type === 'answer' ? [e.line] : []));
+const wantWrites = (effects: Effect[]): Effect[] => effects.filter((e) => e.type === 'write-want');
 
-/** Feeds events to `step` and keeps the state, like the worker does; pids count up from 101. */
+/** The preparation of a run as the worker answers it: the first run reads the want, later ones do not. */
+const PREPARE_FIRST = ['read-config', 'write-start', 'read-want', 'spawn'];
+const PREPARE = ['read-config', 'write-start', 'spawn'];
+
+interface SimOptions {
+  config?: Partial<ServiceConfig>;
+  perp?: boolean;
+  revivals?: number;
+}
+
+/**
+ * Feeds events to `step` and keeps the state, like the worker does. `drive` also answers the
+ * effects of a run's preparation (read-config, write-start, read-want) the way the worker does,
+ * queued and in order, from what the Sim holds: the config lines, the want on disk, whether
+ * START can be written. A `spawn` is left for the test to answer. Pids count up from 101.
+ */
 class Sim {
   state: SupervisorState;
+  /** What the script's config lines say now: config-read gives it before each run (SPEC 3). */
+  config: ServiceConfig;
+  /** The want on disk, as the first run's read-want finds it (SPEC 13.1). */
+  diskWant: WantOnDisk = 'up';
+  /** Why START cannot be written, while it cannot. */
+  startFailure?: string;
+  /** The worker's clock: config-read and start-written happen now; spawned and exits move it. */
+  now = T0;
+  /** Every effect of the worker's life so far, in order. */
+  readonly all: Effect[] = [];
   private pids = 100;
 
-  constructor(config: Partial<ServiceConfig> = {}) {
-    this.state = initialState(WORKER, { ...DEFAULT_CONFIG, ...config });
+  constructor({ config = {}, perp = false, revivals = 0 }: SimOptions = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+    this.state = initialState(WORKER, this.config, perp, revivals);
   }
 
+  /** One event; its effects are not answered. */
   send(event: SupervisorEvent): Effect[] {
     const result = step(this.state, event, NAME);
     this.state = result.state;
+    this.all.push(...result.effects);
     return result.effects;
   }
 
-  /** The answer to a `spawn` effect: the service runs from `ms` (config as read for this run). */
-  spawned(ms: number, config: ServiceConfig = this.state.config): Effect[] {
-    return this.send({ type: 'spawned', pid: ++this.pids, at: ms, config });
+  /** One event, then the answers of the preparation effects it leads to, until nothing is left to answer. */
+  drive(event: SupervisorEvent): Effect[] {
+    const queue: SupervisorEvent[] = [event];
+    const effects: Effect[] = [];
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      for (const effect of this.send(next)) {
+        effects.push(effect);
+        const reply = this.reply(effect);
+        if (reply) queue.push(reply);
+      }
+    }
+    return effects;
+  }
+
+  private reply(effect: Effect): SupervisorEvent | undefined {
+    switch (effect.type) {
+      case 'read-config': return { type: 'config-read', config: this.config, at: this.now };
+      case 'write-start': return { type: 'start-written', at: this.now, failure: this.startFailure };
+      case 'read-want': return { type: 'want-read', want: this.diskWant };
+      default: return undefined;
+    }
+  }
+
+  /** The answer to a `spawn` effect: the service runs from `ms`. */
+  spawned(ms: number, uid?: number): Effect[] {
+    this.now = ms;
+    return this.drive({ type: 'spawned', pid: ++this.pids, at: ms, uid });
+  }
+
+  spawnFailed(ms: number, code = 127, reason = 'cannot run ./web: ENOENT'): Effect[] {
+    this.now = ms;
+    return this.drive({ type: 'spawn-failed', code, reason, at: ms });
   }
 
   /** The service exits by itself at `ms`; its group is swept; returns the policy's decision. */
   exits(ms: number, code: number | null = 1, signal: number | null = null): Effect[] {
     const { pid, config } = this.state;
+    this.now = ms;
     expect(this.send({ type: 'exited', code, signal, at: ms })).toEqual([
       { type: 'stop-group', pgid: pid, signal: config.stopSignal, graceMs: config.stopSec * 1000 },
     ]);
-    return this.send({ type: 'group-stopped', killed: false });
+    return this.drive({ type: 'group-stopped', killed: false });
   }
 
   /** One run from second `from` to second `to` (after T0) that ends by itself. */
@@ -56,44 +121,130 @@ class Sim {
   }
 }
 
-/** A worker that has just begun: its first spawn is asked for. */
-function begun(config: Partial<ServiceConfig> = {}): Sim {
-  const sim = new Sim(config);
-  expect(sim.send({ type: 'begin' })).toEqual([{ type: 'spawn' }]);
+/** A worker that has just begun: its first run is prepared and its spawn asked for. */
+function begun(options: SimOptions = {}): Sim {
+  const sim = new Sim(options);
+  expect(types(sim.drive({ type: 'begin' }))).toEqual(PREPARE_FIRST);
   return sim;
 }
 
 /** A worker whose first run lasted an hour (a success) and which is spawning the second run. */
-function afterSuccess(config: Partial<ServiceConfig> = {}): Sim {
-  const sim = begun(config);
-  expect(types(sim.run(0, 3600, 0))).toEqual(['log', 'spawn']);
+function afterSuccess(options: SimOptions = {}): Sim {
+  const sim = begun(options);
+  expect(types(sim.run(0, 3600, 0))).toEqual(['log', ...PREPARE]);
   return sim;
 }
 
-describe('begin and spawned (SPEC 5.2)', () => {
-  it('begin asks for a spawn', () => {
+/** A worker whose second run exited quickly: it waits for its first retry. */
+function waiting(options: SimOptions = {}): Sim {
+  const sim = afterSuccess(options);
+  sim.spawned(at(3600));
+  expect(types(sim.exits(at(3601)))).toEqual(['log', 'write', 'wait']);
+  expect(sim.state.phase).toBe('waiting');
+  return sim;
+}
+
+describe('the preparation of a run: config, START, (first run) want, spawn (SPEC 5.2, 13.1)', () => {
+  it('begin asks for the config first', () => {
     const sim = new Sim();
-    expect(sim.send({ type: 'begin' })).toEqual([{ type: 'spawn' }]);
+    expect(sim.send({ type: 'begin' })).toEqual([{ type: 'read-config' }]);
+    expect(sim.state.phase).toBe('spawning');
   });
 
-  it('a second begin does nothing', () => {
-    const sim = begun();
+  it('config-read takes the config read and asks for START: the worker, now, the restarts and stop_sec of that config', () => {
+    const sim = new Sim();
+    sim.send({ type: 'begin' });
+    const config = { ...DEFAULT_CONFIG, stopSec: 3.5, startSec: 1 };
+    expect(sim.send({ type: 'config-read', config, at: at(0.7) })).toEqual([{
+      type: 'write-start',
+      record: { state: 'START', workerPid: WORKER, epoch: epoch(at(0)), keys: { restarts: 0, stopSec: 3.5 } },
+    }]);
+    expect(sim.state.config).toEqual(config);
+  });
+
+  it('the first run reads the want after START; a later run does not', () => {
+    const sim = new Sim();
+    sim.send({ type: 'begin' });
+    sim.send({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+    expect(sim.send({ type: 'start-written', at: at(0) })).toEqual([{ type: 'read-want' }]);
+    expect(sim.send({ type: 'want-read', want: 'up' })).toEqual([{ type: 'spawn' }]);
     sim.spawned(at(0));
-    expect(sim.send({ type: 'begin' })).toEqual([]);
+    expect(sim.exits(at(3600), 0)).toEqual([
+      { type: 'log', message: 'web: exited (exit code 0) after 3600.0s; starting again' },
+      { type: 'read-config' },
+      {
+        type: 'write-start',
+        record: { state: 'START', workerPid: WORKER, epoch: epoch(at(3600)), keys: { restarts: 1, stopSec: 10, lastExit: 0 } },
+      },
+      { type: 'spawn' },
+    ]);
   });
 
-  it('spawned writes RUN with the service pid, the worker pid and the start time in whole seconds', () => {
-    const sim = begun();
-    const effects = sim.spawned(at(0.999));
-    expect(written(effects)).toMatchObject({ state: 'RUN', pid: 101, workerPid: WORKER, epoch: epoch(at(0)) });
+  it.each<WantOnDisk>(['up', 'none'])('a want of %s on disk: the first run is spawned', (want) => {
+    const sim = new Sim();
+    sim.diskWant = want;
+    expect(types(sim.drive({ type: 'begin' }))).toEqual(PREPARE_FIRST);
+    expect(sim.state.phase).toBe('spawning');
+  });
+
+  // A stop (want down) that came between start's want and this worker's START wins (SPEC 13.1).
+  it('a want of down on disk: nothing runs; the record goes, the starter hears "down", exit 0', () => {
+    const sim = new Sim();
+    sim.diskWant = 'down';
+    expect(sim.drive({ type: 'begin' })).toEqual([
+      { type: 'read-config' },
+      { type: 'write-start', record: expect.objectContaining({ state: 'START' }) },
+      { type: 'read-want' },
+      { type: 'log', message: 'web: not started: its want is down (a stop came meanwhile)' },
+      { type: 'remove-pidfile' },
+      { type: 'answer', line: 'down' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
+    expect(sim.state.phase).toBe('done');
+    expect(types(sim.all)).not.toContain('spawn');
+    expect(wantWrites(sim.all)).toEqual([]);
+  });
+
+  it('spawned writes RUN with the service pid, the worker pid, the start time in whole seconds and the config of the run', () => {
+    const sim = begun({ config: { startSec: 4, stopSec: 2, stopSignal: 2 } });
+    const effects = sim.spawned(at(0.999), 1005);
+    expect(effects).toEqual([
+      {
+        type: 'write',
+        record: {
+          state: 'RUN', pid: 101, workerPid: WORKER, epoch: epoch(at(0)),
+          keys: { restarts: 0, retries: 0, startSec: 4, stopSec: 2, stopSignal: 'INT', uid: 1005, once: undefined },
+        },
+      },
+      { type: 'log', message: 'web: started (pid 101)' },
+      { type: 'answer', line: 'started 101' },
+    ]);
     expect(written(effects)?.exitCode).toBeUndefined();
-    expect(written(effects)?.extra.restarts).toBe('0');
-    expect(logs(effects)).toEqual(['web: started (pid 101)']);
     expect(sim.state.phase).toBe('running');
   });
 
+  it('a RUN without a known uid has none', () => {
+    const sim = begun();
+    expect(written(sim.spawned(at(0)))?.keys.uid).toBeUndefined();
+  });
+
+  it('a later RUN says how the run before it ended', () => {
+    const sim = afterSuccess();
+    expect(written(sim.spawned(at(3600)))?.keys).toMatchObject({ restarts: 1, lastExit: 0, lastSignal: undefined });
+    sim.exits(at(7200), null, 9);
+    expect(written(sim.spawned(at(7200)))?.keys).toMatchObject({ restarts: 2, lastExit: 137, lastSignal: 'KILL' });
+  });
+
+  // SPEC 4 key table: last_exit and last_signal are in START as well as in RUN.
+  it('a later START says how the run before it ended', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.exits(at(3600), null, 15);
+    expect(startRecord(sim.all.slice(-3))?.keys).toEqual({ restarts: 1, stopSec: 10, lastExit: 143, lastSignal: 'TERM' });
+  });
+
   it('an exit first stops what is left of the group, with the stop signal and config_stop_sec', () => {
-    const sim = begun({ stopSignal: 2, stopSec: 0.5 });
+    const sim = begun({ config: { stopSignal: 2, stopSec: 0.5 } });
     sim.spawned(at(0));
     expect(sim.send({ type: 'exited', code: 0, signal: null, at: at(20) })).toEqual([
       { type: 'stop-group', pgid: 101, signal: 2, graceMs: 500 },
@@ -101,26 +252,71 @@ describe('begin and spawned (SPEC 5.2)', () => {
     expect(sim.state.phase).toBe('sweeping');
   });
 
-  it('judges a run by the config read for that run (config is read again before every run)', () => {
-    const sim = begun();
-    sim.spawned(at(0), { ...DEFAULT_CONFIG, startSec: 1 });
-    expect(types(sim.exits(at(1.5)))).toContain('spawn');
+  describe('the config is read again before every run (SPEC 3)', () => {
+    it('the first run is judged by the config read for it, not the one the worker began with', () => {
+      const sim = new Sim();
+      sim.config = { ...DEFAULT_CONFIG, startSec: 1 };
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      expect(types(sim.exits(at(1.5)))).toEqual(['log', ...PREPARE]);
+    });
+
+    it('an edit between runs applies to the next run: its START, its RUN, its stop and its verdict', () => {
+      const sim = afterSuccess();
+      expect(startRecord(sim.all)?.keys.stopSec).toBe(10);
+      // The second run was prepared with the defaults; the third reads the edit.
+      sim.config = { ...DEFAULT_CONFIG, startSec: 1, stopSec: 0.25, stopSignal: 1 };
+      sim.spawned(at(3600));
+      const effects = sim.exits(at(7200), 0);
+      expect(startRecord(effects)?.keys).toMatchObject({ stopSec: 0.25 });
+      expect(written(sim.spawned(at(7200)))?.keys).toMatchObject({ startSec: 1, stopSec: 0.25, stopSignal: 'HUP' });
+      expect(sim.send({ type: 'exited', code: 1, signal: null, at: at(7201.5) })).toEqual([
+        { type: 'stop-group', pgid: 103, signal: 1, graceMs: 250 },
+      ]);
+      expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(['log', ...PREPARE]);
+    });
+  });
+
+  describe('START cannot be written (SPEC 5.2)', () => {
+    it('for the first run: nothing runs, the reason is logged and answered, ERROR, exit 1', () => {
+      const sim = new Sim();
+      sim.startFailure = 'unable to write its pid file in /p (RERAISE_PIDDIR): ENOSPC';
+      const effects = sim.drive({ type: 'begin' });
+      expect(effects).toEqual([
+        { type: 'read-config' },
+        { type: 'write-start', record: expect.objectContaining({ state: 'START' }) },
+        { type: 'log', message: 'web: unable to write its pid file in /p (RERAISE_PIDDIR): ENOSPC' },
+        { type: 'log', message: 'web: failed to start (exit code 126, retries 0)' },
+        { type: 'write', record: expect.objectContaining({ state: 'ERROR', exitCode: 126 }) },
+        { type: 'answer', line: 'error unable to write its pid file in /p (RERAISE_PIDDIR): ENOSPC' },
+        { type: 'exit', code: 1, drainMs: 1000 },
+      ]);
+      expect(sim.state.phase).toBe('done');
+    });
+
+    it('for a later run: the service matters more than its record, it runs', () => {
+      const sim = begun();
+      sim.spawned(at(0));
+      sim.startFailure = 'unable to write its pid file';
+      expect(types(sim.exits(at(3600), 0))).toEqual(['log', ...PREPARE]);
+      expect(written(sim.spawned(at(3600)))).toMatchObject({ state: 'RUN', pid: 102 });
+      expect(answers(sim.all)).toEqual(['started 101']);
+    });
   });
 });
 
-describe('a quick exit on the very first run is a failed start, whatever the exit code', () => {
+describe('a quick exit on the very first run is a failed start, whatever the exit code (SPEC 5.4)', () => {
   it.each([0, 1, 2, 127, 255])('exit code %i: ERROR, "failed to start", exit 1', (code) => {
     const sim = begun();
     const effects = sim.run(0, 1, code);
     // The reason is logged before ERROR is written, so that whoever sees ERROR finds it in the log.
     expect(types(effects)).toEqual(['log', 'write', 'exit']);
     expect(written(effects)).toEqual({
-      state: 'ERROR', exitCode: code, epoch: epoch(at(1)), extra: expect.any(Object),
+      state: 'ERROR', exitCode: code, epoch: epoch(at(1)),
+      keys: { restarts: 0, retries: 0, startSec: 10, stopSec: 10, stopSignal: 'TERM', signal: undefined, revivals: 0, reviveSec: 60 },
     });
-    expect(written(effects)?.pid).toBeUndefined();
-    expect(written(effects)?.workerPid).toBeUndefined();
     expect(logs(effects)).toEqual([`web: failed to start (exit code ${code}, retries 0)`]);
-    expect(exitCode(effects)).toBe(1);
+    expect(exitOf(effects)).toEqual({ code: 1, drainMs: 1000 });
     expect(sim.state.phase).toBe('done');
   });
 
@@ -132,42 +328,42 @@ describe('a quick exit on the very first run is a failed start, whatever the exi
     const sim = begun();
     sim.spawned(at(0));
     const effects = sim.exits(at(1), null, signal);
-    expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: code, extra: { signal: name } });
+    expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: code, keys: { signal: name } });
     expect(logs(effects)).toEqual([`web: failed to start (exit code ${code}, retries 0)`]);
     expect(exitCode(effects)).toBe(1);
   });
 
   it('a plain exit records no signal', () => {
     const sim = begun();
-    expect(written(sim.run(0, 1, 1))?.extra.signal).toBeUndefined();
+    expect(written(sim.run(0, 1, 1))?.keys.signal).toBeUndefined();
   });
 
-  it.each([127, 126])('a spawn that fails with %i: ERROR with that code', (code) => {
+  it.each([127, 126])('a spawn that fails with %i: ERROR with that code, the reason answered', (code) => {
     const sim = begun();
-    const effects = sim.send({ type: 'spawn-failed', code, reason: 'cannot run ./web: ENOENT', at: at(0), config: DEFAULT_CONFIG });
-    expect(types(effects)).toEqual(['log', 'log', 'write', 'exit']);
+    const effects = sim.spawnFailed(at(0), code);
+    expect(types(effects)).toEqual(['log', 'log', 'write', 'answer', 'exit']);
     expect(logs(effects)).toEqual(['web: cannot run ./web: ENOENT', `web: failed to start (exit code ${code}, retries 0)`]);
     expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: code, epoch: epoch(at(0)) });
+    expect(answers(effects)).toEqual(['error cannot run ./web: ENOENT']);
     expect(exitCode(effects)).toBe(1);
   });
 
-  it.each<[string, SupervisorEvent]>([
-    ['begin', { type: 'begin' }],
-    ['retry-due', { type: 'retry-due' }],
-    ['stop', { type: 'stop' }],
-    ['restart', { type: 'restart', at: 0 }],
-  ])('once done, %s does nothing', (_, event) => {
-    const sim = begun();
-    sim.run(0, 1);
-    expect(sim.send(event)).toEqual([]);
+  // SPEC 5.4: "It never spins": a spawn that failed never ran, so even 0 >= config_start_sec=0 is no success.
+  it('with start_sec 0, a failed spawn on the first run is an ERROR, not an immediate respawn', () => {
+    const sim = begun({ config: { startSec: 0 } });
+    const effects = sim.spawnFailed(at(0));
+    expect(types(effects)).not.toContain('read-config');
+    expect(types(effects)).not.toContain('spawn');
+    expect(exitCode(effects)).toBe(1);
   });
 });
 
 describe('a run of at least config_start_sec is a success: retries back to 0, start again at once', () => {
-  it('starts again at once and writes nothing in between', () => {
+  it('starts again at once and writes no STOP in between', () => {
     const sim = begun();
     const effects = sim.run(0, 10, 0);
-    expect(types(effects)).toEqual(['log', 'spawn']);
+    expect(types(effects)).toEqual(['log', ...PREPARE]);
+    expect(written(effects)).toBeUndefined();
     expect(sim.state).toMatchObject({ hadSuccess: true, retries: 0, restarts: 1 });
   });
 
@@ -177,12 +373,13 @@ describe('a run of at least config_start_sec is a success: retries back to 0, st
   ])('whatever the exit: %s', (_, code, signal) => {
     const sim = begun();
     sim.spawned(at(0));
-    expect(types(sim.exits(at(60), code, signal))).toEqual(['log', 'spawn']);
+    expect(types(sim.exits(at(60), code, signal))).toEqual(['log', ...PREPARE]);
   });
 
-  it('counts the restart in the next RUN record', () => {
+  it('counts the restart in the next START and RUN records', () => {
     const sim = afterSuccess();
-    expect(written(sim.spawned(at(3600)))?.extra.restarts).toBe('1');
+    expect(startRecord(sim.all.slice(-3))?.keys.restarts).toBe(1);
+    expect(written(sim.spawned(at(3600)))?.keys.restarts).toBe(1);
   });
 
   it.each([
@@ -195,10 +392,10 @@ describe('a run of at least config_start_sec is a success: retries back to 0, st
     [2.25, 2_249, 'quick'],
     [0, 0, 'success'],
   ])('start_sec %d, a run of %i ms: %s (exactly start_sec counts as a success)', (startSec, ranMs, verdict) => {
-    const sim = begun({ startSec });
+    const sim = begun({ config: { startSec } });
     sim.spawned(T0);
     const effects = sim.exits(T0 + ranMs);
-    if (verdict === 'success') expect(types(effects)).toEqual(['log', 'spawn']);
+    if (verdict === 'success') expect(types(effects)).toEqual(['log', ...PREPARE]);
     else expect(exitCode(effects)).toBe(1);
   });
 
@@ -207,9 +404,9 @@ describe('a run of at least config_start_sec is a success: retries back to 0, st
     [4.03, 4_030],
     [8.05, 8_050],
   ])('start_sec %d, a run of exactly %i ms is a success', (startSec, ranMs) => {
-    const sim = begun({ startSec });
+    const sim = begun({ config: { startSec } });
     sim.spawned(T0);
-    expect(types(sim.exits(T0 + ranMs))).toEqual(['log', 'spawn']);
+    expect(types(sim.exits(T0 + ranMs))).toEqual(['log', ...PREPARE]);
   });
 });
 
@@ -220,23 +417,24 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     sim.spawned(at(3600));
     let effects = sim.exits(at(3601), 3);
     expect(types(effects)).toEqual(['log', 'write', 'wait']);
-    expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 3, workerPid: WORKER, epoch: epoch(at(3601)) });
-    expect(written(effects)?.pid).toBeUndefined();
-    expect(written(effects)?.extra).toMatchObject({ retries: '1', next: String(epoch(at(3601))) });
+    expect(written(effects)).toEqual({
+      state: 'STOP', exitCode: 3, workerPid: WORKER, epoch: epoch(at(3601)),
+      keys: { restarts: 1, retries: 1, startSec: 10, stopSec: 10, stopSignal: 'TERM', signal: undefined, next: epoch(at(3601)) },
+    });
     expect(waited(effects)).toBe(0);
     expect(sim.state).toMatchObject({ phase: 'waiting', retries: 1 });
-    expect(sim.send({ type: 'retry-due' })).toEqual([{ type: 'spawn' }]);
+    expect(types(sim.drive({ type: 'retry-due' }))).toEqual(PREPARE);
 
     sim.spawned(at(3601));
     effects = sim.exits(at(3602), 3);
-    expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 3, extra: { retries: '2', next: String(epoch(at(3604))) } });
+    expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 3, keys: { retries: 2, next: epoch(at(3604)) } });
     expect(waited(effects)).toBe(2000);
-    expect(sim.send({ type: 'retry-due' })).toEqual([{ type: 'spawn' }]);
+    expect(types(sim.drive({ type: 'retry-due' }))).toEqual(PREPARE);
 
     sim.spawned(at(3604));
     effects = sim.exits(at(3605), 3);
     expect(types(effects)).toEqual(['log', 'write', 'exit']);
-    expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: 3, epoch: epoch(at(3605)) });
+    expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: 3, epoch: epoch(at(3605)), keys: { retries: 2 } });
     expect(logs(effects)).toEqual(['web: failed to start (exit code 3, retries 2)']);
     expect(exitCode(effects)).toBe(1);
   });
@@ -247,14 +445,14 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     [{ maxRetry: 1, retrySec: 5 }, [0]],
     [{ maxRetry: 0, retrySec: 5 }, []],
   ])('%j: waits %j, then ERROR', (config, waits) => {
-    const sim = afterSuccess(config);
+    const sim = afterSuccess({ config });
     let t = 3600;
     for (const ms of waits) {
       sim.spawned(at(t));
       const effects = sim.exits(at(t + 1));
       expect(waited(effects)).toBe(ms);
-      expect(written(effects)?.extra.next).toBe(String(epoch(at(t + 1) + ms)));
-      expect(sim.send({ type: 'retry-due' })).toEqual([{ type: 'spawn' }]);
+      expect(written(effects)?.keys.next).toBe(epoch(at(t + 1) + ms));
+      expect(types(sim.drive({ type: 'retry-due' }))).toEqual(PREPARE);
       t += 1 + ms / 1000;
     }
     sim.spawned(at(t));
@@ -263,10 +461,12 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     expect(exitCode(effects)).toBe(1);
   });
 
-  it('never spawns right after a quick exit: it waits for retry-due', () => {
+  it('never prepares a run right after a quick exit: it waits for retry-due', () => {
     const sim = afterSuccess();
     sim.spawned(at(3600));
-    expect(types(sim.exits(at(3601)))).not.toContain('spawn');
+    const effects = sim.exits(at(3601));
+    expect(types(effects)).not.toContain('read-config');
+    expect(types(effects)).not.toContain('spawn');
     expect(sim.state.phase).toBe('waiting');
   });
 
@@ -274,13 +474,15 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     const sim = afterSuccess();
     sim.spawned(at(3600));
     const effects = sim.exits(at(3601), null, 15);
-    expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 143, extra: { signal: 'TERM' } });
+    expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 143, keys: { signal: 'TERM' } });
   });
 
-  it('a spawn failure after a success is a quick exit: STOP and a retry', () => {
+  it('a spawn failure after a success is a quick exit: STOP and a retry, no answer', () => {
     const sim = afterSuccess();
-    const effects = sim.send({ type: 'spawn-failed', code: 127, reason: 'gone', at: at(3600), config: sim.state.config });
+    const effects = sim.spawnFailed(at(3600), 127, 'gone');
+    expect(logs(effects)[0]).toBe('web: gone');
     expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 127 });
+    expect(answers(effects)).toEqual([]);
     expect(sim.state).toMatchObject({ phase: 'waiting', retries: 1 });
   });
 
@@ -288,68 +490,62 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     const sim = afterSuccess();
     sim.spawned(at(3600));
     sim.exits(at(3601));
-    sim.send({ type: 'retry-due' });
+    sim.drive({ type: 'retry-due' });
     expect(sim.state.retries).toBe(1);
-    expect(types(sim.run(3601, 7200))).toEqual(['log', 'spawn']);
+    expect(types(sim.run(3601, 7200))).toEqual(['log', ...PREPARE]);
     expect(sim.state.retries).toBe(0);
     sim.spawned(at(7200));
     expect(waited(sim.exits(at(7201)))).toBe(0);
     expect(sim.state.retries).toBe(1);
   });
-
-  it('a retry-due that is not awaited (a late timer) does nothing', () => {
-    const sim = afterSuccess();
-    sim.spawned(at(3600));
-    expect(sim.send({ type: 'retry-due' })).toEqual([]);
-    expect(sim.state.phase).toBe('running');
-  });
 });
 
 describe('restart (SIGHUP): the group is stopped, the service starts again, no retry is counted', () => {
-  it('while running: stop-group, then on group-stopped an immediate spawn', () => {
-    const sim = begun({ stopSignal: 2, stopSec: 0.5 });
+  it('while running: stop-group, then on group-stopped the next run is prepared at once', () => {
+    const sim = begun({ config: { stopSignal: 2, stopSec: 0.5 } });
     sim.spawned(at(0));
-    let effects = sim.send({ type: 'restart', at: 0 });
-    expect(types(effects)).toEqual(['log', 'stop-group']);
-    expect(effects[1]).toEqual({ type: 'stop-group', pgid: 101, signal: 2, graceMs: 500 });
+    let effects = sim.send({ type: 'restart', at: at(0) });
+    expect(effects).toEqual([
+      { type: 'log', message: 'web: restart asked for; stopping pid 101' },
+      { type: 'stop-group', pgid: 101, signal: 2, graceMs: 500 },
+    ]);
     expect(sim.state.phase).toBe('stopping');
 
     // The service dies of the stop signal: that is not an exit to judge.
     expect(sim.send({ type: 'exited', code: null, signal: 2, at: at(1) })).toEqual([]);
-    effects = sim.send({ type: 'group-stopped', killed: false });
-    expect(effects).toEqual([{ type: 'spawn' }]);
+    effects = sim.drive({ type: 'group-stopped', killed: false });
+    expect(types(effects)).toEqual(PREPARE);
     expect(sim.state).toMatchObject({ retries: 0, restarts: 1 });
-    expect(written(sim.spawned(at(1)))).toMatchObject({ state: 'RUN', pid: 102, extra: { restarts: '1' } });
+    expect(written(sim.spawned(at(1)))).toMatchObject({ state: 'RUN', pid: 102, keys: { restarts: 1 } });
   });
 
   it('on the very first run, before start_sec: not a failed start', () => {
     const sim = begun();
     sim.spawned(at(0));
-    sim.send({ type: 'restart', at: 0 });
+    sim.send({ type: 'restart', at: at(0) });
     sim.send({ type: 'exited', code: null, signal: 15, at: at(1) });
-    const effects = sim.send({ type: 'group-stopped', killed: false });
-    expect(effects).toEqual([{ type: 'spawn' }]);
-    expect(sim.state.phase).not.toBe('done');
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(PREPARE);
+    expect(sim.state.phase).toBe('spawning');
   });
 
   it('leaves the retry count as it was', () => {
     const sim = afterSuccess();
     sim.spawned(at(3600));
     sim.exits(at(3601));
-    sim.send({ type: 'retry-due' });
+    sim.drive({ type: 'retry-due' });
     sim.spawned(at(3601));
     expect(sim.state.retries).toBe(1);
-    sim.send({ type: 'restart', at: 0 });
+    sim.send({ type: 'restart', at: at(3601) });
     sim.send({ type: 'exited', code: null, signal: 15, at: at(3602) });
-    sim.send({ type: 'group-stopped', killed: false });
+    sim.drive({ type: 'group-stopped', killed: false });
     expect(sim.state.retries).toBe(1);
   });
 
   it('works whichever comes first, the exit or the end of the group stop', () => {
     const sim = begun();
     sim.spawned(at(0));
-    sim.send({ type: 'restart', at: 0 });
-    expect(sim.send({ type: 'group-stopped', killed: false })).toEqual([{ type: 'spawn' }]);
+    sim.send({ type: 'restart', at: at(0) });
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(PREPARE);
     expect(sim.send({ type: 'exited', code: null, signal: 15, at: at(1) })).toEqual([]);
     expect(written(sim.spawned(at(1)))).toMatchObject({ state: 'RUN', pid: 102 });
   });
@@ -357,29 +553,38 @@ describe('restart (SIGHUP): the group is stopped, the service starts again, no r
   it('logs the SIGKILL when the group had to be killed', () => {
     const sim = begun();
     sim.spawned(at(0));
-    sim.send({ type: 'restart', at: 0 });
-    const effects = sim.send({ type: 'group-stopped', killed: true });
-    expect(types(effects)).toEqual(['log', 'spawn']);
-    expect(logs(effects)[0]).toMatch(/SIGKILL.*config_stop_sec=10/);
+    sim.send({ type: 'restart', at: at(0) });
+    const effects = sim.drive({ type: 'group-stopped', killed: true });
+    expect(types(effects)).toEqual(['log', ...PREPARE]);
+    expect(logs(effects)[0]).toBe('web: sent SIGKILL to the process group after config_stop_sec=10');
   });
 
-  it('during the retry wait: cancel-wait and spawn at once, no retry counted', () => {
-    const sim = afterSuccess();
-    sim.spawned(at(3600));
-    sim.exits(at(3601));
-    expect(sim.state).toMatchObject({ phase: 'waiting', retries: 1 });
-    expect(sim.send({ type: 'restart', at: 0 })).toEqual([{ type: 'cancel-wait' }, { type: 'spawn' }]);
+  it('during the retry wait: cancel-wait and a run prepared at once, no retry counted', () => {
+    const sim = waiting();
     expect(sim.state.retries).toBe(1);
-    // The cancelled timer, had it fired anyway, must not spawn a second time.
+    expect(types(sim.drive({ type: 'restart', at: at(3602) }))).toEqual(['cancel-wait', ...PREPARE]);
+    expect(sim.state).toMatchObject({ retries: 1, restarts: 2 });
+    // The cancelled timer, had it fired anyway, must not prepare a second run.
     expect(sim.send({ type: 'retry-due' })).toEqual([]);
   });
 
-  it('while spawning: applies to the new run as soon as it is recorded', () => {
+  it('while sweeping an exit: the exit is not judged, the service starts again', () => {
     const sim = begun();
-    expect(sim.send({ type: 'restart', at: 0 })).toEqual([]);
-    const effects = sim.spawned(at(0));
-    expect(types(effects)).toEqual(['write', 'log', 'stop-group']);
-    expect(sim.send({ type: 'group-stopped', killed: false })).toEqual([{ type: 'spawn' }]);
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
+    expect(sim.send({ type: 'restart', at: at(1) })).toEqual([]);
+    const effects = sim.drive({ type: 'group-stopped', killed: false });
+    expect(types(effects)).toEqual(PREPARE);
+    expect(written(effects)).toBeUndefined();
+  });
+
+  // The run about to start is the restart: it reads the config afresh anyway.
+  it('while a run is prepared: nothing more to do', () => {
+    const sim = new Sim();
+    sim.send({ type: 'begin' });
+    const before = sim.state;
+    expect(sim.send({ type: 'restart', at: at(0) })).toEqual([]);
+    expect(sim.state).toBe(before);
   });
 
   // SPEC 5.4: a run that lasted config_start_sec was a success, also when a restart ended it.
@@ -388,7 +593,7 @@ describe('restart (SIGHUP): the group is stopped, the service starts again, no r
     sim.spawned(at(0));
     sim.send({ type: 'restart', at: at(3600) });
     sim.send({ type: 'exited', code: null, signal: 15, at: at(3600) });
-    sim.send({ type: 'group-stopped', killed: false });
+    sim.drive({ type: 'group-stopped', killed: false });
     sim.spawned(at(3600));
     const effects = sim.exits(at(3601));
     expect(written(effects)).toMatchObject({ state: 'STOP' });
@@ -406,15 +611,17 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
       { type: 'stop-group', pgid: 101, signal: 15, graceMs: 10_000 },
     ]);
     expect(sim.send({ type: 'exited', code: null, signal: 15, at: at(1) })).toEqual([]);
-    const effects = sim.send({ type: 'group-stopped', killed: false });
-    expect(types(effects)).toEqual(finished);
-    expect(exitCode(effects)).toBe(0);
-    expect(written(effects)).toBeUndefined();
+    const effects = sim.drive({ type: 'group-stopped', killed: false });
+    expect(effects).toEqual([
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
     expect(sim.state.phase).toBe('done');
   });
 
   it('with the configured stop signal and stop_sec', () => {
-    const sim = begun({ stopSignal: 1, stopSec: 2.5 });
+    const sim = begun({ config: { stopSignal: 1, stopSec: 2.5 } });
     sim.spawned(at(0));
     expect(sim.send({ type: 'stop' })).toEqual([{ type: 'stop-group', pgid: 101, signal: 1, graceMs: 2500 }]);
   });
@@ -423,16 +630,14 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
     const sim = begun();
     sim.spawned(at(0));
     sim.send({ type: 'stop' });
-    const effects = sim.send({ type: 'group-stopped', killed: true });
+    const effects = sim.drive({ type: 'group-stopped', killed: true });
     expect(types(effects)).toEqual(['log', ...finished]);
     expect(logs(effects)[0]).toMatch(/SIGKILL/);
     expect(exitCode(effects)).toBe(0);
   });
 
   it('during the retry wait: cancel-wait, remove the pid file, exit 0', () => {
-    const sim = afterSuccess();
-    sim.spawned(at(3600));
-    sim.exits(at(3601));
+    const sim = waiting();
     const effects = sim.send({ type: 'stop' });
     expect(types(effects)).toEqual(['cancel-wait', ...finished]);
     expect(exitCode(effects)).toBe(0);
@@ -443,27 +648,10 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
     sim.spawned(at(0));
     sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
     expect(sim.send({ type: 'stop' })).toEqual([]);
-    const effects = sim.send({ type: 'group-stopped', killed: false });
+    const effects = sim.drive({ type: 'group-stopped', killed: false });
     expect(types(effects)).toEqual(finished);
     expect(exitCode(effects)).toBe(0);
     expect(written(effects)).toBeUndefined();
-  });
-
-  it('while spawning: the new run is stopped as soon as it is recorded', () => {
-    const sim = begun();
-    expect(sim.send({ type: 'stop' })).toEqual([]);
-    const effects = sim.spawned(at(0));
-    expect(types(effects)).toEqual(['write', 'log', 'stop-group']);
-    expect(exitCode(sim.send({ type: 'group-stopped', killed: false }))).toBe(0);
-  });
-
-  it('while spawning, when the spawn fails: exit 0 and no ERROR record', () => {
-    const sim = begun();
-    sim.send({ type: 'stop' });
-    const effects = sim.send({ type: 'spawn-failed', code: 127, reason: 'gone', at: at(0), config: DEFAULT_CONFIG });
-    expect(written(effects)).toBeUndefined();
-    expect(types(effects)).toContain('remove-pidfile');
-    expect(exitCode(effects)).toBe(0);
   });
 
   it.each([
@@ -472,21 +660,665 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
   ])('wins over a restart: %s', (_, order) => {
     const sim = begun();
     sim.spawned(at(0));
-    for (const type of order) sim.send(type === 'stop' ? { type } : { type, at: 0 });
-    const effects = sim.send({ type: 'group-stopped', killed: false });
+    for (const type of order) sim.send(type === 'stop' ? { type } : { type, at: at(0) });
+    const effects = sim.drive({ type: 'group-stopped', killed: false });
     expect(types(effects)).toEqual(finished);
     expect(exitCode(effects)).toBe(0);
   });
+
+  it('before anything began: nothing runs, exit 0', () => {
+    const sim = new Sim();
+    expect(sim.send({ type: 'stop' })).toEqual([
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      { type: 'answer', line: 'error stopped before it ran' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
+    expect(sim.state.phase).toBe('done');
+  });
+
+  /**
+   * A stop at each step of the first run's preparation: the events before it are sent by hand,
+   * the stop is remembered (no effect), and the next answer ends the worker without a spawn,
+   * or, once the spawn is under way, stops the new run as soon as it is recorded.
+   */
+  describe('a stop during the preparation of the first run', () => {
+    const chain: SupervisorEvent[] = [
+      { type: 'begin' },
+      { type: 'config-read', config: DEFAULT_CONFIG, at: at(0) },
+      { type: 'start-written', at: at(0) },
+      { type: 'want-read', want: 'up' },
+    ];
+    const ended: Effect[] = [
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      { type: 'answer', line: 'error stopped before it ran' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ];
+
+    it.each<[string, number, string[]]>([
+      ['before config-read: START is still written, then the worker ends', 1, ['write-start', ...types(ended)]],
+      ['after config-read, before start-written: ends at start-written', 2, types(ended)],
+      ['after start-written, before want-read: ends at want-read', 3, types(ended)],
+    ])('%s', (_, sent, rest) => {
+      const sim = new Sim();
+      for (const event of chain.slice(0, sent)) sim.send(event);
+      expect(sim.state.phase).toBe('spawning');
+      expect(sim.send({ type: 'stop' })).toEqual([]);
+      expect(sim.state.want).toBe('down');
+      const effects = sim.drive(chain[sent]);
+      expect(types(effects)).toEqual(rest);
+      expect(effects.slice(-4)).toEqual(ended);
+      expect(types(sim.all)).not.toContain('spawn');
+      expect(sim.state.phase).toBe('done');
+    });
+
+    it('after want-read (the spawn under way): the new run is recorded, answered, then stopped', () => {
+      const sim = new Sim();
+      for (const event of chain) sim.send(event);
+      expect(sim.send({ type: 'stop' })).toEqual([]);
+      const effects = sim.spawned(at(0));
+      expect(types(effects)).toEqual(['write', 'log', 'answer', 'stop-group']);
+      expect(answers(effects)).toEqual(['started 101']);
+      expect(sim.state.phase).toBe('stopping');
+      const end = sim.drive({ type: 'group-stopped', killed: false });
+      expect(end).toEqual([{ type: 'log', message: 'web: stopped' }, { type: 'remove-pidfile' }, { type: 'exit', code: 0, drainMs: 1000 }]);
+    });
+
+    it('after want-read, and the spawn fails: exit 0, no ERROR record', () => {
+      const sim = new Sim();
+      for (const event of chain) sim.send(event);
+      sim.send({ type: 'stop' });
+      const effects = sim.spawnFailed(at(0), 127, 'gone');
+      expect(effects).toEqual([{ type: 'log', message: 'web: gone' }, ...ended]);
+    });
+
+    it('after spawned: as while running', () => {
+      const sim = new Sim();
+      for (const event of chain) sim.send(event);
+      sim.spawned(at(0));
+      expect(types(sim.send({ type: 'stop' }))).toEqual(['stop-group']);
+    });
+  });
+
+  it('on a later run\'s preparation: ends at the next answer, without spawning', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(3600) });
+    // The group is gone, the next run's config asked for; the stop comes before the config is read.
+    expect(sim.send({ type: 'group-stopped', killed: false })).toEqual([{ type: 'log', message: expect.stringContaining('starting again') }, { type: 'read-config' }]);
+    expect(sim.send({ type: 'stop' })).toEqual([]);
+    const effects = sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(3600) });
+    expect(types(effects)).toEqual(['write-start', ...finished]);
+  });
 });
 
-describe('spawn-failed is never a successful run', () => {
-  // SPEC 5.4: "It never spins": a spawn that failed never ran, so even 0 >= config_start_sec=0 is no success.
-  it('with start_sec 0, a failed spawn on the first run is an ERROR, not an immediate respawn', () => {
-    const sim = begun({ startSec: 0 });
-    const effects = sim.send({
-      type: 'spawn-failed', code: 127, reason: 'gone', at: at(0), config: { ...DEFAULT_CONFIG, startSec: 0 },
-    });
+describe('the starter\'s answer: exactly one over a worker\'s life (SPEC 5.1)', () => {
+  it.each<[string, (sim: Sim) => void, string]>([
+    ['a life of successes, retries and a final ERROR: started PID', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.run(0, 3600, 0);
+      sim.run(3600, 3601);
+      sim.drive({ type: 'retry-due' });
+      sim.run(3601, 3602);
+      sim.drive({ type: 'retry-due' });
+      sim.run(3604, 3605);
+    }, 'started 101'],
+    ['a quick exit on the first run: started PID, and nothing more at ERROR', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.run(0, 1);
+    }, 'started 101'],
+    ['a first spawn that fails: error with the reason', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawnFailed(at(0), 126, 'cannot run ./web: EACCES');
+    }, 'error cannot run ./web: EACCES'],
+    ['a START that cannot be written: error with the reason', (sim) => {
+      sim.startFailure = 'unable to use its pid dir /p (RERAISE_PIDDIR): read-only';
+      sim.drive({ type: 'begin' });
+    }, 'error unable to use its pid dir /p (RERAISE_PIDDIR): read-only'],
+    ['a stop before anything began: error stopped before it ran', (sim) => {
+      sim.send({ type: 'stop' });
+      sim.send({ type: 'stop' });
+    }, 'error stopped before it ran'],
+    ['a stop during the preparation: error stopped before it ran', (sim) => {
+      sim.send({ type: 'begin' });
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+    }, 'error stopped before it ran'],
+    ['a want of down: down', (sim) => {
+      sim.diskWant = 'down';
+      sim.drive({ type: 'begin' });
+    }, 'down'],
+    ['a stop and a restart while running, then the stop: started PID', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'restart', at: at(1) });
+      sim.drive({ type: 'group-stopped', killed: false });
+      sim.spawned(at(1));
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'group-stopped', killed: false });
+    }, 'started 101'],
+    ['an orphan taken over, then a run: started PID', (sim) => {
+      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 10_000 } });
+      sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+      sim.spawned(at(0));
+    }, 'started 101'],
+    ['an orphan that outlives its stop: error', (sim) => {
+      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 10_000 } });
+      sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
+    }, 'error the orphaned service outlived its stop signal and config_stop_sec'],
+    ['a once run that ends: started PID', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.exits(at(5), 0);
+    }, 'started 101'],
+  ])('%s', (_, life, line) => {
+    const sim = new Sim();
+    life(sim);
+    expect(answers(sim.all)).toEqual([line]);
+    expect(sim.state.answered).toBe(true);
+  });
+});
+
+describe('taking over an orphan (SPEC 13.2)', () => {
+  const orphan = { pid: 77, signal: 2, graceMs: 2500 };
+
+  function adopting(): Sim {
+    const sim = new Sim();
+    expect(sim.send({ type: 'begin', orphan })).toEqual([
+      { type: 'log', message: 'web: taking over orphaned pid 77 (its worker is gone): stopping it to run it again under this worker' },
+      { type: 'stop-orphan', pid: 77, signal: 2, graceMs: 2500 },
+    ]);
+    expect(sim.state.phase).toBe('adopting');
+    return sim;
+  }
+
+  it.each([
+    [false, 'web: orphaned service stopped'],
+    [true, 'web: orphaned service stopped (after SIGKILL)'],
+  ])('gone (killed: %s): logged, then the first run is prepared, want read included', (killed, line) => {
+    const sim = adopting();
+    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed });
+    expect(logs(effects)).toEqual([line]);
+    expect(types(effects)).toEqual(['log', ...PREPARE_FIRST]);
+    // As after a restart: no retry, and the new run is this worker's first.
+    expect(written(sim.spawned(at(0)))).toMatchObject({ state: 'RUN', pid: 101, keys: { restarts: 0, retries: 0 } });
+  });
+
+  it('gone, but the want is down by then: nothing runs, exit 0', () => {
+    const sim = adopting();
+    sim.diskWant = 'down';
+    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    expect(answers(effects)).toEqual(['down']);
+    expect(exitCode(effects)).toBe(0);
     expect(types(effects)).not.toContain('spawn');
+  });
+
+  it('not gone (it outlived its stop, through sudo): the record is left, an error answered, exit 1', () => {
+    const sim = adopting();
+    const effects = sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
+    expect(effects).toEqual([
+      { type: 'log', message: 'web: the orphaned service outlived its stop; leaving it and its record' },
+      { type: 'answer', line: 'error the orphaned service outlived its stop signal and config_stop_sec' },
+      { type: 'exit', code: 1, drainMs: 1000 },
+    ]);
+    expect(types(effects)).not.toContain('remove-pidfile');
+    expect(sim.state.phase).toBe('done');
+  });
+
+  it('a stop while adopting: remembered, and once the orphan is gone the worker ends without a run', () => {
+    const sim = adopting();
+    expect(sim.send({ type: 'stop' })).toEqual([]);
+    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    expect(effects).toEqual([
+      { type: 'log', message: 'web: orphaned service stopped' },
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      { type: 'answer', line: 'error stopped before it ran' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
+  });
+
+  it('a stop while adopting an orphan that outlives it: still exit 1, the record left', () => {
+    const sim = adopting();
+    sim.send({ type: 'stop' });
+    const effects = sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
     expect(exitCode(effects)).toBe(1);
+    expect(types(effects)).not.toContain('remove-pidfile');
+  });
+
+  it('a once while adopting applies to the run that follows', () => {
+    const sim = adopting();
+    expect(logs(sim.send({ type: 'once', on: true }))).toEqual(['web: once: it will not be started again after this run']);
+    sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    expect(written(sim.spawned(at(0)))?.keys.once).toBe(true);
+  });
+});
+
+describe('once (SIGUSR1): the current run ends, the worker leaves and the want becomes down (SPEC 10, 13.1)', () => {
+  const downWant = { type: 'write-want', want: 'down' };
+
+  it('while running: RUN says once=1; at the exit, however quick, no ERROR and no next run', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    const flagged = sim.send({ type: 'once', on: true });
+    expect(flagged).toEqual([
+      { type: 'log', message: 'web: once: it will not be started again after this run' },
+      { type: 'write', record: expect.objectContaining({ state: 'RUN', pid: 101, keys: expect.objectContaining({ once: true }) }) },
+    ]);
+    expect(wantWrites(sim.all)).toEqual([]);
+    const effects = sim.exits(at(1), 3);
+    expect(effects).toEqual([
+      { type: 'log', message: 'web: exited (exit code 3); once, so not started again' },
+      { type: 'remove-pidfile' },
+      downWant,
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
+    expect(wantWrites(sim.all)).toHaveLength(1);
+  });
+
+  it('a perp service: the want is written after its reset, not before', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'once', on: true });
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(20) });
+    const swept = sim.drive({ type: 'group-stopped', killed: false });
+    expect(swept).toEqual([{ type: 'reset', exit: { code: 0, at: at(20) } }]);
+    const effects = sim.drive({ type: 'reset-done' });
+    expect(types(effects)).toEqual(['log', 'remove-pidfile', 'write-want', 'exit']);
+    expect(wantWrites(sim.all)).toHaveLength(1);
+  });
+
+  it('during the retry wait: no run is left to finish, so the worker leaves at once', () => {
+    const sim = waiting();
+    expect(sim.send({ type: 'once', on: true })).toEqual([
+      { type: 'cancel-wait' },
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      downWant,
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
+    expect(sim.send({ type: 'retry-due' })).toEqual([]);
+  });
+
+  it('while a restart stops the run: the next run is flagged, and its end is the last', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'restart', at: at(1) });
+    sim.send({ type: 'once', on: true });
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(PREPARE);
+    expect(written(sim.spawned(at(1)))?.keys.once).toBe(true);
+    expect(wantWrites(sim.exits(at(9000), 0))).toEqual([downWant]);
+  });
+
+  it('while the first run is prepared: that run is flagged', () => {
+    const sim = new Sim();
+    sim.send({ type: 'begin' });
+    sim.send({ type: 'once', on: true });
+    sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+    expect(written(sim.spawned(at(0)))?.keys.once).toBe(true);
+  });
+
+  it('taken away again (SIGUSR2): RUN without once, and the exit is judged as any other', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'once', on: true });
+    const cleared = sim.send({ type: 'once', on: false });
+    expect(logs(cleared)).toEqual(['web: once cleared: it will be started again']);
+    expect(written(cleared)?.keys.once).toBeUndefined();
+    expect(types(sim.exits(at(3600), 0))).toEqual(['log', ...PREPARE]);
+    expect(wantWrites(sim.all)).toEqual([]);
+  });
+
+  it('taken away during the retry wait: the retry comes as it would have', () => {
+    const sim = waiting();
+    expect(sim.send({ type: 'once', on: false })).toEqual([{ type: 'log', message: 'web: once cleared: it will be started again' }]);
+    expect(types(sim.drive({ type: 'retry-due' }))).toEqual(PREPARE);
+  });
+
+  it('after a stop: the stop stands, once changes nothing', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'stop' });
+    const before = sim.state;
+    expect(sim.send({ type: 'once', on: true })).toEqual([]);
+    expect(sim.state).toBe(before);
+    expect(wantWrites(sim.drive({ type: 'group-stopped', killed: false }))).toEqual([]);
+  });
+
+  // The stop's own command writes the want down (SPEC 6 `stop`); the worker writes it only for a once run.
+  it.each<[string, SimOptions, (sim: Sim) => void]>([
+    ['before anything began', {}, (sim) => sim.send({ type: 'stop' })],
+    ['while running', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'group-stopped', killed: false });
+    }],
+    ['while running, flagged once', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'group-stopped', killed: false });
+    }],
+    ['while sweeping, flagged once', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.send({ type: 'exited', code: 0, signal: null, at: at(1) });
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'group-stopped', killed: false });
+    }],
+    ['during the retry wait', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.run(0, 3600, 0);
+      sim.run(3600, 3601);
+      sim.send({ type: 'stop' });
+    }],
+    ['a perp service flagged once, stopped during its reset', { perp: true }, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.send({ type: 'exited', code: 0, signal: null, at: at(1) });
+      sim.send({ type: 'group-stopped', killed: false });
+      sim.send({ type: 'stop' });
+      sim.drive({ type: 'reset-done' });
+    }],
+  ])('a plain stop writes no want: %s', (_, options, life) => {
+    const sim = new Sim(options);
+    life(sim);
+    expect(sim.state.phase).toBe('done');
+    expect(exitCode(sim.all)).toBe(0);
+    expect(wantWrites(sim.all)).toEqual([]);
+  });
+});
+
+describe('perp-style services: reset runs after every exit and every stop (SPEC 8)', () => {
+  it('after an exit: the group is swept, reset runs with that exit, then the retry policy', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: null, signal: 15, at: at(3600) });
+    expect(sim.drive({ type: 'group-stopped', killed: false })).toEqual([
+      { type: 'reset', exit: { code: 143, signal: 'TERM', at: at(3600) } },
+    ]);
+    expect(sim.state.phase).toBe('resetting');
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(['log', ...PREPARE]);
+  });
+
+  it('a quick first run: ERROR after the reset', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 2, signal: null, at: at(1) });
+    expect(types(sim.drive({ type: 'group-stopped', killed: true }))).toEqual(['log', 'reset']);
+    const effects = sim.drive({ type: 'reset-done' });
+    expect(written(effects)).toMatchObject({ state: 'ERROR', exitCode: 2 });
+    expect(exitCode(effects)).toBe(1);
+  });
+
+  it('after a stop: reset, then the worker leaves', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'stop' });
+    sim.send({ type: 'exited', code: null, signal: 15, at: at(1) });
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(['reset']);
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(['log', 'remove-pidfile', 'exit']);
+  });
+
+  it('after a restart: reset, then the next run', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'restart', at: at(1) });
+    sim.send({ type: 'exited', code: null, signal: 15, at: at(1) });
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(['reset']);
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(PREPARE);
+  });
+
+  it('a restart during the reset of an exit: the exit is not judged', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(sim.send({ type: 'restart', at: at(1) })).toEqual([]);
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(PREPARE);
+  });
+
+  it('a stop during the reset of an exit: the worker leaves after it', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(sim.send({ type: 'stop' })).toEqual([]);
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(['log', 'remove-pidfile', 'exit']);
+  });
+
+  it('a reset that could not run: a warning first, then the same decision', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(3600) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    const effects = sim.drive({ type: 'reset-done', failure: 'cannot run ./rc.main: EACCES' });
+    expect(effects[0]).toEqual({ type: 'log', message: 'web: warning: reset did not run: cannot run ./rc.main: EACCES' });
+    expect(types(effects)).toEqual(['log', 'log', ...PREPARE]);
+  });
+
+  it('a reset that ran logs no warning', () => {
+    const sim = begun({ perp: true });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(3600) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(logs(sim.drive({ type: 'reset-done' }))).toEqual(['web: exited (exit code 0) after 3600.0s; starting again']);
+  });
+
+  it('a script service has no reset: the decision comes with group-stopped', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(3600) });
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).not.toContain('reset');
+  });
+});
+
+describe('revivals in the ERROR record (SPEC 13.2)', () => {
+  it.each([0, 1, 5])('a worker begun with %i revivals that never had a good run carries them', (revivals) => {
+    const sim = begun({ revivals });
+    expect(written(sim.run(0, 1))?.keys).toMatchObject({ revivals, reviveSec: 60 });
+  });
+
+  it('a spawn that fails on the first run carries them too', () => {
+    const sim = begun({ revivals: 3 });
+    expect(written(sim.spawnFailed(at(0)))?.keys.revivals).toBe(3);
+  });
+
+  it('a worker that had a good run counts from 0 again', () => {
+    const sim = afterSuccess({ revivals: 4, config: { maxRetry: 0 } });
+    sim.spawned(at(3600));
+    const effects = sim.exits(at(3601));
+    expect(written(effects)).toMatchObject({ state: 'ERROR', keys: { revivals: 0 } });
+  });
+
+  it('a run that lasted start_sec before a restart is a good run too', () => {
+    const sim = begun({ revivals: 2, config: { maxRetry: 0 } });
+    sim.spawned(at(0));
+    sim.send({ type: 'restart', at: at(3600) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(written(sim.run(3600, 3601))).toMatchObject({ state: 'ERROR', keys: { revivals: 0 } });
+  });
+
+  it('revive_sec is the config of the run that gave up', () => {
+    const sim = new Sim({ config: { reviveSec: 90 } });
+    sim.config = { ...DEFAULT_CONFIG, reviveSec: 7.5 };
+    sim.drive({ type: 'begin' });
+    expect(written(sim.run(0, 1))?.keys.reviveSec).toBe(7.5);
+  });
+});
+
+describe('exit: the time the log gets to drain (SPEC 8)', () => {
+  it.each<[string, SimOptions, number]>([
+    ['a script service', { config: { stopSec: 30 } }, 1000],
+    ['a perp service: its stop_sec', { perp: true, config: { stopSec: 30 } }, 30_000],
+    ['a perp service with a fractional stop_sec', { perp: true, config: { stopSec: 2.25 } }, 2250],
+    ['a perp service with a short stop_sec: at least a second', { perp: true, config: { stopSec: 0.2 } }, 1000],
+  ])('%s: %i ms, whatever the way out', (_, options, drainMs) => {
+    const ways: ((sim: Sim) => void)[] = [
+      (sim) => sim.send({ type: 'stop' }),
+      (sim) => {
+        sim.drive({ type: 'begin' });
+        sim.spawnFailed(at(0));
+      },
+      (sim) => {
+        sim.diskWant = 'down';
+        sim.drive({ type: 'begin' });
+      },
+      (sim) => {
+        sim.send({ type: 'begin', orphan: { pid: 9, signal: 15, graceMs: 0 } });
+        sim.send({ type: 'orphan-stopped', gone: false, killed: true });
+      },
+      (sim) => {
+        sim.drive({ type: 'begin' });
+        sim.spawned(at(0));
+        sim.send({ type: 'once', on: true });
+        sim.send({ type: 'exited', code: 0, signal: null, at: at(1) });
+        sim.drive({ type: 'group-stopped', killed: false });
+        sim.drive({ type: 'reset-done' });
+      },
+    ];
+    for (const way of ways) {
+      const sim = new Sim(options);
+      way(sim);
+      expect(sim.state.phase).toBe('done');
+      expect(exitOf(sim.all)?.drainMs).toBe(drainMs);
+    }
+  });
+});
+
+/** One state of each phase, reached as the worker reaches it. */
+function inPhase(phase: Phase): SupervisorState {
+  const sim = new Sim({ perp: phase === 'resetting' });
+  switch (phase) {
+    case 'idle':
+      break;
+    case 'adopting':
+      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 1000 } });
+      break;
+    case 'spawning':
+      sim.send({ type: 'begin' });
+      break;
+    case 'running':
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      break;
+    case 'sweeping':
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
+      break;
+    case 'stopping':
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'restart', at: at(1) });
+      break;
+    case 'resetting':
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'exited', code: 1, signal: null, at: at(1) });
+      sim.send({ type: 'group-stopped', killed: false });
+      break;
+    case 'waiting':
+      return waiting().state;
+    case 'done':
+      sim.drive({ type: 'begin' });
+      sim.run(0, 1);
+      break;
+  }
+  expect(sim.state.phase).toBe(phase);
+  expect(sim.state.want).toBe('up');
+  return sim.state;
+}
+
+const EVENTS: Record<SupervisorEvent['type'], SupervisorEvent> = {
+  begin: { type: 'begin' },
+  'orphan-stopped': { type: 'orphan-stopped', gone: true, killed: false },
+  'config-read': { type: 'config-read', config: DEFAULT_CONFIG, at: at(5) },
+  'start-written': { type: 'start-written', at: at(5) },
+  'want-read': { type: 'want-read', want: 'up' },
+  spawned: { type: 'spawned', pid: 999, at: at(5) },
+  'spawn-failed': { type: 'spawn-failed', code: 127, reason: 'late', at: at(5) },
+  exited: { type: 'exited', code: 0, signal: null, at: at(5) },
+  'group-stopped': { type: 'group-stopped', killed: false },
+  'reset-done': { type: 'reset-done' },
+  'retry-due': { type: 'retry-due' },
+  stop: { type: 'stop' },
+  restart: { type: 'restart', at: at(5) },
+  once: { type: 'once', on: true },
+};
+
+/** What each phase answers to, as the table in policy.ts is meant to be: every other event changes nothing. */
+const HANDLED: Record<Phase, SupervisorEvent['type'][]> = {
+  idle: ['begin', 'stop'],
+  adopting: ['orphan-stopped', 'stop', 'once'],
+  spawning: ['config-read', 'start-written', 'want-read', 'spawned', 'spawn-failed', 'stop', 'once'],
+  running: ['exited', 'stop', 'restart', 'once'],
+  sweeping: ['group-stopped', 'stop', 'restart', 'once'],
+  stopping: ['exited', 'group-stopped', 'stop', 'once'],
+  resetting: ['reset-done', 'stop', 'restart', 'once'],
+  waiting: ['retry-due', 'stop', 'restart', 'once'],
+  done: [],
+};
+
+const PHASES = Object.keys(HANDLED) as Phase[];
+
+describe('the table: each phase answers to its events and ignores every other', () => {
+  const ignored = PHASES.flatMap((phase) =>
+    (Object.keys(EVENTS) as SupervisorEvent['type'][]).filter((t) => !HANDLED[phase].includes(t)).map((t) => [phase, t] as const));
+
+  // A late timer, a second begin, a signal after the worker decided to leave: no effect, the same state.
+  it.each(ignored)('%s ignores %s', (phase, type) => {
+    const state = inPhase(phase);
+    const result = step(state, EVENTS[type], NAME);
+    expect(result.effects).toEqual([]);
+    expect(result.state).toBe(state);
+  });
+
+  const handled = PHASES.flatMap((phase) => HANDLED[phase].map((t) => [phase, t] as const));
+
+  it.each(handled)('%s answers to %s', (phase, type) => {
+    const state = inPhase(phase);
+    const result = step(state, EVENTS[type], NAME);
+    expect(result.state !== state || result.effects.length > 0).toBe(true);
+  });
+
+  it('stop is answered in every phase but done, and nothing is answered in done', () => {
+    for (const phase of PHASES) {
+      const state = inPhase(phase);
+      const result = step(state, { type: 'stop' }, NAME);
+      if (phase === 'done') expect(result).toEqual({ state, effects: [] });
+      else expect(result.state.phase === 'done' || result.state.want === 'down').toBe(true);
+    }
+  });
+
+  it('a stop always ends in done with exit 0 (or the orphan\'s exit 1), from every phase', () => {
+    for (const phase of PHASES.filter((p) => p !== 'done')) {
+      const state = inPhase(phase);
+      let current = step(state, { type: 'stop' }, NAME);
+      const effects = [...current.effects];
+      // Answer whatever is pending in the order the worker would, until the worker leaves.
+      const replies: SupervisorEvent[] = [
+        EVENTS['orphan-stopped'], EVENTS['config-read'], EVENTS['start-written'], EVENTS['want-read'], EVENTS.spawned,
+        EVENTS.exited, EVENTS['group-stopped'], EVENTS['reset-done'],
+      ];
+      for (const reply of replies) {
+        if (current.state.phase === 'done') break;
+        current = step(current.state, reply, NAME);
+        effects.push(...current.effects);
+      }
+      expect(current.state.phase, phase).toBe('done');
+      expect(exitCode(effects), phase).toBe(0);
+      expect(types(effects), phase).toContain('remove-pidfile');
+    }
+  });
+
+  it('once is answered wherever a run may still be ahead or under way', () => {
+    for (const phase of PHASES) expect(HANDLED[phase].includes('once')).toBe(!['idle', 'done'].includes(phase));
   });
 });

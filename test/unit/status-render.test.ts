@@ -1,10 +1,10 @@
 // The status panel as text and as JSON, from derived statuses: no processes, no files (SPEC 6 `status`).
 import { describe, expect, it } from 'vitest';
 import type { ServiceStatus } from '../../src/core/status.js';
-import { renderStatusLines, statusJson, type StatusRow } from '../../src/cli/commands/status.js';
+import { renderStatusLines, statusJson, statusNote, type StatusRow } from '../../src/cli/commands/status.js';
 
 const NOW = 1_700_000_000;
-const NO_FLAGS = { paused: false, once: false, flapping: false };
+const NO_FLAGS = { paused: false, once: false, flapping: false, wanted: 'none' as const };
 const row = (name: string, status: Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>): StatusRow =>
   ({ name, status: { ...NO_FLAGS, ...status } });
 
@@ -120,6 +120,7 @@ describe('renderStatusLines', () => {
   });
 
   // The issue: 80 columns suffice for names up to 20 characters, every column at its widest included.
+  // The NOTE, the want's included, is free text after them and is not counted.
   describe('fits 80 columns with a 20-character name', () => {
     const name = 'abcdefghij-klmnopqrs';
     const cases: [string, StatusRow][] = [];
@@ -128,18 +129,21 @@ describe('renderStatusLines', () => {
         const exits: Partial<ServiceStatus>[] = [{}, { exitCode: 1 }, { exitCode: 143 }];
         exits.push({ exitCode: 137, signal: 'KILL' });
         for (const exit of exits) {
-          const label = `pid ${pid}, ${Object.keys(flags).join(',')}, exit ${JSON.stringify(exit)}`;
-          cases.push([`running, ${label}`,
-            running(name, { pid, workerPid: pid + 1, since: NOW - 3 * 3600 - 42 * 60, restarts: 12, ...flags, ...exit })]);
-          cases.push([`restarting, ${label}`,
-            row(name, { state: 'restarting', workerPid: pid + 1, since: NOW, restarts: 2, next: NOW + 2, ...flags, ...exit })]);
+          for (const wanted of ['none', 'up', 'down'] as const) {
+            const label = `pid ${pid}, ${Object.keys(flags).join(',')}, exit ${JSON.stringify(exit)}, wanted ${wanted}`;
+            cases.push([`running, ${label}`,
+              running(name, { pid, workerPid: pid + 1, since: NOW - 3 * 3600 - 42 * 60, restarts: 12, wanted, ...flags, ...exit })]);
+            cases.push([`restarting, ${label}`,
+              row(name, { state: 'restarting', workerPid: pid + 1, since: NOW, restarts: 2, next: NOW + 2, wanted, ...flags, ...exit })]);
+          }
         }
       }
     }
     it.each(cases)('%s', (_, given) => {
       const lines = renderStatusLines([given], NOW);
-      const note = given.status.state === 'restarting' ? ' next try in 2s' : '';
+      const note = statusNote(name, given.status, NOW);
       expect(lines[1].startsWith(`${name} `)).toBe(true);
+      if (note) expect(lines[1].endsWith(` ${note}`)).toBe(true);
       for (const [i, line] of lines.entries()) {
         const columns = i === 0 ? line.replace(/ +NOTE$/, '') : note ? line.slice(0, -note.length) : line;
         expect(columns.trimEnd().length, line).toBeLessThanOrEqual(80);
@@ -156,7 +160,7 @@ describe('statusJson', () => {
     expect(json).toEqual({
       name: 'web', kind: 'script', state: 'running', text: 'running', pid: 4242, workerPid: 4241, since: NOW - 312,
       uptime: 312, restarts: 0, exitCode: 1, signal: null, paused: false, once: true, flapping: false, next: null,
-      note: null, pidFile: 'RUN - 4242 4241 1699999688 restarts=0 once=1',
+      wanted: 'none', nextRevival: null, note: null, pidFile: 'RUN - 4242 4241 1699999688 restarts=0 once=1',
     });
   });
 
@@ -169,5 +173,75 @@ describe('statusJson', () => {
       kind: null, state: 'stale', text: 'stale', uptime: null, exitCode: 137, signal: 'KILL',
       note: 'pid file left, no worker: reraise clean removes it', pidFile: null, paused: false,
     });
+  });
+
+  it('carries the want, and when an ERROR wanted up is revived', () => {
+    const json = statusJson({
+      ...row('web', { state: 'error', exitCode: 1, since: NOW - 100, wanted: 'up', nextRevival: NOW + 240 }),
+      stored: { kind: 'none' },
+    }, NOW);
+    expect(json).toMatchObject({ state: 'error', wanted: 'up', nextRevival: NOW + 240 });
+    expect(json.note).toMatch(/ago\); wanted: up: next revival in 4m$/);
+  });
+
+  it.each<ServiceStatus['wanted']>(['none', 'up', 'down'])('wanted %s, and no next revival outside ERROR', (wanted) => {
+    const json = statusJson({ ...running('web', { wanted }), stored: { kind: 'none' } }, NOW);
+    expect(json).toMatchObject({ wanted, nextRevival: null });
+  });
+});
+
+describe('the want in NOTE (SPEC 11)', () => {
+  const states: Record<string, Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>> = {
+    running: { state: 'running', pid: 4242, workerPid: 4241, since: NOW - 60 },
+    starting: { state: 'starting', workerPid: 4241, since: NOW },
+    restarting: { state: 'restarting', workerPid: 4241, next: NOW + 2 },
+    orphaned: { state: 'orphaned', pid: 4242, since: NOW - 60 },
+    down: { state: 'down' },
+    stale: { state: 'stale', since: NOW - 60, note: 'pid file left, no worker' },
+    error: { state: 'error', exitCode: 2, since: NOW - 100 },
+    unknown: { state: 'unknown', workerPid: 300, note: 'worker pid 300 runs, but its pid file is missing' },
+  };
+
+  // Where state and want disagree, the NOTE ends with the want and what comes of it; where they agree, nothing is added.
+  it.each<[string, Partial<ServiceStatus>, string | undefined]>([
+    ['running', { wanted: 'up' }, undefined],
+    ['running', { wanted: 'down' }, 'wanted: down, but running'],
+    ['starting', { wanted: 'up' }, undefined],
+    ['starting', { wanted: 'down' }, 'wanted: down, but running'],
+    ['restarting', { wanted: 'up' }, undefined],
+    ['restarting', { wanted: 'down' }, 'wanted: down, but running'],
+    ['orphaned', { wanted: 'up' }, 'wanted: up: reraise revive takes it over'],
+    ['orphaned', { wanted: 'down' }, 'wanted: down, but running'],
+    ['down', { wanted: 'up' }, 'wanted: up, not running: reraise revive starts it'],
+    ['down', { wanted: 'down' }, undefined],
+    ['stale', { wanted: 'up' }, 'wanted: up, not running: reraise revive starts it'],
+    ['stale', { wanted: 'down' }, undefined],
+    ['error', { wanted: 'up', nextRevival: NOW + 240 }, 'wanted: up: next revival in 4m'],
+    ['error', { wanted: 'up', nextRevival: NOW + 3599 }, 'wanted: up: next revival in 59m59s'],
+    ['error', { wanted: 'up', nextRevival: NOW + 1 }, 'wanted: up: next revival in 1s'],
+    ['error', { wanted: 'up', nextRevival: NOW }, 'wanted: up: revival due'],
+    ['error', { wanted: 'up', nextRevival: NOW - 30 }, 'wanted: up: revival due'],
+    ['error', { wanted: 'up' }, 'wanted: up'],
+    ['error', { wanted: 'down' }, undefined],
+    ['unknown', { wanted: 'up' }, undefined],
+    ['unknown', { wanted: 'down' }, undefined],
+    ...Object.keys(states).map((state) => [state, { wanted: 'none' }, undefined] as [string, Partial<ServiceStatus>, undefined]),
+  ])('%s, %j: %s', (state, want, wantNote) => {
+    const status = { ...NO_FLAGS, ...states[state] } as ServiceStatus;
+    const alone = statusNote('web', status, NOW);
+    const note = statusNote('web', { ...status, ...want }, NOW);
+    expect(note).toBe([alone, wantNote].filter((part) => part !== undefined).join('; ') || undefined);
+    // The panel shows it in NOTE, after the state's own words; where they agree, the line is as it was.
+    const lines = renderStatusLines([row('web', { ...states[state], ...want })], NOW);
+    if (wantNote === undefined) expect(lines).toEqual(renderStatusLines([row('web', states[state])], NOW));
+    if (note === undefined) expect(lines[0]).not.toContain('NOTE');
+    else expect(lines[1].slice(lines[0].indexOf('NOTE'))).toBe(note);
+  });
+
+  it('joins the state\'s note and the want\'s with "; "', () => {
+    expect(statusNote('web', { ...NO_FLAGS, ...states.orphaned, wanted: 'up' } as ServiceStatus, NOW))
+      .toBe('worker gone: reraise stop web; wanted: up: reraise revive takes it over');
+    expect(statusNote('web', { ...NO_FLAGS, ...states.restarting, wanted: 'down' } as ServiceStatus, NOW))
+      .toBe('next try in 2s; wanted: down, but running');
   });
 });

@@ -1,17 +1,25 @@
 // What `status` says, from the pid record and the probed facts (SPEC 6 `status`, SPEC 4, 5.6).
 import { describe, expect, it } from 'vitest';
-import type { PidRecord } from '../../src/core/pidfile.js';
+import { decodePidRecord, type PidRecord, type RecordKeys } from '../../src/core/pidfile.js';
+import { revivalGap } from '../../src/core/revival.js';
 import { deriveStatus, formatDuration, isLive, type ServiceFacts, type ServiceStatus } from '../../src/core/status.js';
 
 const E = 1_700_000_000;
 const script = { kind: 'script' as const, runnable: true };
 
-const START: PidRecord = { state: 'START', workerPid: 200, epoch: E, extra: { restarts: '0' } };
-const RUN: PidRecord = { state: 'RUN', pid: 101, workerPid: 200, epoch: E, extra: { restarts: '3' } };
+const START: PidRecord = { state: 'START', workerPid: 200, epoch: E, keys: { restarts: 0 } };
+const RUN: PidRecord = { state: 'RUN', pid: 101, workerPid: 200, epoch: E, keys: { restarts: 3 } };
 const STOP: PidRecord = {
-  state: 'STOP', exitCode: 143, workerPid: 200, epoch: E, extra: { restarts: '1', signal: 'TERM', next: String(E + 4) },
+  state: 'STOP', exitCode: 143, workerPid: 200, epoch: E, keys: { restarts: 1, signal: 'TERM', next: E + 4 },
 };
-const ERROR: PidRecord = { state: 'ERROR', exitCode: 2, epoch: E, extra: { restarts: '0' } };
+const ERROR: PidRecord = { state: 'ERROR', exitCode: 2, epoch: E, keys: { restarts: 0 } };
+
+/** A record as the pid file gives it: through the codec, so that its reading of the keys is part of the case. */
+function decoded(line: string): PidRecord {
+  const result = decodePidRecord(line);
+  if (!result.ok) throw new Error(result.message);
+  return result.record;
+}
 
 const facts = (over: Partial<ServiceFacts>): ServiceFacts => ({ entry: script, workerAlive: false, serviceAlive: false, ...over });
 
@@ -88,7 +96,7 @@ describe('deriveStatus', () => {
 });
 
 describe('deriveStatus: flags and the last exit', () => {
-  const run = (extra: Record<string, string>): PidRecord => ({ ...RUN, extra: { ...RUN.extra, ...extra } });
+  const run = (keys: RecordKeys): PidRecord => ({ ...RUN, keys: { ...RUN.keys, ...keys } });
   const live = { workerAlive: true, serviceAlive: true };
 
   it.each<[string, ServiceFacts, Partial<ServiceStatus>]>([
@@ -99,31 +107,35 @@ describe('deriveStatus: flags and the last exit', () => {
       { state: 'orphaned', paused: true }],
     ['a paused fact without a live service says nothing', facts({ record: RUN, workerAlive: true, servicePaused: true }),
       { state: 'restarting', paused: false }],
-    ['once=1: once', facts({ record: run({ once: '1' }), ...live }), { once: true }],
-    ['once=0: not once', facts({ record: run({ once: '0' }), ...live }), { once: false }],
-    ['retries=2: flapping', facts({ record: run({ retries: '2' }), ...live }), { flapping: true }],
-    ['retries=5: flapping', facts({ record: { ...STOP, extra: { ...STOP.extra, retries: '5' } }, workerAlive: true }),
+    ['once=1: once', facts({ record: run({ once: true }), ...live }), { once: true }],
+    ['once=0 (read as absent): not once', facts({ record: decoded(`RUN - 101 200 ${E} once=0`), ...live }), { once: false }],
+    ['no once key: not once', facts({ record: RUN, ...live }), { once: false }],
+    ['retries=2: flapping', facts({ record: run({ retries: 2 }), ...live }), { flapping: true }],
+    ['retries=5: flapping', facts({ record: { ...STOP, keys: { ...STOP.keys, retries: 5 } }, workerAlive: true }),
       { state: 'restarting', flapping: true }],
-    ['retries=1: not flapping', facts({ record: run({ retries: '1' }), ...live }), { flapping: false }],
+    ['retries=1: not flapping', facts({ record: run({ retries: 1 }), ...live }), { flapping: false }],
+    ['retries=x (read as absent): not flapping', facts({ record: decoded(`RUN - 101 200 ${E} retries=x`), ...live }), { flapping: false }],
     ['no retries key: not flapping', facts({ record: RUN, ...live }), { flapping: false }],
-    ['ERROR after retries: flapping, as the worker last said', facts({ record: { ...ERROR, extra: { retries: '2' } } }),
+    ['ERROR after retries: flapping, as the worker last said', facts({ record: { ...ERROR, keys: { retries: 2 } } }),
       { state: 'error', flapping: true }],
-    ['stale: no worker, so no flags', facts({ record: run({ once: '1', retries: '3' }) }),
+    ['stale: no worker, so no flags', facts({ record: run({ once: true, retries: 3 }) }),
       { state: 'stale', once: false, flapping: false, paused: false }],
-    ['RUN with last_exit: the exit before this run', facts({ record: run({ last_exit: '1' }), ...live }),
+    ['RUN with last_exit: the exit before this run', facts({ record: run({ lastExit: 1 }), ...live }),
       { state: 'running', exitCode: 1, signal: undefined }],
-    ['RUN with last_exit and last_signal', facts({ record: run({ last_exit: '137', last_signal: 'KILL' }), ...live }),
+    ['RUN with last_exit and last_signal', facts({ record: run({ lastExit: 137, lastSignal: 'KILL' }), ...live }),
       { exitCode: 137, signal: 'KILL' }],
-    ['START with last_exit', facts({ record: { ...START, extra: { last_exit: '3' } }, workerAlive: true }),
+    ['START with last_exit', facts({ record: { ...START, keys: { lastExit: 3 } }, workerAlive: true }),
       { state: 'starting', exitCode: 3 }],
-    ['orphaned keeps the last exit', facts({ record: run({ last_exit: '2' }), serviceAlive: true }), { state: 'orphaned', exitCode: 2 }],
+    ['orphaned keeps the last exit', facts({ record: run({ lastExit: 2 }), serviceAlive: true }), { state: 'orphaned', exitCode: 2 }],
     ['RUN without last_exit: no last exit', facts({ record: RUN, ...live }), { exitCode: undefined, signal: undefined }],
     ['RUN: a signal= key is not the last exit', facts({ record: run({ signal: 'TERM' }), ...live }), { signal: undefined }],
-    ['STOP: signal=SIGKILL is said KILL', facts({ record: { ...STOP, exitCode: 137, extra: { signal: 'SIGKILL' } }, workerAlive: true }),
+    ['STOP: signal=SIGKILL is said KILL', facts({ record: decoded(`STOP 137 - 200 ${E} signal=SIGKILL`), workerAlive: true }),
       { exitCode: 137, signal: 'KILL' }],
-    ['ERROR: a signal by number is named', facts({ record: { ...ERROR, exitCode: 137, extra: { signal: '9' } } }),
+    ['ERROR: a signal by number is named', facts({ record: decoded(`ERROR 137 - - ${E} signal=9`) }),
       { state: 'error', exitCode: 137, signal: 'KILL' }],
-    ['ERROR: last_exit keys do not override EXITCODE', facts({ record: { ...ERROR, extra: { last_exit: '7' } } }),
+    ['RUN: last_signal=sigterm is said TERM', facts({ record: decoded(`RUN - 101 200 ${E} last_exit=143 last_signal=sigterm`), ...live }),
+      { exitCode: 143, signal: 'TERM' }],
+    ['ERROR: last_exit keys do not override EXITCODE', facts({ record: { ...ERROR, keys: { lastExit: 7 } } }),
       { exitCode: 2 }],
   ])('%s', (_, given, expected) => {
     expect(deriveStatus(given)).toMatchObject(expected);
@@ -131,7 +143,7 @@ describe('deriveStatus: flags and the last exit', () => {
 
   // The run the RUN record names has just ended; its exit is not written yet, and the one before is older news.
   it('says no last exit while restarting from a RUN record whose service is gone', () => {
-    const status = deriveStatus(facts({ record: run({ last_exit: '1' }), workerAlive: true }));
+    const status = deriveStatus(facts({ record: run({ lastExit: 1 }), workerAlive: true }));
     expect(status.state).toBe('restarting');
     expect(status.exitCode).toBeUndefined();
   });
@@ -182,14 +194,75 @@ describe('formatDuration: at most two units, largest first', () => {
 });
 
 describe('flapping ends once the current run has lasted start_sec', () => {
-  const record = (epoch: number, extra: Record<string, string>) =>
-    ({ state: 'RUN' as const, pid: 10, workerPid: 9, epoch, extra: { retries: '2', ...extra } });
+  const record = (epoch: number, keys: RecordKeys): PidRecord =>
+    ({ state: 'RUN' as const, pid: 10, workerPid: 9, epoch, keys: { retries: 2, ...keys } });
   it.each([
-    ['a young run after two quick exits', record(1000, { start_sec: '5' }), 1003, true],
-    ['a run that has lasted start_sec', record(1000, { start_sec: '5' }), 1005, false],
+    ['a young run after two quick exits', record(1000, { startSec: 5 }), 1003, true],
+    ['a run that has lasted start_sec', record(1000, { startSec: 5 }), 1005, false],
+    ['a run that has lasted a fractional start_sec', record(1000, { startSec: 0.5 }), 1001, false],
     ['a record without start_sec', record(1000, {}), 9999, true],
-    ['one quick exit is not flapping', record(1000, { retries: '1', start_sec: '5' }), 1001, false],
+    ['one quick exit is not flapping', record(1000, { retries: 1, startSec: 5 }), 1001, false],
   ])('%s', (_, rec, now, expected) => {
     expect(deriveStatus({ record: rec, workerAlive: true, serviceAlive: true, now }).flapping).toBe(expected);
+  });
+});
+
+describe('deriveStatus: the want, and when an ERROR is revived (SPEC 11, 13.2)', () => {
+  const live = { workerAlive: true, serviceAlive: true };
+  const error = (keys: RecordKeys): PidRecord => ({ ...ERROR, keys });
+
+  it.each<[string, ServiceFacts, ServiceStatus['wanted']]>([
+    ['no want: none', facts({}), 'none'],
+    ['up', facts({ want: 'up' }), 'up'],
+    ['down', facts({ want: 'down' }), 'down'],
+    ['up, running', facts({ record: RUN, ...live, want: 'up' }), 'up'],
+    ['down, but running', facts({ record: RUN, ...live, want: 'down' }), 'down'],
+    ['up, an unreadable pid file', facts({ record: { garbage: 'x' }, want: 'up' }), 'up'],
+    ['up, unknown', facts({ lockHolder: 300, want: 'up' }), 'up'],
+  ])('wanted: %s', (_, given, wanted) => {
+    expect(deriveStatus(given).wanted).toBe(wanted);
+  });
+
+  it.each<[string, RecordKeys, number]>([
+    ['no revivals, default revive_sec: a minute after the ERROR', {}, E + 60],
+    ['revivals=0, revive_sec=60', { revivals: 0, reviveSec: 60 }, E + revivalGap(0, 60)],
+    ['revivals=2: four minutes', { revivals: 2, reviveSec: 60 }, E + 240],
+    ['revivals=10: at most an hour', { revivals: 10, reviveSec: 60 }, E + 3600],
+    ['revive_sec=7200: longer than an hour, kept', { revivals: 3, reviveSec: 7200 }, E + 7200],
+    ['revive_sec=0.5: whole seconds, rounded up', { reviveSec: 0.5 }, E + 1],
+    ['revive_sec=1.5, revivals=1: 3 s', { revivals: 1, reviveSec: 1.5 }, E + 3],
+  ])('ERROR wanted up, %s', (_, keys, next) => {
+    const status = deriveStatus(facts({ record: error(keys), want: 'up' }));
+    expect(status).toMatchObject({ state: 'error', wanted: 'up', nextRevival: next });
+    expect(next).toBe(E + Math.ceil(revivalGap(keys.revivals ?? 0, keys.reviveSec ?? 60)));
+  });
+
+  it('an ERROR read from its pid file: revivals and revive_sec through the codec', () => {
+    const record = decoded(`ERROR 1 - - ${E} retries=0 revivals=3 revive_sec=30`);
+    expect(deriveStatus(facts({ record, want: 'up' })).nextRevival).toBe(E + 240);
+  });
+
+  it.each<[string, ServiceFacts]>([
+    ['ERROR, wanted down', facts({ record: ERROR, want: 'down' })],
+    ['ERROR, no want', facts({ record: ERROR })],
+    ['running, wanted up', facts({ record: RUN, ...live, want: 'up' })],
+    ['stale, wanted up', facts({ record: RUN, want: 'up' })],
+    ['not running, wanted up', facts({ want: 'up' })],
+    ['orphaned, wanted up', facts({ record: RUN, serviceAlive: true, want: 'up' })],
+    ['an unreadable pid file, wanted up', facts({ record: { garbage: 'x' }, want: 'up' })],
+  ])('no next revival: %s', (_, given) => {
+    expect(deriveStatus(given).nextRevival).toBeUndefined();
+  });
+
+  it('the want changes nothing else of the status', () => {
+    const rest = ({ wanted: _wanted, nextRevival: _next, ...others }: ServiceStatus) => others;
+    for (const record of [undefined, START, RUN, STOP, ERROR]) {
+      const base = deriveStatus(facts({ record, workerAlive: true }));
+      for (const want of ['up', 'down'] as const) {
+        const status = deriveStatus(facts({ record, workerAlive: true, want }));
+        expect(rest(status)).toEqual(rest(base));
+        expect(status.wanted).toBe(want);
+      }
+    }
   });
 });
