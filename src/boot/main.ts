@@ -16,7 +16,11 @@ export interface Loaded {
  * Compiling the CLI (yargs included) is most of its start-up, and Node 20 has no compile cache
  * of its own. A missing, stale or refused cache only costs a normal compile.
  */
-export function loadCached(file: string, version: string): Loaded {
+/**
+ * `writes` false: the cache is used but never written. A run that compiles a small part of the
+ * CLI (revive, from cron) would leave out of it what the other commands need.
+ */
+export function loadCached(file: string, version: string, writes = true): Loaded {
   const cache = openCodeCache(file, version, process.env, homedir(), process.getuid!());
   const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: cache.data });
   const module = { exports: {} as Record<string, unknown> };
@@ -25,7 +29,7 @@ export function loadCached(file: string, version: string): Loaded {
     exports: module.exports,
     // Made after the run, the cache holds the functions the command compiled too, not only the top level.
     save: () => {
-      if (cache.data === undefined || script.cachedDataRejected) cache.write(() => script.createCachedData());
+      if (writes && (cache.data === undefined || script.cachedDataRejected)) cache.write(() => script.createCachedData());
     },
   };
 }

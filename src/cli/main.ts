@@ -1,5 +1,4 @@
 // reraise ACTION [ARGS]: yargs reads and checks the arguments; the action's own function does the work (SPEC 6).
-import yargs from 'yargs';
 import { ACTIONS, actionNames, shieldOperand, type Action } from './commands.js';
 import { makeContext } from './context.js';
 import { helpEpilogue } from './help.js';
@@ -9,12 +8,28 @@ import { print } from './report.js';
 /** Raised from yargs' fail() for a usage error (exit 2). */
 class UsageError extends Error {}
 
-export async function main(args: readonly string[], version: string): Promise<number> {
-  // `reraise status | head -1`: a closed pipe ends the output, it is not an error.
+/** `reraise status | head -1`: a closed pipe ends the output, it is not an error. */
+function quietOnClosedPipe(): void {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
+}
+
+/**
+ * `reraise revive PATTERN...`, as cron runs it every few minutes for years: without yargs, which
+ * is loaded only by main (SPEC 13.2). bin/reraise sends anything with an option through main.
+ */
+export async function reviveMain(patterns: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
+  const { revive } = await import('./commands/revive.js');
+  const report = await revive(makeContext(), patterns);
+  print(report);
+  return report.failed ? 1 : 0;
+}
+
+export async function main(args: readonly string[], version: string): Promise<number> {
+  quietOnClosedPipe();
   // After `--` every argument is a name or a pattern, even one that starts with `-` (SPEC 6).
   const dashes = args.indexOf('--');
   const options = dashes < 0 ? args : args.slice(0, dashes);
@@ -25,6 +40,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   if (unknown) return usage(unknown);
   const ctx = makeContext();
 
+  const { default: yargs } = await import('yargs');
   // Commands without handlers: yargs would build the whole help text after starting each handler.
   let parser = yargs(dashes < 0 ? [...args] : [...options, ...args.slice(dashes + 1).map(shieldOperand)])
     .scriptName('reraise')

@@ -208,6 +208,8 @@ function giveUp(state: SupervisorState, exit: Exit, name: string): Step {
     effects: [
       { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
       { type: 'write', record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), keys } },
+      // A service asked to run once is not to be revived either (SPEC 13.1).
+      ...(state.want === 'once' ? [{ type: 'write-want', want: 'down' } as const] : []),
       ...answerOnce(state, `error ${state.failure ?? `failed to start (exit code ${exit.code})`}`),
       exitEffect(state, 1),
     ],
@@ -451,7 +453,7 @@ function withCancel(step: Step): Step {
 }
 
 function spawnFailed(state: SupervisorState, event: EventOf<'spawn-failed'>, name: string): Step {
-  const next: SupervisorState = { ...state, startedAt: event.at, failure: event.reason };
+  const next: SupervisorState = { ...state, startedAt: event.at, failure: event.reason, lastExit: { code: event.code, at: event.at } };
   const step = state.want === 'down' ? finish(next, name) : afterExit(next, { code: event.code, at: event.at }, name, false);
   step.effects.unshift({ type: 'log', message: `${name}: ${event.reason}` });
   return step;

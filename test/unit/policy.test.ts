@@ -484,6 +484,9 @@ describe('after a success, quick exits are retried: the k-th waits (k-1) x retry
     expect(written(effects)).toMatchObject({ state: 'STOP', exitCode: 127 });
     expect(answers(effects)).toEqual([]);
     expect(sim.state).toMatchObject({ phase: 'waiting', retries: 1 });
+    // The next run's record names that failure as the last exit.
+    sim.drive({ type: 'retry-due' });
+    expect(written(sim.spawned(at(3601)))?.keys).toMatchObject({ lastExit: 127 });
   });
 
   it('a new success resets the count', () => {
@@ -958,6 +961,17 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     sim.send({ type: 'once', on: true });
     sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
     expect(written(sim.spawned(at(0)))?.keys.once).toBe(true);
+  });
+
+  it('a once run that fails to spawn and gives up: ERROR, and the want is down all the same', () => {
+    const sim = new Sim();
+    sim.send({ type: 'begin' });
+    sim.send({ type: 'once', on: true });
+    sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+    const effects = sim.spawnFailed(at(0));
+    expect(written(effects)?.state).toBe('ERROR');
+    expect(wantWrites(effects)).toEqual([downWant]);
+    expect(exitCode(effects)).toBe(1);
   });
 
   it('taken away again (SIGUSR2): RUN without once, and the exit is judged as any other', () => {

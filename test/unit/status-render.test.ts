@@ -200,6 +200,7 @@ describe('the want in NOTE (SPEC 11)', () => {
     stale: { state: 'stale', since: NOW - 60, note: 'pid file left, no worker' },
     error: { state: 'error', exitCode: 2, since: NOW - 100 },
     unknown: { state: 'unknown', workerPid: 300, note: 'worker pid 300 runs, but its pid file is missing' },
+    'not-executable': { state: 'not-executable', note: 'not executable' },
   };
 
   // Where state and want disagree, the NOTE ends with the want and what comes of it; where they agree, nothing is added.
@@ -224,7 +225,9 @@ describe('the want in NOTE (SPEC 11)', () => {
     ['error', { wanted: 'up' }, 'wanted: up'],
     ['error', { wanted: 'down' }, undefined],
     ['unknown', { wanted: 'up' }, undefined],
-    ['unknown', { wanted: 'down' }, undefined],
+    ['unknown', { wanted: 'down' }, 'wanted: down, but running'],
+    ['not-executable', { wanted: 'up' }, 'wanted: up, but it cannot run'],
+    ['not-executable', { wanted: 'down' }, undefined],
     ...Object.keys(states).map((state) => [state, { wanted: 'none' }, undefined] as [string, Partial<ServiceStatus>, undefined]),
   ])('%s, %j: %s', (state, want, wantNote) => {
     const status = { ...NO_FLAGS, ...states[state] } as ServiceStatus;
@@ -236,6 +239,15 @@ describe('the want in NOTE (SPEC 11)', () => {
     if (wantNote === undefined) expect(lines).toEqual(renderStatusLines([row('web', states[state])], NOW));
     if (note === undefined) expect(lines[0]).not.toContain('NOTE');
     else expect(lines[1].slice(lines[0].indexOf('NOTE'))).toBe(note);
+  });
+
+  it('a want whose script is gone: revive drops it, unless something of the service still runs', () => {
+    const gone = (state: string, wanted: 'up' | 'down'): string | undefined =>
+      renderStatusLines([{ ...row('web', { ...states[state], wanted }), entry: undefined }], NOW)[1].split(/ {2,}| (?=wanted)/).find((c) => c.includes('wanted'));
+    expect(gone('down', 'up')).toBe('wanted: up, but its script is gone: reraise revive drops the want');
+    expect(gone('stale', 'up')).toContain('wanted: up, but its script is gone: reraise revive drops the want');
+    expect(gone('orphaned', 'up')).toBeUndefined();
+    expect(gone('running', 'down')).toBe('wanted: down, but running');
   });
 
   it('joins the state\'s note and the want\'s with "; "', () => {

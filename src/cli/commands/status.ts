@@ -1,5 +1,5 @@
 // reraise status [PATTERN...] [--json]: a panel, one line a service, from the service dir and the pid dir (SPEC 6).
-import { formatDuration, type ServiceStatus } from '../../core/status.js';
+import { formatDuration, isLive, type ServiceStatus } from '../../core/status.js';
 import type { Stored } from '../../io/pid-store.js';
 import { prepare, type Context } from '../context.js';
 import { inspect, viewPidDir } from '../inspect.js';
@@ -30,6 +30,8 @@ const EMPTY = '-';
 export interface StatusRow {
   name: string;
   status: ServiceStatus;
+  /** The service dir's entry, when it has one: a want outlives its script only until revive drops it. */
+  entry?: unknown;
 }
 
 function localTime(epoch: number): string {
@@ -52,21 +54,23 @@ export function flagWords(s: ServiceStatus): string[] {
 }
 
 /** The free text after the columns: what the state needs explained, then the want (SPEC 11). */
-export function statusNote(name: string, s: ServiceStatus, now: number): string | undefined {
-  const parts = [stateNote(name, s, now), wantNote(s, now)].filter((part): part is string => part !== undefined);
+export function statusNote(name: string, s: ServiceStatus, now: number, scriptGone = false): string | undefined {
+  const parts = [stateNote(name, s, now), wantNote(s, now, scriptGone)].filter((part): part is string => part !== undefined);
   return parts.length ? parts.join('; ') : undefined;
 }
 
 /** The want where the state disagrees with it, and what comes of that (SPEC 11, 13.2). */
-function wantNote(s: ServiceStatus, now: number): string | undefined {
-  const live = s.state === 'running' || s.state === 'starting' || s.state === 'restarting' || s.state === 'orphaned';
+function wantNote(s: ServiceStatus, now: number, scriptGone: boolean): string | undefined {
+  const live = isLive(s);
   if (s.wanted === 'down') return live ? 'wanted: down, but running' : undefined;
   if (s.wanted === 'none') return undefined;
+  if (scriptGone) return live ? undefined : 'wanted: up, but its script is gone: reraise revive drops the want';
   switch (s.state) {
     case 'down':
     case 'stale':
-    case 'not-executable':
       return 'wanted: up, not running: reraise revive starts it';
+    case 'not-executable':
+      return 'wanted: up, but it cannot run';
     case 'orphaned':
       return 'wanted: up: reraise revive takes it over';
     case 'error':
@@ -98,6 +102,11 @@ function stateNote(name: string, s: ServiceStatus, now: number): string | undefi
   }
 }
 
+/** Only rows that say (an inspection's) know whether the script is there. */
+function isScriptGone(row: StatusRow): boolean {
+  return 'entry' in row && row.entry === undefined;
+}
+
 function cells(row: StatusRow, now: number): string[] {
   const s = row.status;
   const up = uptime(s, now);
@@ -117,7 +126,7 @@ function cells(row: StatusRow, now: number): string[] {
 /** The header and one line a service; no line at all when there is no service. */
 export function renderStatusLines(rows: readonly StatusRow[], now: number): string[] {
   if (rows.length === 0) return [];
-  const notes = rows.map((r) => statusNote(r.name, r.status, now));
+  const notes = rows.map((r) => statusNote(r.name, r.status, now, isScriptGone(r)));
   const header = notes.some((n) => n) ? [...HEADER, 'NOTE'] : HEADER;
   const table = [HEADER, ...rows.map((r) => cells(r, now))];
   const widths = HEADER.map((_, col) => Math.max(...table.map((line) => line[col].length)));
@@ -148,7 +157,7 @@ export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored:
     next: s.next ?? null,
     wanted: s.wanted,
     nextRevival: s.nextRevival ?? null,
-    note: statusNote(seen.name, s, now) ?? null,
+    note: statusNote(seen.name, s, now, isScriptGone(seen)) ?? null,
     pidFile: seen.stored.kind === 'none' ? null : seen.stored.text.replace(/\n$/, ''),
   };
 }
@@ -156,7 +165,7 @@ export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored:
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
-  const { targets, problems } = resolveTargets(ctx, patterns, true, true);
+  const { targets, problems } = resolveTargets(ctx, patterns, true);
   const view = viewPidDir(ctx);
   const wants = targets.map((t) => seeWant(ctx, t.name));
   const seen = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
