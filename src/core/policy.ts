@@ -2,6 +2,7 @@
 import type { ServiceConfig } from './config.js';
 import type { PidRecord, RecordKeys } from './pidfile.js';
 import { signalName } from './signals.js';
+import { loggerRestartDelay } from './logger-policy.js';
 
 /**
  * idle:      nothing has happened yet.
@@ -55,6 +56,8 @@ export interface SupervisorState {
   lastExit?: Exit;
   /** Run `rc.main reset` after every exit (perp-style services). */
   perp: boolean;
+  /** An rc.log reads the service's output, and is started again whenever it exits (SPEC 8). */
+  logger: boolean;
   /** What a reset interrupted: an exit of the service's own (sweeping), or a stop or restart. */
   resetFrom?: 'sweeping' | 'stopping';
   /** The starter has had its one answer (SPEC 5.1 handshake). */
@@ -77,6 +80,8 @@ export type SupervisorEvent =
   | { type: 'exited'; code: number | null; signal: number | null; at: number }
   | { type: 'group-stopped'; killed: boolean }
   | { type: 'reset-done'; failure?: string }
+  /** The rc.log exited (or could not start) after `ranMs`, for `why`. */
+  | { type: 'logger-exited'; ranMs: number; why: string }
   | { type: 'retry-due' }
   | { type: 'stop' }
   | { type: 'restart'; at: number }
@@ -107,6 +112,10 @@ export type Effect =
   | { type: 'wait'; ms: number }
   | { type: 'cancel-wait' }
   | { type: 'remove-pidfile' }
+  /** Start the rc.log after `delayMs`; its exits come back as `logger-exited`. */
+  | { type: 'start-logger'; delayMs: number }
+  /** A line about the rc.log, into its logger.log. */
+  | { type: 'note-logger'; message: string }
   | { type: 'write-want'; want: 'down' }
   /** Let the log take what is left for up to `drainMs`, then exit. */
   | { type: 'exit'; code: number; drainMs: number };
@@ -116,9 +125,17 @@ export interface Step {
   effects: Effect[];
 }
 
-export function initialState(workerPid: number, config: ServiceConfig, perp = false, revivals = 0): SupervisorState {
+export interface Service {
+  perp: boolean;
+  logger: boolean;
+  /** Failed revivals in a row before this worker (SPEC 13.2). */
+  revivals: number;
+}
+
+export function initialState(workerPid: number, config: ServiceConfig, service: Partial<Service> = {}): SupervisorState {
+  const { perp = false, logger = false, revivals = 0 } = service;
   return {
-    phase: 'idle', want: 'up', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, revivals, perp, answered: false,
+    phase: 'idle', want: 'up', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, revivals, perp, logger, answered: false,
   };
 }
 
@@ -302,6 +319,18 @@ function onceLater(state: SupervisorState, event: EventOf<'once'>, name: string)
   return { state: { ...state, want: event.on ? 'once' : 'up' }, effects: [onceLog(name, event.on)] };
 }
 
+/** The rc.log is started again, no sooner than a second after its last start (SPEC 8), for as long as the worker stays. */
+function loggerExited(state: SupervisorState, event: EventOf<'logger-exited'>, name: string): Step {
+  const delayMs = loggerRestartDelay(event.ranMs);
+  return {
+    state,
+    effects: [
+      { type: 'note-logger', message: `${name}: rc.log ${event.why}; starting it again in ${delayMs / 1000}s` },
+      { type: 'start-logger', delayMs },
+    ],
+  };
+}
+
 type Handler<T extends EventType> = (state: SupervisorState, event: EventOf<T>, name: string) => Step;
 type Row = { [T in EventType]?: Handler<T> };
 
@@ -348,6 +377,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   spawning: {
+    'logger-exited': loggerExited,
     'config-read': (state, event) => {
       const next = { ...state, config: event.config };
       // How the run before this one ended, as RUN says it too (SPEC 4 key table).
@@ -371,7 +401,8 @@ const TABLE: Readonly<Record<Phase, Row>> = {
       if (event.want === 'down') {
         return finish(state, name, `${name}: not started: its want is down (a stop came meanwhile)`, 'down');
       }
-      return { state, effects: [{ type: 'spawn' }] };
+      // The rc.log first, so that it reads from the first line on (and an orphan's old one has finished).
+      return { state, effects: [...(state.logger ? [{ type: 'start-logger', delayMs: 0 } as const] : []), { type: 'spawn' }] };
     },
     spawned: (state, event, name) => {
       const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, answered: true, failure: undefined };
@@ -391,6 +422,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   running: {
+    'logger-exited': loggerExited,
     exited: (state, event) => ({ state: { ...state, phase: 'sweeping', lastExit: toExit(event) }, effects: [stopGroup(state)] }),
     stop: (state) => ({ state: { ...state, phase: 'stopping', want: 'down' }, effects: [stopGroup(state)] }),
     restart: (state, event, name) => ({
@@ -405,6 +437,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   sweeping: {
+    'logger-exited': loggerExited,
     'group-stopped': (state, event, name) => groupGone(state, event, name, 'sweeping'),
     stop: stopLater,
     // The exit is not a failure then: the run is judged as a restart's.
@@ -413,6 +446,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   stopping: {
+    'logger-exited': loggerExited,
     exited: (state, event) => ({ state: { ...state, lastExit: toExit(event) }, effects: [] }),
     'group-stopped': (state, event, name) => groupGone(state, event, name, 'stopping'),
     stop: stopLater,
@@ -420,6 +454,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   resetting: {
+    'logger-exited': loggerExited,
     'reset-done': (state, event, name) => {
       const result = state.resetFrom === 'sweeping' ? afterSweep(state, name) : afterStop(state, name);
       if (event.failure) result.effects.unshift({ type: 'log', message: `${name}: warning: reset did not run: ${event.failure}` });
@@ -434,6 +469,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   },
 
   waiting: {
+    'logger-exited': loggerExited,
     'retry-due': (state) => respawn(state),
     stop: (state, _event, name) => withCancel(finish({ ...state, want: 'down' }, name)),
     restart: (state) => withCancel(respawn(state)),

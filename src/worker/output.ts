@@ -5,7 +5,6 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { heldBound, LineSplitter } from '../core/log-lines.js';
-import { loggerRestartDelay } from '../core/logger-policy.js';
 import { WaitingLines } from '../core/waiting-lines.js';
 import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
@@ -32,8 +31,14 @@ export interface Output {
   endOfRun(): void;
   /** Closes the writer ends, lets the reader take what is left, and ends it (bounded by `graceMs`). */
   drain(graceMs: number): Promise<void>;
-  /** Before the first run: an rc.log is started only now, after an orphan's old one has finished. */
-  begin(): void;
+  /**
+   * Starts the rc.log after `delayMs` (SPEC 8): the policy decides when, at the first run (after an
+   * orphan's old one has finished) and after each of its exits, which `onLoggerExit` reports.
+   */
+  startLogger(delayMs: number): void;
+  onLoggerExit(listener: (ranMs: number, why: string) => void): void;
+  /** A line about the rc.log itself, into logger.log: the service's log may be what is broken. */
+  noteLogger(message: string): void;
   /**
    * Takes over the output of an orphaned run whose old log pipe is `oldPipe` (SPEC 13.2): what it
    * wrote and nobody read goes into the log, or its old rc.log finishes it. The promise settles
@@ -139,7 +144,9 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
       reader.destroy();
       log.close();
     },
-    begin: () => {},
+    startLogger: () => {},
+    onLoggerExit: () => {},
+    noteLogger: () => {},
     follow: (pid, oldPipe) => {
       const old = openOrphanPipe(pid, oldPipe);
       if (old === undefined) return { gone: async () => {} };
@@ -198,6 +205,7 @@ export function rcLog(
   let loggerGone = true;
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
+  let exitListener: (ranMs: number, why: string) => void = () => {};
   const note = (line: Buffer): void => {
     try {
       appendOwnedLine(loggerLog, line.toString(), writer);
@@ -205,13 +213,10 @@ export function rcLog(
       // nowhere left to say it
     }
   };
-  const restart = (startedAt: number, why: string): void => {
+  const gone = (startedAt: number, why: string): void => {
     if (loggerGone) return;
     loggerGone = true;
-    if (stopping) return;
-    const delay = loggerRestartDelay(Date.now() - startedAt);
-    note(lineOf(`${name}: rc.log ${why}; starting it again in ${delay / 1000}s`));
-    timer = setTimeout(start, delay);
+    if (!stopping) exitListener(Date.now() - startedAt, why);
   };
   const start = (): void => {
     if (stopping) return;
@@ -219,7 +224,7 @@ export function rcLog(
     loggerGone = false;
     const launch = plan();
     if (!launch.ok) {
-      restart(startedAt, `not started: ${launch.message}`);
+      gone(startedAt, `not started: ${launch.message}`);
       return;
     }
     try {
@@ -234,7 +239,7 @@ export function rcLog(
       out = opened.fd;
       if (opened.created && writer.uid !== process.getuid!()) fchownSync(out, writer.uid, writer.gid);
     } catch (error) {
-      restart(startedAt, `not started: cannot open ${loggerLog}: ${(error as Error).message}`);
+      gone(startedAt, `not started: cannot open ${loggerLog}: ${(error as Error).message}`);
       return;
     }
     const { value } = launch;
@@ -244,16 +249,15 @@ export function rcLog(
         detached: true, stdio: [pipe.readEnd, out, out],
       });
     } catch (error) {
-      restart(startedAt, `cannot run: ${(error as Error).message}`);
+      gone(startedAt, `cannot run: ${(error as Error).message}`);
       return;
     } finally {
       closeSync(out);
     }
     // 'error' and 'exit' may both come for one failed start: the first one counts.
-    logger.once('error', (error) => restart(startedAt, `cannot run: ${error.message}`));
-    logger.once('exit', (code, signal) => restart(startedAt, signal ? `killed by ${signal}` : `exited with code ${code}`));
+    logger.once('error', (error) => gone(startedAt, `cannot run: ${error.message}`));
+    logger.once('exit', (code, signal) => gone(startedAt, signal ? `killed by ${signal}` : `exited with code ${code}`));
   };
-  let begun = false;
   return {
     serviceFd: pipe.writeEnd,
     sharesPipe: true,
@@ -261,11 +265,15 @@ export function rcLog(
     configure: () => {},
     // The logger sees one stream, as under perp: where a run ends is not its business.
     endOfRun: () => {},
-    begin: () => {
-      if (begun) return;
-      begun = true;
-      start();
+    startLogger: (delayMs) => {
+      clearTimeout(timer);
+      if (delayMs === 0) start();
+      else timer = setTimeout(start, delayMs);
     },
+    onLoggerExit: (listener) => {
+      exitListener = listener;
+    },
+    noteLogger: (message) => note(lineOf(message)),
     follow: (_pid, oldPipe) => ({
       // The old rc.log reads what is left of its pipe and exits at its end, unless it hangs.
       async gone(graceMs) {

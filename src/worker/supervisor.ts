@@ -53,7 +53,8 @@ export class Supervisor {
   private saidNoGroups = false;
 
   constructor(private readonly setup: SupervisorSetup) {
-    this.state = initialState(process.pid, setup.config, setup.entry.kind === 'perp', setup.revivals);
+    this.state = initialState(process.pid, setup.config, { perp: setup.entry.kind === 'perp', logger: setup.output.sharesPipe, revivals: setup.revivals });
+    setup.output.onLoggerExit((ranMs, why) => this.dispatch({ type: 'logger-exited', ranMs, why }));
   }
 
   /** The first event: the orphan to take over, if any. */
@@ -125,6 +126,10 @@ export class Supervisor {
       }
       case 'write-want':
         return this.writeWant(effect.want);
+      case 'start-logger':
+        return output.startLogger(effect.delayMs);
+      case 'note-logger':
+        return output.noteLogger(effect.message);
       case 'exit':
         void output.drain(effect.drainMs).finally(() => process.exit(effect.code));
         return;
@@ -256,7 +261,6 @@ export class Supervisor {
     const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${errnoText(error)}`): void => {
       this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now() });
     };
-    output.begin();
     const at = Date.now();
     let child: ReturnType<typeof spawn>;
     let launch: Launch;

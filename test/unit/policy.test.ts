@@ -35,6 +35,8 @@ interface SimOptions {
   config?: Partial<ServiceConfig>;
   perp?: boolean;
   revivals?: number;
+  /** An rc.log reads the service's output. */
+  logger?: boolean;
 }
 
 /**
@@ -57,9 +59,9 @@ class Sim {
   readonly all: Effect[] = [];
   private pids = 100;
 
-  constructor({ config = {}, perp = false, revivals = 0 }: SimOptions = {}) {
+  constructor({ config = {}, perp = false, revivals = 0, logger = false }: SimOptions = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
-    this.state = initialState(WORKER, this.config, perp, revivals);
+    this.state = initialState(WORKER, this.config, { perp, revivals, logger });
   }
 
   /** One event; its effects are not answered. */
@@ -1265,18 +1267,19 @@ const EVENTS: Record<SupervisorEvent['type'], SupervisorEvent> = {
   stop: { type: 'stop' },
   restart: { type: 'restart', at: at(5) },
   once: { type: 'once', on: true },
+  'logger-exited': { type: 'logger-exited', ranMs: 5000, why: 'exited with code 1' },
 };
 
 /** What each phase answers to, as the table in policy.ts is meant to be: every other event changes nothing. */
 const HANDLED: Record<Phase, SupervisorEvent['type'][]> = {
   idle: ['begin', 'stop'],
   adopting: ['orphan-stopped', 'stop', 'once'],
-  spawning: ['config-read', 'start-written', 'want-read', 'spawned', 'spawn-failed', 'stop', 'once'],
-  running: ['exited', 'stop', 'restart', 'once'],
-  sweeping: ['group-stopped', 'stop', 'restart', 'once'],
-  stopping: ['exited', 'group-stopped', 'stop', 'once'],
-  resetting: ['reset-done', 'stop', 'restart', 'once'],
-  waiting: ['retry-due', 'stop', 'restart', 'once'],
+  spawning: ['config-read', 'start-written', 'want-read', 'spawned', 'spawn-failed', 'stop', 'once', 'logger-exited'],
+  running: ['exited', 'stop', 'restart', 'once', 'logger-exited'],
+  sweeping: ['group-stopped', 'stop', 'restart', 'once', 'logger-exited'],
+  stopping: ['exited', 'group-stopped', 'stop', 'once', 'logger-exited'],
+  resetting: ['reset-done', 'stop', 'restart', 'once', 'logger-exited'],
+  waiting: ['retry-due', 'stop', 'restart', 'once', 'logger-exited'],
   done: [],
 };
 
@@ -1334,5 +1337,51 @@ describe('the table: each phase answers to its events and ignores every other', 
 
   it('once is answered wherever a run may still be ahead or under way', () => {
     for (const phase of PHASES) expect(HANDLED[phase].includes('once')).toBe(!['idle', 'done'].includes(phase));
+  });
+});
+
+describe('the rc.log (SPEC 8): started before the first run, started again after each exit, no sooner than a second after its last start', () => {
+  it('a service with an rc.log starts it just before its first spawn, and only then', () => {
+    const sim = new Sim({ perp: true, logger: true });
+    const effects = sim.drive({ type: 'begin' });
+    expect(types(effects)).toEqual(['read-config', 'write-start', 'read-want', 'start-logger', 'spawn']);
+    expect(effects).toContainEqual({ type: 'start-logger', delayMs: 0 });
+    sim.spawned(at(0));
+    sim.send({ type: 'exited', code: 0, signal: null, at: at(3600) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(types(sim.drive({ type: 'reset-done' }))).toEqual(['log', ...PREPARE]);
+  });
+
+  it('a service without one never starts a logger', () => {
+    expect(types(begun().all)).not.toContain('start-logger');
+  });
+
+  it.each([
+    [5000, 0],
+    [1000, 0],
+    [400, 600],
+    [0, 1000],
+  ])('an rc.log that ran %i ms is started again after %i ms, with a line in logger.log', (ranMs, delayMs) => {
+    const sim = new Sim({ perp: true, logger: true });
+    sim.drive({ type: 'begin' });
+    sim.spawned(at(0));
+    const effects = sim.send({ type: 'logger-exited', ranMs, why: 'exited with code 1' });
+    expect(effects).toEqual([
+      { type: 'note-logger', message: `web: rc.log exited with code 1; starting it again in ${delayMs / 1000}s` },
+      { type: 'start-logger', delayMs },
+    ]);
+    expect(sim.state.phase).toBe('running');
+  });
+
+  it('once the worker is leaving, an exit of the rc.log starts nothing: it is being drained', () => {
+    const sim = new Sim({ perp: true, logger: true });
+    sim.drive({ type: 'begin' });
+    sim.spawned(at(0));
+    sim.send({ type: 'stop' });
+    sim.send({ type: 'exited', code: 0, signal: 15, at: at(1) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    sim.drive({ type: 'reset-done' });
+    expect(sim.state.phase).toBe('done');
+    expect(sim.send({ type: 'logger-exited', ranMs: 5000, why: 'exited with code 0' })).toEqual([]);
   });
 });
