@@ -31,7 +31,7 @@ export interface StatusRow {
   name: string;
   status: ServiceStatus;
   /** The service dir's entry, when it has one: a want outlives its script only until revive drops it. */
-  entry?: unknown;
+  entry?: { kind: string };
 }
 
 function localTime(epoch: number): string {
@@ -137,7 +137,7 @@ export function renderStatusLines(rows: readonly StatusRow[], now: number): stri
 }
 
 /** Every field of the panel and more, for scripts. */
-export function statusJson(seen: StatusRow & { entry?: { kind: string }; stored: Stored }, now: number): Record<string, unknown> {
+export function statusJson(seen: StatusRow & { stored: Stored }, now: number): Record<string, unknown> {
   const s = seen.status;
   return {
     name: seen.name,
