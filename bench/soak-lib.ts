@@ -138,6 +138,20 @@ export function scan(marker: string): Proc[] {
   return out;
 }
 
+/** The process `pid` as a scan would show it (with or without a marker); undefined when it is gone. */
+export function procOf(pid: number): Proc | undefined {
+  const stat = readStat(pid);
+  if (!stat) return undefined;
+  const serviceVar = readEnviron(pid)?.find((e) => e.startsWith('RERAISE_SERVICE='));
+  return { pid, ...stat, cmdline: readCmdline(pid), service: serviceVar?.slice('RERAISE_SERVICE='.length) };
+}
+
+/** Whether `proc` is still that very process (same start time) and not a zombie. */
+export function stillAlive(proc: Proc): boolean {
+  const stat = readStat(proc.pid);
+  return !!stat && stat.startTicks === proc.startTicks && stat.state !== 'Z' && stat.state !== 'X';
+}
+
 /** Live (not zombie) processes only. */
 export function living(procs: readonly Proc[]): Proc[] {
   return procs.filter((p) => p.state !== 'Z' && p.state !== 'X');

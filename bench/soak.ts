@@ -1,31 +1,50 @@
 // npm run soak [-- --seed N --seconds S --services N --clients C --keep --verbose --without-attacker]
 //
-// A chaos test of reraise, run through the real bin/reraise in a private RERAISE_DIR/PIDDIR/LOGDIR.
-// Several clients do random things at random intervals (kill -9 a service process or a worker,
-// SIGSTOP a service briefly, start/stop/restart/clean/once/pause/cont/status on random globs, edit a
-// config line), while a sampler thread reads every pid file every few ms and a monitor watches
-// /proc. At the end every service is brought to a chosen state and checked. Every process of the
-// run carries RERAISE_PIDDIR=<our pid dir> in its environment: that is how we find them, and no
-// other process is ever signalled. Prints one line per violation, then one summary line; exits 1
-// on any violation. The end adds a drill: kill -9 the workers of the running services, which must
-// leave orphans that status names, start refuses and stop ends (SPEC 5.6).
+// A chaos test of reraise, run through the real bin/reraise in a private RERAISE_DIR/PIDDIR/LOGDIR
+// (the want dir is the default one, <log dir>/.want). Several clients do random things at random
+// intervals (kill -9 a service process or a worker, SIGSTOP a service briefly, start/stop/restart/
+// clean/once/pause/cont/status/revive on random globs, edit a config line), while a sampler thread
+// reads every pid file and every want file every few ms and a monitor watches /proc. Now and then
+// the machine "reboots": once no command is running, every worker and service of the run is killed
+// with SIGKILL at once, the pid dir is kept, emptied or removed (a kept one may name pids "reused"
+// since, by a decoy process that must never be signalled), and `reraise revive` runs as cron's
+// @reboot line would (SPEC 13.3), which must start exactly the services wanted up. Every `revive`
+// is checked as it runs: a line only for a service it matched and acted on, as its want allows,
+// exit 1 only for a failure the soak brought about (a bad config it wrote, a process it killed).
+// No service ever runs in two process groups at once, at any sample.
 //
-// The seed fixes the services, each client's sequence of actions and intervals, the config edits
-// and the final choice of services; which pid a kill hits depends on what runs at that moment.
-// --keep keeps the temp dir and its journal.log (every action and its answer) for a post-mortem.
-// Run as root, a hostile second user joins in (soak-attacker.ts) unless --without-attacker.
+// At the end, `reraise revive` runs until it is quiet, and each service is compared with its want
+// (read from the want file, and cross-checked with `status --json`): wanted up, it runs under a
+// live worker (or, made to fail on purpose, is in ERROR with its next revival due), wanted down or
+// never, nothing of it runs (but an orphan revive must leave alone), one process group a service;
+// the want file must be one the commands the soak issued may have left (start up, stop down, a
+// once run's end down), and every change the sampler saw must come from one of them. Then every
+// service is brought to a chosen state and checked. Every process of the run carries
+// RERAISE_PIDDIR=<our pid dir> in its environment: that is how we find them, and no other process
+// is ever signalled. Prints one line per violation, then one summary line; exits 1 on any
+// violation. The end adds a drill: kill -9 the workers of the running services, which must leave
+// orphans that status names, start refuses, revive takes over (one copy at a time) and stop ends
+// (SPEC 5.6, 13.2).
+//
+// The seed fixes the services, each client's sequence of actions and intervals, the config edits,
+// the reboots' times (their kinds come in a fixed turn) and the final choice of services; which pid a kill hits depends on
+// what runs at that moment. --keep keeps the temp dir and its journal.log (every action and its
+// answer) for a post-mortem. Run as root, a hostile second user joins in (soak-attacker.ts) unless
+// --without-attacker.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  Rng, bootTime, killEverything, living, parsePidLine, readPidText, runCli, scan, shq, sleep,
-  startEpoch, verifiedKill, workerName, workerTitle, type CliResult, type Proc,
+  Rng, bootTime, killEverything, living, parsePidLine, procOf, readPidText, runCli, scan, shq, sleep,
+  startEpoch, stillAlive, verifiedKill, workerName, workerTitle, type CliResult, type PidRecord, type Proc,
 } from './soak-lib.js';
 import type { SamplerReport } from './soak-sampler.js';
 import { Attack } from './soak-attacker.js';
+import { WantModel, matchNames, readWantFile, revivalDue, type WantChange, type WantValue } from './soak-wants.js';
 
 const RERAISE = fileURLToPath(new URL('../../bin/reraise', import.meta.url));
 const SAMPLER = new URL('./soak-sampler.js', import.meta.url);
@@ -70,12 +89,15 @@ const serviceDir = path.join(root, 'services');
 const pidDir = path.join(root, 'pids');
 const logDir = path.join(root, 'logs');
 const markDir = path.join(root, 'marks');
+/** The default want dir (SPEC 1): RERAISE_WANTDIR is left unset. */
+const wantDir = path.join(logDir, '.want');
 const journalFile = path.join(root, 'journal.log');
 fs.mkdirSync(serviceDir, { mode: 0o700 });
 fs.mkdirSync(markDir, { mode: 0o700 });
 const MARKER = `RERAISE_PIDDIR=${pidDir}`;
 const env: NodeJS.ProcessEnv = { ...process.env, RERAISE_DIR: serviceDir, RERAISE_PIDDIR: pidDir, RERAISE_LOGDIR: logDir };
 delete env.RERAISE_SERVICE;
+delete env.RERAISE_WANTDIR;
 const t0 = Date.now();
 const BOOT = bootTime();
 const elapsed = (): string => ((Date.now() - t0) / 1000).toFixed(3);
@@ -116,6 +138,8 @@ interface Service {
   /** Current text of the config_start_sec and config_stop_sec values (may be bad for a while). */
   start: string;
   stop: string;
+  /** config_revive_sec: short, so that revive tries a service in ERROR again within the run. */
+  revive: string;
 }
 
 const BODIES: Record<Kind, string> = {
@@ -136,6 +160,8 @@ const BODIES: Record<Kind, string> = {
 const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (tick \d+|short run over|crash|no luck|Killed|Terminated|auto-reraise\[\d+\]: .*)$/;
 
 const setupRng = new Rng(SEED);
+// Its own stream, so that the services, kinds and configs of a seed stay what they were.
+const reviveRng = new Rng(SEED * 13 + 5);
 const width = Math.max(2, String(SERVICES - 1).length);
 const services: Service[] = [];
 for (let i = 0; i < SERVICES; i++) {
@@ -146,6 +172,7 @@ for (let i = 0; i < SERVICES; i++) {
     kind,
     start: goodStart(setupRng),
     stop: goodStop(setupRng),
+    revive: String(reviveRng.int(1, 2)),
   });
 }
 const byName = new Map(services.map((s) => [s.name, s]));
@@ -167,6 +194,7 @@ function scriptText(s: Service): string {
     `config_stop_sec=${s.stop}`,
     'config_retry_sec=0.1',
     'config_max_retry=2',
+    `config_revive_sec=${s.revive}`,
     'config_log_stamp=1',
     BODIES[s.kind],
     '',
@@ -190,28 +218,94 @@ const CLI_TIMEOUT_MS = 60_000;
 /** Failures that no chaos excuses: a hang, a crash, a stop or restart that overran its bound. */
 const SUSPICIOUS = /internal error|did not exit within|survived SIGKILL|no new run within|did not answer/;
 
+/** A run of the CLI: what its patterns matched and when it ran (ms since 1970; e is Infinity while it runs). */
+interface Command {
+  who: string;
+  action: string;
+  matched: Set<string>;
+  s: number;
+  e: number;
+}
+
+/** Every command of the run, for the want model and for what a revive at the same time may see. */
+const commands: Command[] = [];
+const wantModel = new WantModel();
+
 async function reraise(who: string, ...args: string[]): Promise<CliResult> {
-  const startedAt = Date.now();
-  const r = await runCli(RERAISE, args, env, CLI_TIMEOUT_MS);
+  return (await command(who, args)).r;
+}
+
+interface CommandOptions {
+  /** Called just before the CLI is spawned: what the command will find. */
+  before?: (cmd: Command) => void;
+  /** Runs it otherwise than `bin/reraise ARGS` with the run's environment (cron's @reboot line). */
+  run?: () => Promise<CliResult>;
+  /** How the journal and the violations name it. */
+  label?: string;
+}
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function command(who: string, args: string[], options: CommandOptions = {}): Promise<{ r: CliResult; cmd: Command }> {
+  const [action, ...rest] = args;
+  const patterns = rest.filter((a) => !a.startsWith('--'));
+  const all = action === 'revive' || action === 'clean' || action === 'status';
+  const cmd: Command = { who, action, matched: matchNames(patterns.length || !all ? patterns : ['*'], names), s: Date.now(), e: Infinity };
+  commands.push(cmd);
+  options.before?.(cmd);
+  // A once may leave the want down, written by the worker it flagged whenever that run ends.
+  const onceWorkers = action === 'once' ? workersOf(cmd.matched) : [];
+  const r = await (options.run ?? (() => runCli(RERAISE, args, env, CLI_TIMEOUT_MS)))();
+  cmd.e = Date.now();
+  if (action === 'once') onceWorkers.push(...workersOf(cmd.matched));
+  recordWants(cmd, r, onceWorkers);
+  const label = options.label ?? `reraise ${args.map(shq).join(' ')}`;
   const lines = (r.out + r.err).trim().split('\n').filter(Boolean);
-  journal(`${who} reraise ${args.map(shq).join(' ')} -> ${r.timedOut ? 'TIMEOUT' : r.code ?? r.signal} (${r.ms} ms)` +
-    (lines.length ? ` | ${lines.join(' | ')}` : ''));
-  const cmd = `reraise ${args.map(shq).join(' ')}`;
-  if (r.timedOut) violate('cli-hang', `${cmd} still running after ${CLI_TIMEOUT_MS / 1000}s`);
-  else if (r.code !== 0 && r.code !== 1) violate('cli-exit', `${cmd} exited ${r.code ?? r.signal}: ${r.err.trim().split('\n').slice(0, 3).join(' | ')}`);
+  journal(`${who} ${label} -> ${r.timedOut ? 'TIMEOUT' : r.code ?? r.signal} (${r.ms} ms)` + (lines.length ? ` | ${lines.join(' | ')}` : ''));
+  if (r.timedOut) violate('cli-hang', `${label} still running after ${CLI_TIMEOUT_MS / 1000}s`);
+  else if (r.code !== 0 && r.code !== 1) violate('cli-exit', `${label} exited ${r.code ?? r.signal}: ${r.err.trim().split('\n').slice(0, 3).join(' | ')}`);
   for (const line of r.err.split('\n')) {
     if (!SUSPICIOUS.test(line)) continue;
-    if (args[0] === 'once' && onceUndone(line, startedAt)) {
+    if (action === 'once' && onceUndone(line, cmd.s)) {
       journal(`${who} not a violation: ${line}: a concurrent reraise start cleared the flag (SIGUSR2) before once saw it`);
       continue;
     }
     // What the service looks like right now, for whoever reads the journal.
     const name = /^reraise: ([^:\s]+):/.exec(line)?.[1];
     const now = name === undefined ? '' : ` (pid file now: ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)})`;
-    violate('cli-failure', `${cmd}: ${line}${now}`);
+    violate('cli-failure', `${label}: ${line}${now}`);
     if (name !== undefined) journal(`log of ${name}: ${tail(path.join(logDir, name, 'current'), 15).join(' // ')}`);
   }
-  return r;
+  return { r, cmd };
+}
+
+function workersOf(matched: ReadonlySet<string>): Proc[] {
+  return living(scan(MARKER)).filter((p) => matched.has(workerName(p) ?? ''));
+}
+
+/**
+ * SPEC 13.1: start writes up for every service it starts or finds running (before it forks), stop
+ * writes down for every service it matched, first. A service it says nothing sure of (a failure,
+ * a timeout) may or may not have been written.
+ */
+function recordWants(cmd: Command, r: CliResult, onceWorkers: Proc[]): void {
+  const by = `${cmd.who} ${cmd.action}`;
+  for (const name of cmd.matched) {
+    const said = (what: string): boolean => !r.timedOut && new RegExp(`^${escape(name)}: (${what})`, 'm').test(r.out);
+    if (cmd.action === 'start') {
+      wantModel.add(name, 'up', cmd.s, cmd.e, said('started \\(pid|skip \\(already running\\)|not started: its want became down'), by);
+    } else if (cmd.action === 'stop') {
+      const certain = said('stopped|not running') && !r.err.includes(`${name}: unable to record its want`);
+      wantModel.add(name, 'down', cmd.s, cmd.e, certain, by);
+    } else if (cmd.action === 'once' && !said('not running')) {
+      wantModel.addOnce(name, cmd.s, onceWorkers.filter((p) => workerName(p) === name), by);
+    }
+  }
+}
+
+/** Commands of `actions` that matched `name` and ran (or still run) while `cmd` did. */
+function overlapping(actions: readonly string[], name: string, cmd: Pick<Command, 's' | 'e'>): Command[] {
+  return commands.filter((c) => c !== cmd && actions.includes(c.action) && c.matched.has(name) && c.s <= cmd.e && c.e >= cmd.s);
 }
 
 /**
@@ -253,11 +347,75 @@ const ACTIONS = {
   cont: 3,
   status: 2,
   'edit-config': 8,
+  // What cron does every 5 minutes, and what mends most of the chaos: orphans, ERROR, stale files.
+  revive: 6,
 } as const;
 type Action = keyof typeof ACTIONS;
-const counts = Object.fromEntries(Object.keys(ACTIONS).map((a) => [a, 0])) as Record<Action, number>;
+/** The client actions, and the reboots (an event of their own, on their own clock). */
+const counts = Object.fromEntries([...Object.keys(ACTIONS), 'reboot'].map((a) => [a, 0])) as Record<Action | 'reboot', number>;
 let stopping = false;
 const contTimers = new Set<NodeJS.Timeout>();
+
+/** When the soak signalled a process of each service (kill -9, SIGSTOP): a revive then may fail. */
+const signalledAt = new Map<string, number[]>();
+/** When each service's config had a bad value (the soak's edits): [from, until], until Infinity while it has. */
+const badConfig = new Map<string, [number, number][]>();
+
+function signalled(name: string | undefined): void {
+  if (name === undefined) return;
+  const list = signalledAt.get(name) ?? [];
+  list.push(Date.now());
+  signalledAt.set(name, list);
+}
+
+function isBadValue(value: string): boolean {
+  return BAD_VALUES.some(([, bad]) => bad === value);
+}
+
+/** Keeps badConfig up to date after an edit of `s` (or the finale's repair). */
+function noteConfig(s: Service): void {
+  const list = badConfig.get(s.name) ?? [];
+  const open = list.length > 0 && list[list.length - 1][1] === Infinity;
+  const bad = isBadValue(s.start) || isBadValue(s.stop);
+  if (bad && !open) list.push([Date.now(), Infinity]);
+  if (!bad && open) list[list.length - 1][1] = Date.now();
+  badConfig.set(s.name, list);
+}
+
+function badDuring(name: string, from: number, until: number): boolean {
+  return (badConfig.get(name) ?? []).some(([a, b]) => a <= until && b >= from);
+}
+
+/**
+ * A reboot happens when no command runs (a real one ends them all): clients hold the gate for
+ * each action, a reboot waits for them to let go and holds it alone.
+ */
+let active = 0;
+let rebootHold: Promise<void> | undefined;
+let drained: (() => void) | undefined;
+
+async function enter(): Promise<void> {
+  while (rebootHold) await rebootHold;
+  active++;
+}
+
+function leave(): void {
+  active--;
+  if (active === 0) drained?.();
+}
+
+async function alone(fn: () => Promise<void>): Promise<void> {
+  let release!: () => void;
+  rebootHold = new Promise((resolve) => { release = resolve; });
+  if (active > 0) await new Promise<void>((resolve) => { drained = resolve; });
+  drained = undefined;
+  try {
+    await fn();
+  } finally {
+    rebootHold = undefined;
+    release();
+  }
+}
 
 function glob(rng: Rng): string {
   const r = rng.float();
@@ -284,6 +442,7 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       // Mostly a group leader (the service process itself), sometimes any process of a service.
       const leaders = procs.filter((p) => p.pid === p.pgid);
       const victim = rng.chance(0.6) && leaders.length ? rng.pick(leaders) : rng.pick(procs);
+      signalled(victim.service);
       const done = verifiedKill(victim, MARKER, 'SIGKILL');
       return journal(`${who} kill -9 ${victim.pid} (${victim.service}: ${victim.cmdline})${done ? '' : ' skipped: gone'}`);
     }
@@ -291,6 +450,7 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       const workers = living(scan(MARKER)).filter((p) => workerName(p) !== undefined);
       if (!workers.length) return journal(`${who} kill9-worker: none to kill`);
       const victim = rng.pick(workers);
+      signalled(workerName(victim));
       const done = verifiedKill(victim, MARKER, 'SIGKILL');
       return journal(`${who} kill -9 worker ${victim.pid} (${victim.cmdline})${done ? '' : ' skipped: gone'}`);
     }
@@ -298,6 +458,7 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       const procs = serviceProcs();
       if (!procs.length) return journal(`${who} sigstop: none to stop`);
       const victim = rng.pick(procs);
+      signalled(victim.service);
       if (!verifiedKill(victim, MARKER, 'SIGSTOP')) return journal(`${who} kill -STOP ${victim.pid} skipped: gone`);
       const ms = rng.int(50, 300);
       journal(`${who} kill -STOP ${victim.pid} (${victim.service}: ${victim.cmdline}), CONT in ${ms} ms`);
@@ -325,6 +486,9 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
     case 'status':
       await reraise(who, 'status', ...(rng.chance(0.5) ? [glob(rng)] : []), ...(rng.chance(0.5) ? ['--json'] : []));
       return;
+    case 'revive':
+      await reviveAction(rng, who);
+      return;
     case 'edit-config': {
       const s = rng.pick(services);
       if (rng.chance(0.1)) {
@@ -336,8 +500,261 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
         s.stop = goodStop(rng);
       }
       writeScript(s, who);
+      noteConfig(s);
       return journal(`${who} edit ${s.name}: config_start_sec=${s.start} config_stop_sec=${s.stop}`);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// revive (SPEC 13.2), checked as it runs
+
+type ReviveLine =
+  | { kind: 'started'; pid: number }
+  | { kind: 'took-over'; orphan: number; pid: number }
+  | { kind: 'revived'; pid: number; revival: number }
+  | { kind: 'cleaned' }
+  | { kind: 'dropped' };
+
+/** The lines of SPEC 13.2's table, after `NAME: `. */
+function parseReviveLine(what: string): ReviveLine | undefined {
+  let m = /^started \(pid (\d+)\)$/.exec(what);
+  if (m) return { kind: 'started', pid: Number(m[1]) };
+  m = /^took over orphaned pid (\d+); running again as pid (\d+)$/.exec(what);
+  if (m) return { kind: 'took-over', orphan: Number(m[1]), pid: Number(m[2]) };
+  m = /^revived after ERROR \(pid (\d+), revival (\d+)\)$/.exec(what);
+  if (m) return { kind: 'revived', pid: Number(m[1]), revival: Number(m[2]) };
+  if (what === 'removed stale pid file') return { kind: 'cleaned' };
+  if (what.startsWith('want dropped: ')) return { kind: 'dropped' };
+  return undefined;
+}
+
+function readWants(matched: Iterable<string>): Map<string, WantValue | { bad: string }> {
+  return new Map([...matched].map((n) => [n, readWantFile(wantDir, n)]));
+}
+
+/** Why a failure of `name` in a revive is one the soak brought about, if it is. */
+function excused(name: string, cmd: Command): string | undefined {
+  if (badDuring(name, cmd.s, cmd.e)) return 'the soak gave it a bad config value';
+  if ((signalledAt.get(name) ?? []).some((t) => t >= cmd.s - 200 && t <= cmd.e)) return 'the soak signalled a process of it meanwhile';
+  if (overlapping(['stop'], name, cmd).length) return 'a stop of it ran meanwhile';
+  return undefined;
+}
+
+interface ReviveRun {
+  r: CliResult;
+  cmd: Command;
+  /** Each service it printed a line for, and what the line says. */
+  lines: Map<string, ReviveLine>;
+  /** The services it failed for (`reraise: NAME: ...` on stderr). */
+  failed: Set<string>;
+}
+
+/**
+ * One `reraise revive [PATTERN...]` and the checks that hold whatever else runs: a line only for a
+ * service it matched and in the table's words, an act only on a service whose want allows it, an
+ * orphan taken over leaving no process of its group behind, exit 1 only for a failure that
+ * `excuse` accepts (by default: one the soak brought about).
+ */
+async function revive(who: string, patterns: string[], options: CommandOptions & { excuse?: (name: string, cmd: Command) => string | undefined } = {}): Promise<ReviveRun> {
+  let wants = new Map<string, WantValue | { bad: string }>();
+  const { r, cmd } = await command(who, ['revive', ...patterns], {
+    ...options,
+    before: (c) => { wants = readWants(c.matched); options.before?.(c); },
+  });
+  const label = options.label ?? `reraise revive${patterns.map((p) => ` ${shq(p)}`).join('')}`;
+  const excuse = options.excuse ?? excused;
+  const procs = living(scan(MARKER));
+  const lines = new Map<string, ReviveLine>();
+  for (const line of r.out.split('\n').filter(Boolean)) {
+    const m = /^(\S+): (.*)$/.exec(line);
+    if (!m || !cmd.matched.has(m[1])) {
+      violate('revive-line', `${label}: a line for no service it matched: ${JSON.stringify(line)}`);
+      continue;
+    }
+    const [, name, what] = m;
+    const parsed = parseReviveLine(what);
+    if (!parsed) {
+      violate('revive-line', `${label}: a line in none of SPEC 13.2's forms: ${JSON.stringify(line)}`);
+      continue;
+    }
+    if (lines.has(name)) violate('revive-line', `${label}: a second line for ${name}: ${JSON.stringify(line)}`);
+    lines.set(name, parsed);
+    const want = wants.get(name);
+    const wantSaid = typeof want === 'string' ? want : `unusable (${want?.bad})`;
+    switch (parsed.kind) {
+      case 'dropped':
+        violate('revive-line', `${label}: ${JSON.stringify(line)}, but the script of ${name} was never removed`);
+        break;
+      case 'cleaned':
+        if (want === 'up' && !overlapping(['stop', 'once'], name, cmd).length && !wantModel.mayWrite(name, 'down', cmd.s, cmd.e)) {
+          violate('revive-want', `${label}: ${JSON.stringify(line)}, but ${name} was wanted up and nothing made it down meanwhile`);
+        }
+        break;
+      default: {
+        if (want !== 'up' && !overlapping(['start'], name, cmd).length) {
+          violate('revive-want', `${label}: ${JSON.stringify(line)}, but the want of ${name} was ${wantSaid} and no start of it ran meanwhile`);
+        }
+        const p = procs.find((q) => q.pid === parsed.pid) ?? procOf(parsed.pid);
+        if (p && p.service !== name && p.state !== 'Z') {
+          violate('revive-line', `${label}: ${JSON.stringify(line)}, but pid ${parsed.pid} is "${p.cmdline}" (${p.service ? `RERAISE_SERVICE=${p.service}` : 'no RERAISE_SERVICE'})`);
+        }
+        if (parsed.kind === 'took-over') {
+          const left = procs.filter((q) => q.pgid === parsed.orphan && q.service === name);
+          if (left.length) {
+            violate('two-copies', `${label}: ${JSON.stringify(line)}, but the orphan's group ${parsed.orphan} still has ` +
+              left.map((q) => `${q.pid} "${q.cmdline}"`).join(', '));
+          }
+        }
+      }
+    }
+  }
+  const failed = new Set<string>();
+  let failures = 0;
+  for (const line of r.err.split('\n')) {
+    if (!line.startsWith('reraise: ') || line.startsWith('reraise: warning: ')) continue;
+    failures++;
+    const name = /^reraise: ([^:\s]+): /.exec(line)?.[1];
+    const why = name !== undefined && cmd.matched.has(name) ? excuse(name, cmd) : undefined;
+    if (name !== undefined) failed.add(name);
+    if (why) journal(`${who} not a violation: ${line}: ${why}`);
+    else violate('revive-failure', `${label}: ${line}`);
+  }
+  if (r.code === 1 && failures === 0) violate('revive-exit', `${label} exited 1 and said no failure: ${JSON.stringify(r.err.trim().slice(0, 300))}`);
+  if (r.code === 0 && failures > 0) violate('revive-exit', `${label} exited 0 after ${failures} failure(s)`);
+  return { r, cmd, lines, failed };
+}
+
+async function reviveAction(rng: Rng, who: string): Promise<void> {
+  await revive(who, rng.chance(0.5) ? [] : [glob(rng)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the reboot: an event, on its own clock
+
+/** A process of ours without the marker: kept pid files are made to name it, as a pid reused since the boot. */
+let decoy: { child: ChildProcess; proc: Proc } | undefined;
+
+function startDecoy(): Proc | undefined {
+  if (decoy) return decoy.proc;
+  const child = spawn('sleep', ['100000'], { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } });
+  child.on('error', () => {});
+  const proc = child.pid === undefined ? undefined : procOf(child.pid);
+  if (!proc) return undefined;
+  decoy = { child, proc };
+  return proc;
+}
+
+/** What cron would run at @reboot: the line `reraise boot show` gives (SPEC 13.3), in cron's bare environment. */
+let bootLine: string | undefined;
+
+async function cronRevive(who: string, excuse: (name: string) => string | undefined): Promise<ReviveRun> {
+  if (bootLine === undefined) {
+    const shown = await runCli(RERAISE, ['boot', 'show'], env, CLI_TIMEOUT_MS);
+    const line = shown.out.split('\n').find((l) => l.startsWith('@reboot '));
+    // Cron reads `\%` as `%`; the run's dirs are in the line as they resolve, the marker among them.
+    bootLine = line?.slice('@reboot '.length).replace(/\\%/g, '%');
+    if (!bootLine || !bootLine.includes(`'RERAISE_PIDDIR=${pidDir}'`)) {
+      violate('boot-line', `reraise boot show gave no @reboot line naming RERAISE_PIDDIR=${pidDir}: ${JSON.stringify(shown.out.slice(0, 500))}`);
+      bootLine = ['/usr/bin/env', `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, `RERAISE_DIR=${serviceDir}`, `RERAISE_PIDDIR=${pidDir}`,
+        `RERAISE_LOGDIR=${logDir}`, `RERAISE_WANTDIR=${wantDir}`, process.execPath, RERAISE, 'revive'].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+    }
+    journal(`boot: cron's @reboot line: ${bootLine}`);
+  }
+  const cronEnv = { HOME: os.homedir(), LOGNAME: os.userInfo().username, SHELL: '/bin/sh', PATH: '/usr/bin:/bin' };
+  const line = bootLine;
+  return revive(who, [], { run: () => runCli('/bin/sh', ['-c', line], cronEnv, CLI_TIMEOUT_MS), label: "cron's @reboot reraise revive", excuse });
+}
+
+/** What a boot leaves of the pid dir (SPEC 13.2): /var/tmp keeps it, a tmpfs or a cleaner does not. */
+type PidDirAfterBoot = 'kept' | 'kept, pids reused' | 'emptied' | 'gone';
+
+async function reboot(rng: Rng, how: PidDirAfterBoot): Promise<void> {
+  counts.reboot++;
+  const forge = how === 'kept, pids reused';
+  const before = living(scan(MARKER));
+  const killed = await killEverything(MARKER);
+  wantModel.closeOnce(() => false, Date.now());
+  journal(`reboot: ${before.filter((p) => workerName(p) !== undefined).length} workers and ${before.filter((p) => p.service !== undefined).length} ` +
+    `service processes, SIGKILLed at once (${killed} signals); the pid dir is ${how}`);
+  if (how === 'emptied' && fs.existsSync(pidDir)) {
+    for (const entry of fs.readdirSync(pidDir, { withFileTypes: true })) fs.rmSync(path.join(pidDir, entry.name), { recursive: true, force: true });
+  } else if (how === 'gone') {
+    fs.rmSync(pidDir, { recursive: true, force: true });
+  } else if (forge && fs.existsSync(pidDir)) {
+    // Pids are handed out again after a boot: a kept record may name someone else's process now.
+    const decoyProc = startDecoy();
+    const kept = names.filter((n) => parsePidLine(readPidText(pidDir, n) ?? '')?.state === 'RUN');
+    for (const name of rng.shuffle(kept).slice(0, 2)) {
+      if (!decoyProc) break;
+      const epoch = Math.floor(startEpoch(decoyProc, BOOT));
+      const temp = path.join(pidDir, `.${name}.soak-reboot.tmp`);
+      fs.writeFileSync(temp, `RUN - ${decoyProc.pid} ${decoyProc.pid} ${epoch} restarts=0\n`, { mode: 0o644 });
+      fs.renameSync(temp, path.join(pidDir, name));
+      journal(`reboot: ${name}'s kept record now names pid ${decoyProc.pid} ("${decoyProc.cmdline}", no marker) as service and worker`);
+    }
+  }
+  await bootRevive();
+}
+
+/**
+ * Nothing else runs: what revive must do is known exactly (SPEC 13.2, "a reboot"): start every
+ * service wanted up (revive one in ERROR only when due), clean the stale records of the others,
+ * and say nothing more. It fails only for a service the soak gave a bad config.
+ */
+async function bootRevive(): Promise<void> {
+  const wants = readWants(names);
+  const records = new Map(names.map((n) => [n, readPidText(pidDir, n)]));
+  const bad = new Set(names.filter((n) => isBadValue(byName.get(n)!.start) || isBadValue(byName.get(n)!.stop)));
+  const run = await cronRevive('boot', (name) => (bad.has(name) ? 'the soak gave it a bad config value' : undefined));
+  const { cmd, lines, failed } = run;
+  for (const name of names) {
+    const want = wants.get(name)!;
+    const text = records.get(name);
+    const record = text === undefined ? undefined : parsePidLine(text);
+    const line = lines.get(name);
+    // What SPEC 13.2 asks of this service: one kind of line, nothing, or one of the two near a due time.
+    let expected: (ReviveLine['kind'] | 'nothing' | 'failure')[];
+    if (want === 'up') {
+      if (record?.state === 'ERROR') {
+        const due = revivalDue(record);
+        expected = cmd.e / 1000 < due ? ['nothing'] : cmd.s / 1000 >= due ? ['revived'] : ['revived', 'nothing'];
+      } else {
+        expected = ['started'];
+      }
+      if (bad.has(name)) expected = expected.map((e) => (e === 'nothing' ? e : 'failure'));
+    } else {
+      expected = text !== undefined && record?.state !== 'ERROR' ? ['cleaned'] : ['nothing'];
+    }
+    const got = failed.has(name) ? 'failure' : line?.kind ?? 'nothing';
+    if (!expected.includes(got)) {
+      violate('boot-revive', `${name} (${byName.get(name)!.kind}, wanted ${typeof want === 'string' ? want : want.bad}, pid file ` +
+        `${JSON.stringify(text?.trim() ?? null)}): expected ${expected.join(' or ')}, got ${got}${line ? ` (${JSON.stringify(line)})` : ''}`);
+    }
+    if (line?.kind === 'revived' && record) {
+      const revivals = Number(record.extra.revivals ?? '0');
+      if (line.revival !== revivals + 1) violate('boot-revive', `${name}: revival ${line.revival} after an ERROR record of revivals=${revivals}`);
+    }
+  }
+  const after = readWants(names);
+  for (const name of names) {
+    if (JSON.stringify(after.get(name)) !== JSON.stringify(wants.get(name))) {
+      violate('boot-revive', `${name}: its want was ${JSON.stringify(wants.get(name))} before the boot's revive, ${JSON.stringify(after.get(name))} after`);
+    }
+  }
+}
+
+async function reboots(): Promise<void> {
+  const rng = new Rng(SEED * 104729 + 3);
+  // Each kind of boot in turn, the one that leaves the most to sort out first (a short run has one).
+  const kinds: PidDirAfterBoot[] = ['kept, pids reused', 'emptied', 'gone', 'kept'];
+  // The first within the run for sure (even a short one), then every 8 to 20 s.
+  let next = t0 + SECONDS * 1000 * (0.3 + 0.3 * rng.float());
+  for (let k = 0; !stopping; ) {
+    await sleep(Math.min(250, Math.max(0, next - Date.now())));
+    if (stopping || Date.now() < next) continue;
+    await alone(() => reboot(rng, kinds[k++ % kinds.length]));
+    next = Date.now() + rng.int(8000, 20_000);
   }
 }
 
@@ -347,7 +764,12 @@ async function client(index: number): Promise<void> {
   while (!stopping) {
     await sleep(rng.int(10, 300));
     if (stopping) break;
-    await act(rng.weighted(ACTIONS), rng, who);
+    await enter();
+    try {
+      await act(rng.weighted(ACTIONS), rng, who);
+    } finally {
+      leave();
+    }
   }
 }
 
@@ -390,6 +812,12 @@ function monitorOnce(): void {
       seen.set(`twin-workers:${name}:${workers.join(',')}`, [`${name}: ${workers.length} workers at once (pids ${workers.join(', ')})`, 3000]);
     }
     const groups = [...new Set(procs.filter((p) => p.service === name).map((p) => p.pgid))].sort((a, b) => a - b);
+    const twins = confirmedTwins(procs, name);
+    if (twins && !reported.has(`two-copies:${name}:${twins.join(',')}`)) {
+      reported.add(`two-copies:${name}:${twins.join(',')}`);
+      violate('two-copies', `${name}: live processes in ${twins.length} process groups at the same moment (pgids ${twins.join(', ')}): ` +
+        procs.filter((p) => p.service === name).map((p) => `${p.pid} pgid ${p.pgid} "${p.cmdline}"`).join('; '));
+    }
     if (groups.length > 1) {
       seen.set(`twin-services:${name}:${groups.join(',')}`, [`${name}: processes in ${groups.length} process groups at once (pgids ${groups.join(', ')})`, 8000]);
     }
@@ -401,6 +829,21 @@ function monitorOnce(): void {
     }
   }
   persisting(seen);
+  wantModel.closeOnce((p) => procs.some((q) => q.pid === p.pid && q.startTicks === p.startTicks), Date.now());
+}
+
+/**
+ * The process groups of `name` that were all alive at one moment, when there are two or more: a
+ * scan reads /proc one process after another, so one group may have ended before the next began.
+ * Each group's members are looked at again after the scan, one group after another: a member alive
+ * at its second look was alive since the scan saw it, so at the first group's second look too.
+ */
+function confirmedTwins(procs: readonly Proc[], name: string): number[] | undefined {
+  const groups = new Map<number, Proc[]>();
+  for (const p of procs) if (p.service === name) groups.set(p.pgid, [...(groups.get(p.pgid) ?? []), p]);
+  if (groups.size < 2) return undefined;
+  for (const members of groups.values()) if (!members.some(stillAlive)) return undefined;
+  return [...groups.keys()].sort((x, y) => x - y);
 }
 
 async function monitor(): Promise<void> {
@@ -417,12 +860,15 @@ const samplerFlag = new SharedArrayBuffer(4);
 let sampler: Worker | undefined;
 let samplerFinal: Promise<SamplerReport> | undefined;
 const badReads: { at: number; name: string; text: string; why: string }[] = [];
+/** Every change of a want file the sampler saw. */
+const wantChanges: WantChange[] = [];
 
 function startSampler(): void {
-  sampler = new Worker(SAMPLER, { workerData: { pidDir, flag: samplerFlag, intervalMs: 2, t0 } });
+  sampler = new Worker(SAMPLER, { workerData: { pidDir, wantDir, flag: samplerFlag, intervalMs: 2, t0 } });
   samplerFinal = new Promise((resolve, reject) => {
     sampler!.on('message', (m: SamplerReport) => {
       badReads.push(...m.bad);
+      wantChanges.push(...m.wants);
       if (m.type === 'final') resolve(m);
     });
     sampler!.on('error', reject);
@@ -451,45 +897,59 @@ interface Snapshot {
   pids: Map<string, number>;
 }
 
+const show = (ps: Proc[]): string => ps.map((p) => `${p.pid} pgid ${p.pgid} ${p.state} "${p.cmdline}"`).join('; ');
+
+/** What each service looks like in one scan: its workers, its processes, its pid file. */
+interface Seen {
+  workers: Proc[];
+  members: Proc[];
+  text?: string;
+  record?: PidRecord;
+}
+
+function seeService(procs: readonly Proc[], name: string): Seen {
+  const text = readPidText(pidDir, name);
+  return {
+    workers: procs.filter((p) => p.cmdline === workerTitle(name)),
+    members: procs.filter((p) => p.service === name),
+    text,
+    record: text === undefined ? undefined : parsePidLine(text),
+  };
+}
+
+/** Running as it should: one worker, a RUN record naming it and a live leader of one process group. Its pid, once found. */
+function runningProblems(name: string, procs: readonly Proc[], seen: Seen, problems: string[]): number | undefined {
+  const { workers, members, text, record } = seen;
+  if (workers.length !== 1) problems.push(`${name}: should run: ${workers.length} workers${workers.length ? ` (${show(workers)})` : ''}`);
+  if (text === undefined) return void problems.push(`${name}: should run: no pid file`);
+  if (!record) return void problems.push(`${name}: should run: pid file is not a pid line: ${JSON.stringify(text)}`);
+  if (record.state !== 'RUN') return void problems.push(`${name}: should run: pid file says ${JSON.stringify(text.trim())}`);
+  const main = procs.find((p) => p.pid === record.pid);
+  if (!main || main.service !== name) {
+    return void problems.push(`${name}: should run: pid file names pid ${record.pid}, which is no live process of ${name}; its processes: ${show(members) || 'none'}`);
+  }
+  if (Math.abs(startEpoch(main, BOOT) - record.epoch) > 2) {
+    problems.push(`${name}: pid ${main.pid} started at ${startEpoch(main, BOOT).toFixed(2)}, the pid file says ${record.epoch}`);
+  }
+  if (workers.length === 1 && record.workerPid !== workers[0].pid) {
+    problems.push(`${name}: pid file names worker ${record.workerPid}, the worker is ${workers[0].pid}`);
+  }
+  if (main.pgid !== main.pid) problems.push(`${name}: service pid ${main.pid} does not lead its process group (pgid ${main.pgid})`);
+  const strays = members.filter((p) => p.pgid !== record.pid);
+  if (strays.length) problems.push(`${name}: processes of ${name} outside group ${record.pid}: ${show(strays)}`);
+  return main.pid;
+}
+
 function evaluate(wantRun: ReadonlySet<string>, afterClean: boolean): Snapshot {
   const procs = living(scan(MARKER));
   const problems: string[] = [];
   const pids = new Map<string, number>();
   for (const name of names) {
-    const workers = procs.filter((p) => p.cmdline === workerTitle(name));
-    const members = procs.filter((p) => p.service === name);
-    const text = readPidText(pidDir, name);
-    const record = text === undefined ? undefined : parsePidLine(text);
-    const show = (ps: Proc[]): string => ps.map((p) => `${p.pid} pgid ${p.pgid} ${p.state} "${p.cmdline}"`).join('; ');
+    const seen = seeService(procs, name);
+    const { workers, members, text, record } = seen;
     if (wantRun.has(name)) {
-      if (workers.length !== 1) problems.push(`${name}: should run: ${workers.length} workers${workers.length ? ` (${show(workers)})` : ''}`);
-      if (text === undefined) {
-        problems.push(`${name}: should run: no pid file`);
-        continue;
-      }
-      if (!record) {
-        problems.push(`${name}: should run: pid file is not a pid line: ${JSON.stringify(text)}`);
-        continue;
-      }
-      if (record.state !== 'RUN') {
-        problems.push(`${name}: should run: pid file says ${JSON.stringify(text.trim())}`);
-        continue;
-      }
-      const main = procs.find((p) => p.pid === record.pid);
-      if (!main || main.service !== name) {
-        problems.push(`${name}: should run: pid file names pid ${record.pid}, which is no live process of ${name}; its processes: ${show(members) || 'none'}`);
-        continue;
-      }
-      if (Math.abs(startEpoch(main, BOOT) - record.epoch) > 2) {
-        problems.push(`${name}: pid ${main.pid} started at ${startEpoch(main, BOOT).toFixed(2)}, the pid file says ${record.epoch}`);
-      }
-      if (workers.length === 1 && record.workerPid !== workers[0].pid) {
-        problems.push(`${name}: pid file names worker ${record.workerPid}, the worker is ${workers[0].pid}`);
-      }
-      if (main.pgid !== main.pid) problems.push(`${name}: service pid ${main.pid} does not lead its process group (pgid ${main.pgid})`);
-      const strays = members.filter((p) => p.pgid !== record.pid);
-      if (strays.length) problems.push(`${name}: processes of ${name} outside group ${record.pid}: ${show(strays)}`);
-      pids.set(name, main.pid);
+      const pid = runningProblems(name, procs, seen, problems);
+      if (pid !== undefined) pids.set(name, pid);
     } else {
       if (workers.length) problems.push(`${name}: should not run: worker(s) ${show(workers)}`);
       if (members.length) problems.push(`${name}: should not run: process(es) ${show(members)}`);
@@ -560,7 +1020,8 @@ function checkLogs(): void {
   } catch {
     return;
   }
-  for (const name of dirs) {
+  // The want dir lives there too (SPEC 13.1): a dot name, so no service's.
+  for (const name of dirs.filter((d) => !d.startsWith('.'))) {
     const dir = path.join(logDir, name);
     for (const file of fs.readdirSync(dir)) {
       const text = fs.readFileSync(path.join(dir, file), 'utf8');
@@ -634,12 +1095,221 @@ async function orphanDrill(wantRun: ReadonlySet<string>): Promise<void> {
     const name = workerName(p);
     if (name !== undefined && orphans.includes(name)) violate('orphan', `${name}: reraise start made worker ${p.pid} beside its orphan`);
   }
-  const stop = await reraise('drill', 'stop', ...orphans);
-  for (const name of orphans) {
+  // Half of them are taken over by revive (SPEC 13.2), one copy at a time; stop ends the others.
+  const takenOver = setupRng.shuffle(orphans).slice(0, Math.ceil(orphans.length / 2)).sort();
+  if (takenOver.length) await takeOverDrill(takenOver, before);
+  const rest = orphans.filter((n) => !takenOver.includes(n));
+  if (!rest.length) return;
+  const stop = await reraise('drill', 'stop', ...rest);
+  for (const name of rest) {
     if (!stop.out.includes(`${name}: stopped orphaned service`)) violate('orphan', `reraise stop ${name} on an orphan: ${(stop.out + stop.err).split('\n').filter((l) => l.includes(name)).join(' | ')}`);
   }
-  const left = living(scan(MARKER)).filter((p) => p.service !== undefined && orphans.includes(p.service));
+  const left = living(scan(MARKER)).filter((p) => p.service !== undefined && rest.includes(p.service));
   for (const p of left) violate('orphan', `${p.service}: pid ${p.pid} "${p.cmdline}" is left after reraise stop of the orphan`);
+}
+
+/**
+ * revive on orphans wanted up: a new worker stops each orphan and runs it again (SPEC 13.2). /proc
+ * is watched all along: never two process groups of one service at once.
+ */
+async function takeOverDrill(orphans: string[], before: Map<string, { service: Proc; group: Proc[] }>): Promise<void> {
+  let watching = true;
+  const twinsSeen = new Set<string>();
+  const watcher = (async () => {
+    while (watching) {
+      const procs = living(scan(MARKER));
+      for (const name of orphans) {
+        const twins = confirmedTwins(procs, name);
+        if (!twins || twinsSeen.has(name)) continue;
+        twinsSeen.add(name);
+        violate('two-copies', `${name}: while revive took over its orphan, live processes in process groups ${twins.join(', ')} at once: ` +
+          show(procs.filter((p) => p.service === name)));
+      }
+      await sleep(20);
+    }
+  })();
+  const run = await revive('drill', orphans, { excuse: () => undefined });
+  watching = false;
+  await watcher;
+  const procs = living(scan(MARKER));
+  for (const name of orphans) {
+    const { service, group } = before.get(name)!;
+    const line = run.lines.get(name);
+    if (line?.kind !== 'took-over' || line.orphan !== service.pid) {
+      violate('take-over', `revive of ${name}, orphaned pid ${service.pid}, said ${JSON.stringify(line ?? 'nothing')}${run.failed.has(name) ? ' and failed' : ''}`);
+      continue;
+    }
+    const left = group.filter(stillAlive);
+    if (left.length) violate('take-over', `${name}: after the take-over, the orphan's ${show(left)} still run`);
+    const problems: string[] = [];
+    const pid = runningProblems(name, procs, seeService(procs, name), problems);
+    for (const p of problems) violate('take-over', `after the take-over: ${p}`);
+    if (pid !== undefined && pid !== line.pid) violate('take-over', `${name}: revive said it runs again as pid ${line.pid}, the pid file says ${pid}`);
+    const said = `${name}: taking over orphaned pid ${service.pid} (its worker is gone)`;
+    if (!tail(path.join(logDir, name, 'current'), 100).some((l) => l.includes(said))) violate('take-over', `${name}: its log does not say "${said}"`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the end, first: every service as its want says (SPEC 13)
+
+/** The kinds made to fail on purpose: wanted up, they may rest in ERROR between revivals. */
+const isDoomed = (name: string): boolean => ['crash', 'fail'].includes(byName.get(name)!.kind);
+
+interface WantsCheck {
+  problems: string[];
+  /** The earliest revival due of a service wanted up that waits in ERROR (ms since 1970). */
+  nextDue?: number;
+}
+
+/**
+ * Each service against its want file. Wanted up: running under a live worker, one process group;
+ * a doomed one may be anywhere in its cycle, or in ERROR; any other in ERROR only while its
+ * revival is due after `deadline`. Wanted down or never: no worker, no stale record, and no
+ * process but those of an orphan that was there before the final revive (revive leaves it alone).
+ */
+function evaluateWants(before: readonly Proc[], deadline: number, notes: Map<string, string>): WantsCheck {
+  const procs = living(scan(MARKER));
+  const problems: string[] = [];
+  let nextDue: number | undefined;
+  for (const name of names) {
+    const want = readWantFile(wantDir, name);
+    const seen = seeService(procs, name);
+    const { workers, members, text, record } = seen;
+    if (typeof want !== 'string') {
+      problems.push(`${name}: ${want.bad}`);
+      continue;
+    }
+    if (want === 'up' && record?.state === 'ERROR') {
+      const due = revivalDue(record) * 1000;
+      if (workers.length || members.length) problems.push(`${name}: wanted up, in ERROR, yet ${show([...workers, ...members])} run`);
+      else if (isDoomed(name)) notes.delete(name);
+      else if (due > deadline) notes.set(name, `${name}: wanted up, in ERROR (${JSON.stringify(text!.trim())}): its revival is due after the deadline, at t=${((due - t0) / 1000).toFixed(1)}`);
+      else {
+        problems.push(`${name}: wanted up, in ERROR until its revival at t=${((due - t0) / 1000).toFixed(1)}: ${JSON.stringify(text!.trim())}`);
+        nextDue = Math.min(nextDue ?? Infinity, due);
+      }
+      continue;
+    }
+    if (want === 'up' && isDoomed(name)) {
+      // Between two ERRORs it starts, runs or waits to run again: under its one worker, which the record names.
+      if (workers.length !== 1 || record?.workerPid !== workers[0].pid) {
+        problems.push(`${name}: wanted up (${byName.get(name)!.kind}): pid file ${JSON.stringify(text?.trim() ?? null)}, workers: ${show(workers) || 'none'}`);
+      }
+      const groups = new Set(members.map((p) => p.pgid));
+      if (groups.size > 1) problems.push(`${name}: wanted up: processes in ${groups.size} process groups: ${show(members)}`);
+      continue;
+    }
+    if (want === 'up') {
+      runningProblems(name, procs, seen, problems);
+      continue;
+    }
+    if (workers.length) problems.push(`${name}: wanted ${want}: worker(s) ${show(workers)}`);
+    const orphanGroups = workers.length ? new Set<number>() : new Set(before.filter((p) => p.service === name).map((p) => p.pgid));
+    const started = members.filter((p) => !orphanGroups.has(p.pgid));
+    if (started.length) problems.push(`${name}: wanted ${want}: process(es) ${show(started)}`);
+    else if (members.length) notes.set(name, `${name}: wanted ${want}, orphaned since before the final revive (${show(members)}): left alone, as SPEC 13.2 says`);
+    if (!members.length && text !== undefined && record?.state !== 'ERROR') {
+      problems.push(`${name}: wanted ${want}: a stale pid file revive left: ${JSON.stringify(text.trim())}`);
+    }
+  }
+  return { problems, nextDue };
+}
+
+/**
+ * A revive with nothing else running, so that SPEC 13.2 holds exactly: it fails for nothing, a
+ * service in ERROR is revived when (and only when) its revival is due, as revival k + 1 after an
+ * ERROR of revivals=k, and the next ERROR of a doomed one counts that revival (`fail`: it had no
+ * good run) or starts from 0 again (`crash`: it had one).
+ */
+async function quietRevive(who: string, revived: Map<string, { revival: number; at: number }>): Promise<ReviveRun> {
+  const records = new Map(names.map((n) => [n, parsePidLine(readPidText(pidDir, n) ?? '')]));
+  const wants = readWants(names);
+  for (const [name, { revival, at }] of revived) {
+    const record = records.get(name);
+    if (!isDoomed(name) || record?.state !== 'ERROR' || record.epoch * 1000 < at - 1000) continue;
+    const counted = Number(record.extra.revivals ?? '0');
+    const expected = byName.get(name)!.kind === 'fail' ? revival : 0;
+    if (counted !== expected) violate('revive-count', `${name} (${byName.get(name)!.kind}): ERROR after revival ${revival} counts revivals=${counted}, not ${expected}`);
+    revived.delete(name);
+  }
+  const run = await revive(who, [], { excuse: () => undefined });
+  for (const name of names) {
+    const record = records.get(name);
+    const line = run.lines.get(name);
+    if (record?.state !== 'ERROR') {
+      if (line?.kind === 'revived') revived.set(name, { revival: line.revival, at: run.cmd.s });
+      continue;
+    }
+    const due = revivalDue(record);
+    if (line?.kind === 'revived') {
+      if (run.cmd.e / 1000 < due) violate('revive-early', `${name}: revived at t=${((run.cmd.e - t0) / 1000).toFixed(2)}, its revival due at epoch ${due}: ${JSON.stringify(readPidText(pidDir, name))}`);
+      const counted = Number(record.extra.revivals ?? '0');
+      if (line.revival !== counted + 1) violate('revive-count', `${name}: "revival ${line.revival}" after an ERROR of revivals=${counted}`);
+      revived.set(name, { revival: line.revival, at: run.cmd.s });
+    } else if (wants.get(name) === 'up' && run.cmd.s / 1000 >= due + 0.1 && !run.failed.has(name)) {
+      violate('revive-missed', `${name}: wanted up, in ERROR, revival due at epoch ${due}: revive at t=${((run.cmd.s - t0) / 1000).toFixed(2)} said ${JSON.stringify(line ?? 'nothing')}`);
+    }
+  }
+  return run;
+}
+
+/**
+ * After the chaos: revive until it has nothing left to do for the services that can run, then
+ * each service against its want, the want file against status --json and against the model.
+ */
+async function wantsEndState(): Promise<void> {
+  const before = living(scan(MARKER));
+  const deadline = Date.now() + 45_000;
+  const notes = new Map<string, string>();
+  const revived = new Map<string, { revival: number; at: number }>();
+  let quiet = false;
+  for (let pass = 1; ; pass++) {
+    const run = await quietRevive(`final-revive-${pass}`, revived);
+    const acted = [...run.lines.keys()].filter((n) => !isDoomed(n));
+    await sleep(300);
+    const check = evaluateWants(before, deadline, notes);
+    if (!acted.length && !check.problems.length) {
+      quiet = true;
+      break;
+    }
+    if (Date.now() > deadline) {
+      for (const p of check.problems) violate('want-state', `${pass} passes of revive later: ${p}`);
+      if (acted.length) violate('revive-quiet', `revive still acts on ${acted.join(', ')} after ${pass} passes`);
+      break;
+    }
+    await sleep(Math.min(2000, Math.max(200, (check.nextDue ?? 0) - Date.now())));
+  }
+  for (const note of notes.values()) journal(`final: not a violation: ${note}`);
+  if (quiet) {
+    // Nothing to do: nothing said (SPEC 13.2), but for a doomed service whose revival came due.
+    const last = await quietRevive('final-revive-quiet', revived);
+    for (const [name, line] of last.lines) {
+      if (!isDoomed(name) || line.kind !== 'revived') violate('revive-quiet', `${name}: with nothing to do, revive said ${JSON.stringify(line)}`);
+    }
+  }
+
+  const status = await reraise('final', 'status', '--json');
+  let rows: { name: string; state: string; wanted: string; nextRevival: number | null }[] = [];
+  try {
+    rows = JSON.parse(status.out);
+  } catch {
+    violate('want-status', `reraise status --json printed no JSON: ${JSON.stringify(status.out.slice(0, 200))}`);
+  }
+  wantModel.closeOnce(stillAlive, Date.now());
+  for (const name of names) {
+    const file = readWantFile(wantDir, name);
+    const want = typeof file === 'string' ? file : 'none';
+    const row = rows.find((r) => r.name === name);
+    if (rows.length && row?.wanted !== want) violate('want-status', `${name}: the want file says ${want}, status --json says ${JSON.stringify(row?.wanted)}`);
+    if (row && (row.state === 'error' && want === 'up') !== (typeof row.nextRevival === 'number')) {
+      violate('want-status', `${name}: ${row.state}, wanted ${want}, but status --json gives nextRevival ${JSON.stringify(row.nextRevival)}`);
+    }
+    const allowed = wantModel.allowed(name);
+    if (!allowed.has(want)) {
+      violate('want-model', `${name}: the want file says ${want}; the commands the soak ran can leave only ${[...allowed].join(' or ')}: ${wantModel.describe(name, t0)}`);
+    }
+  }
 }
 
 async function finale(): Promise<void> {
@@ -652,7 +1322,11 @@ async function finale(): Promise<void> {
     s.start = goodStart(setupRng);
     s.stop = goodStop(setupRng);
     writeScript(s, 'final');
+    noteConfig(s);
   }
+
+  // 0. Every service as its want says, once revive is done with them (SPEC 13).
+  await wantsEndState();
 
   // 1. Everything down: workers stop their services, orphans are stopped directly.
   const down = await reraise('final', 'stop', '*');
@@ -679,7 +1353,8 @@ async function finale(): Promise<void> {
   for (const p of first.problems) violate('final-state', p);
   if (first.problems.length === 0) {
     await sleep(2000);
-    const second = evaluate(wantRun, false);
+    // A short service restarts every 3 s: for a moment its record names the run that just ended.
+    const second = await settle(wantRun, 1000);
     for (const p of second.problems) violate('final-state', `2 s later: ${p}`);
     for (const [name, pid] of first.pids) {
       const now = second.pids.get(name);
@@ -721,6 +1396,7 @@ async function cleanup(): Promise<void> {
   await attack?.end().catch((error: Error) => process.stderr.write(`soak: attacker cleanup: ${error.message}\n`));
   attack = undefined;
   await killEverything(MARKER);
+  decoy?.child.kill('SIGKILL');
   if (KEEP) process.stdout.write(`soak: kept ${root} (journal: ${journalFile})\n`);
   else fs.rmSync(root, { recursive: true, force: true });
 }
@@ -754,7 +1430,7 @@ async function main(): Promise<number> {
       seed: SEED, packageRoot: fileURLToPath(new URL('../..', import.meta.url)), pidDir, serviceNames: names, marker: MARKER, journal, violate,
     });
   }
-  const loops = Array.from({ length: CLIENTS }, (_, i) => client(i));
+  const loops = [...Array.from({ length: CLIENTS }, (_, i) => client(i)), reboots()];
   const watching = monitor();
   const end = t0 + SECONDS * 1000;
   let nextProgress = t0 + 10_000;
@@ -791,9 +1467,20 @@ async function main(): Promise<number> {
     violate('pidfile-read', `t=${b.at.toFixed(3)} ${b.name}: ${b.why}: ${JSON.stringify(b.text)}${reads > 1 ? ` (read ${reads} times)` : ''}`);
   }
   if (report) {
-    journal(`sampler: ${report.reads} reads in ${report.sweeps} sweeps, ${report.tempSeen} temp files seen; monitor: ${monitorSamples} samples`);
+    journal(`sampler: ${report.reads} reads and ${report.wantReads} want reads in ${report.sweeps} sweeps, ${report.tempSeen} temp files seen; ` +
+      `${wantChanges.length} want changes; monitor: ${monitorSamples} samples`);
     if (!report.reads) violate('sampler', 'the sampler read no pid file at all');
+    if (!report.wantReads) violate('sampler', 'the sampler read no want file at all');
   }
+  // Every change of a want file has a writer that ran then: a start, a stop, a once run's end (SPEC 13.1).
+  wantModel.closeOnce(stillAlive, Date.now());
+  for (const c of wantChanges) {
+    if (wantModel.explain(c)) continue;
+    violate('want-write', `${c.name}: its want file became ${c.value} between t=${((c.after - t0) / 1000).toFixed(3)} and t=${((c.at - t0) / 1000).toFixed(3)}, ` +
+      `and nothing that writes it ran then: ${wantModel.describe(c.name, t0, c.at)}`);
+  }
+  // A record naming the decoy after a reboot must not have made anyone signal it (SPEC 4).
+  if (decoy && !stillAlive(decoy.proc)) violate('stranger-signalled', `the decoy pid ${decoy.proc.pid}, named by kept pid files after a reboot, is gone`);
 
   printViolations();
   const actions = Object.values(counts).reduce((a, b) => a + b, 0);
