@@ -1,9 +1,14 @@
 // The soak's hostile second user (SPEC 12.1), when the soak runs as root: a victim user runs reraise
-// with the default pid dir while an attacker user races to plant a link or a directory of theirs in
-// its place (/var/tmp/reraise-UID), squats the 1.0 lock names of every service of the run (an
-// abstract socket anyone could bind), and tries to signal the run's workers. The victim's files
-// must never change, every refusal must name the pid dir, "already running" must be true, and no
-// signal of the attacker's may land. Both users are made for the run and removed after it.
+// with the default pid dir and a want dir named beside it (RERAISE_WANTDIR=/var/tmp/reraise-want-UID),
+// while an attacker user races to plant a link or a directory of theirs in the place of either
+// (/var/tmp/reraise-UID), a want of `up` (a file, a FIFO, a link) in a want dir of theirs, tries the
+// victim's default want dir under its HOME (which it cannot reach), squats the 1.0 lock names of
+// every service of the run (an abstract socket anyone could bind), and tries to signal the run's
+// workers. The victim's files must never change, nothing may be written through a link (the
+// attacker's links lead to the victim's files and to a directory anyone can write), every refusal
+// must name the pid dir or the want dir, "already running" must be true, the victim's `revive`
+// starts v-web only for a want of `up` of its own, and no signal of the attacker's may land. Both
+// users are made for the run and removed after it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +94,14 @@ export class Attack {
   private loops: Promise<void>[] = [];
   private readonly before: string;
   private readonly pidDirOfVictim: string;
+  /** Named beside the pid dir, so that the attacker can race for its place too. */
+  private readonly wantDirOfVictim: string;
+  /** Where the victim's default want dir would be (SPEC 1): under its HOME, out of the attacker's reach. */
+  private readonly defaultWantDir: string;
+  /** A directory of the attacker's that anyone can write: a file of the victim's in it came through a link. */
+  private readonly trap: string;
+  /** The victim's want of v-web after its own last start or stop (undefined: not known). */
+  private victimWant: 'up' | 'down' | 'none' | undefined = 'none';
   private readonly victimEnv: NodeJS.ProcessEnv;
   private readonly reraise: string;
 
@@ -97,8 +110,11 @@ export class Attack {
     private readonly home: string, private readonly area: string,
   ) {
     this.pidDirOfVictim = `/var/tmp/reraise-${victim.uid}`;
+    this.wantDirOfVictim = `/var/tmp/reraise-want-${victim.uid}`;
+    this.defaultWantDir = path.join(home, '.local', 'state', 'reraise', '.want');
+    this.trap = path.join(area, 'trap');
     this.reraise = path.join(area, 'pkg', 'bin', 'reraise');
-    this.victimEnv = { HOME: home, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, LANG: 'C' };
+    this.victimEnv = { HOME: home, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, LANG: 'C', RERAISE_WANTDIR: this.wantDirOfVictim };
     this.before = snapshot(path.join(home, 'reraise.d'));
   }
 
@@ -133,10 +149,17 @@ export class Attack {
       fs.chmodSync(home, 0o700);
       // A brand-new uid has no pid dir; whatever is there is a leftover of an earlier run's uid.
       removeEntry(`/var/tmp/reraise-${victim.uid}`);
+      removeEntry(`/var/tmp/reraise-want-${victim.uid}`);
+      const trap = path.join(area, 'trap');
+      fs.mkdirSync(trap);
+      fs.chownSync(trap, attacker.uid, attacker.gid);
+      fs.chmodSync(trap, 0o777);
       const attack = new Attack(setup, victim, attacker, home, area);
       attack.squat();
-      // The first move of all: the attacker makes the victim's default pid dir, as a link to its files.
+      // The first moves of all: the attacker makes the victim's default pid dir, and its want dir,
+      // as links to its files.
       await attack.as(attacker, 'ln', ['-s', services, attack.pidDirOfVictim]);
+      await attack.as(attacker, 'ln', ['-s', services, attack.wantDirOfVictim]);
       attack.loops = [attack.attackerLoop(new Rng(setup.seed * 31 + 1)), attack.victimLoop(new Rng(setup.seed * 31 + 2))];
       setup.journal(`attacker: ${attacker.name} (uid ${attacker.uid}) against ${victim.name} (uid ${victim.uid}), pid dir ${attack.pidDirOfVictim}`);
       return attack;
@@ -167,14 +190,26 @@ export class Attack {
 
   private async attackerLoop(rng: Rng): Promise<void> {
     const target = path.join(this.home, 'reraise.d');
+    const script = path.join(target, 'v-web');
     while (!this.stopping) {
       await sleep(rng.int(20, 200));
       this.attacks++;
-      const move = rng.weighted({ link: 5, dir: 2, unplant: 3, signal: 2 });
+      const move = rng.weighted({ link: 5, dir: 2, unplant: 3, signal: 2, 'want-link': 3, 'want-plant': 3, 'want-unplant': 2, 'want-home': 1 });
       if (move === 'link') await this.as(this.attacker, 'ln', ['-s', rng.chance(0.5) ? target : this.home, this.pidDirOfVictim]);
       else if (move === 'dir') await this.as(this.attacker, 'mkdir', ['-m', '1777', this.pidDirOfVictim]);
       else if (move === 'unplant') await this.as(this.attacker, 'sh', ['-c', `rm -f "$0" 2>/dev/null || rmdir "$0" 2>/dev/null; true`, this.pidDirOfVictim]);
-      else {
+      else if (move === 'want-link') await this.as(this.attacker, 'ln', ['-s', rng.pick([target, this.home, this.trap]), this.wantDirOfVictim]);
+      else if (move === 'want-plant') {
+        // A want dir of the attacker's in the victim's place, with a want of `up` for v-web in it.
+        const plant = rng.pick(['printf "up\\n" > "$0/v-web"', 'mkfifo "$0/v-web"', 'ln -s "$1" "$0/v-web"', 'ln -s /dev/zero "$0/v-web"']);
+        await this.as(this.attacker, 'sh', ['-c', `mkdir -m 1777 "$0" 2>/dev/null; [ -O "$0" ] && ${plant}; true`, this.wantDirOfVictim, script]);
+      } else if (move === 'want-unplant') {
+        await this.as(this.attacker, 'sh', ['-c', `[ -L "$0" ] && rm -f "$0"; [ -O "$0" ] && rm -rf "$0"; true`, this.wantDirOfVictim]);
+      } else if (move === 'want-home') {
+        // The victim's default want dir is under its HOME (0700): every try must be refused.
+        const r = await this.as(this.attacker, 'sh', ['-c', `mkdir -p "$0" || ln -s "$1" "$0/v-web"`, this.defaultWantDir, this.trap]);
+        if (r.code === 0) this.setup.violate('attacker-reach', `the attacker could make ${this.defaultWantDir}, in the victim's HOME`);
+      } else {
         const workers = living(scan(this.setup.marker)).filter((p) => workerName(p) !== undefined);
         if (!workers.length) continue;
         const victim = rng.pick(workers);
@@ -203,27 +238,70 @@ export class Attack {
   private async victimLoop(rng: Rng): Promise<void> {
     while (!this.stopping) {
       await sleep(rng.int(80, 400));
-      const move = rng.weighted({ status: 3, start: 4, stop: 2, clean: 2, 'tmp-cleaner': 3 });
+      const move = rng.weighted({ status: 3, start: 4, stop: 2, clean: 2, revive: 3, 'tmp-cleaner': 3 });
       if (move === 'tmp-cleaner') {
-        // A tmp cleaner (root) takes the victim's pid dir away, running worker or not.
-        const st = fs.lstatSync(this.pidDirOfVictim, { throwIfNoEntry: false });
-        if (st?.isDirectory() && st.uid === this.victim.uid) removeEntry(this.pidDirOfVictim);
+        // A tmp cleaner (root) takes the victim's pid dir or want dir away, running worker or not.
+        const dir = rng.chance(0.7) ? this.pidDirOfVictim : this.wantDirOfVictim;
+        const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+        if (st?.isDirectory() && st.uid === this.victim.uid) {
+          removeEntry(dir);
+          if (dir === this.wantDirOfVictim) this.victimWant = 'none';
+        }
         continue;
       }
-      const args = move === 'status' || move === 'clean' ? [move] : [move, 'v-web'];
+      const args = move === 'status' || move === 'clean' || move === 'revive' ? [move] : [move, 'v-web'];
       this.victimRuns++;
       const r = await this.as(this.victim, this.reraise, args, this.victimEnv);
       const said = `victim: reraise ${args.join(' ')} -> ${r.timedOut ? 'TIMEOUT' : r.code}: ${(r.out + r.err).trim().split('\n').join(' | ')}`;
       this.setup.journal(said);
       if (r.timedOut) this.setup.violate('victim-hang', said);
       else if (r.code !== 0 && r.code !== 1) this.setup.violate('victim-exit', said);
-      else if (r.code === 1 && !r.err.includes(this.pidDirOfVictim) && !/v-web: (not running|orphaned)/.test(r.err)) {
-        this.setup.violate('victim-refusal', `a failure that does not name the pid dir: ${said}`);
+      else if (r.code === 1 && !r.err.includes(this.pidDirOfVictim) && !r.err.includes(this.wantDirOfVictim) && !/v-web: (not running|orphaned)/.test(r.err)) {
+        this.setup.violate('victim-refusal', `a failure that names neither the pid dir nor the want dir: ${said}`);
       }
       if (r.out.includes('v-web: skip (already running)') && this.victimWorkers().length === 0) {
         this.setup.violate('victim-lie', `"already running" with no worker of v-web: ${said}`);
       }
+      if (move === 'start' || move === 'stop') {
+        // A start or stop that exits 0 has written its want (SPEC 6); one that failed may or may not have.
+        this.victimWant = r.code === 0 ? (move === 'start' ? 'up' : 'down') : undefined;
+      }
+      if (move === 'revive') this.checkRevive(r, said);
     }
+  }
+
+  /** A revive of the victim's acts on v-web only for a want of `up` that is the victim's own (SPEC 13.1). */
+  private checkRevive(r: CliResult, said: string): void {
+    for (const line of r.out.split('\n').filter(Boolean)) {
+      if (!line.startsWith('v-web: ')) {
+        this.setup.violate('victim-revive', `a line for a service the victim does not have: ${said}`);
+        continue;
+      }
+      if (!/^v-web: (started|took over|revived)/.test(line)) continue;
+      const dir = fs.lstatSync(this.wantDirOfVictim, { throwIfNoEntry: false });
+      const file = fs.lstatSync(path.join(this.wantDirOfVictim, 'v-web'), { throwIfNoEntry: false });
+      const own = (st?: fs.Stats): boolean => st?.uid === this.victim.uid;
+      const text = file?.isFile() ? fs.readFileSync(path.join(this.wantDirOfVictim, 'v-web'), 'utf8') : undefined;
+      if (!dir?.isDirectory() || !own(dir) || !file?.isFile() || !own(file) || text !== 'up\n') {
+        this.setup.violate('victim-planted-want', `${said}: the want dir ${this.wantDirOfVictim} is ${dir ? `${dir.isSymbolicLink() ? 'a link' : dir.isDirectory() ? 'a directory' : 'something'} of uid ${dir.uid}` : 'missing'}, ` +
+          `v-web's want ${file ? `${file.isFile() ? 'a file' : 'not a file'} of uid ${file.uid}, ${JSON.stringify(text ?? null)}` : 'missing'}`);
+      } else if (this.victimWant === 'down' || this.victimWant === 'none') {
+        this.setup.violate('victim-planted-want', `${said}: the victim's last word on v-web was ${this.victimWant}`);
+      }
+    }
+  }
+
+  /** A file of the victim's in the attacker's trap, or beside the victim's own files, came through a link. */
+  private checkThroughLinks(): void {
+    let trapped: string[] = [];
+    try {
+      trapped = fs.readdirSync(this.trap).filter((f) => fs.lstatSync(path.join(this.trap, f)).uid === this.victim.uid);
+    } catch {
+      // the attacker removed nothing of it: the trap is root's to remove
+    }
+    if (trapped.length) this.setup.violate('victim-through-link', `the victim wrote ${trapped.join(', ')} into the attacker's ${this.trap}`);
+    const strays = fs.readdirSync(this.home).filter((f) => f.includes('v-web') || f.endsWith('.tmp'));
+    if (strays.length) this.setup.violate('victim-through-link', `the victim wrote ${strays.join(', ')} into its HOME ${this.home}`);
   }
 
   /** Ends the attack, checks the victim's files, and removes every trace of both users. */
@@ -232,8 +310,10 @@ export class Attack {
     await Promise.all(this.loops);
     const after = snapshot(path.join(this.home, 'reraise.d'));
     if (after !== this.before) this.setup.violate('victim-files', `the victim's service dir changed:\n${after}`);
+    this.checkThroughLinks();
     if (fs.readFileSync(path.join(this.home, 'canary'), 'utf8') !== 'the victim\'s own file\n') this.setup.violate('victim-files', 'the canary changed');
     removeEntry(this.pidDirOfVictim);
+    removeEntry(this.wantDirOfVictim);
     // The victim stops what it runs; then whatever is left of either user goes, by pid, checked by uid.
     await this.as(this.victim, this.reraise, ['stop', 'v-web'], this.victimEnv);
     if (this.squatter?.pid !== undefined) {
@@ -256,6 +336,7 @@ export class Attack {
       await sleep(50);
     }
     removeEntry(this.pidDirOfVictim);
+    removeEntry(this.wantDirOfVictim);
     for (const user of [this.victim, this.attacker]) {
       if (!run('userdel', [user.name])) process.stderr.write(`soak: could not remove the user ${user.name} the attacker drill made\n`);
     }
