@@ -37,6 +37,10 @@ function shortCluster(arg: string, known: readonly string[], valued: readonly st
 
 /** yargs' wording for a missing positional, said the way the rest of reraise speaks. */
 export function explain(message: string, action: string | undefined): string {
+  if (action === 'boot' && (message.startsWith('Invalid values') || message.startsWith('Not enough non-option arguments'))) {
+    const given = /Given: "([^"]*)"/.exec(message)?.[1];
+    return given === undefined ? 'boot: missing what to do: install, remove or show' : `boot: unknown "${given}": install, remove or show`;
+  }
   if (!action || !message.startsWith('Not enough non-option arguments')) return message;
   if (action === 'signal' && message.includes(' got 0,')) return 'signal: missing SIG (a signal name like HUP or a number like 9)';
   return action === 'new' || action === 'log' ? `${action}: missing NAME` : `${action}: missing PATTERN (a service name or a glob like 'http-*')`;

@@ -86,6 +86,20 @@ export function isMemberOf(facts: ProcessFacts | undefined, expect: Pick<Service
     (expect.runUid === undefined || facts.uid === expect.runUid) && facts.environ.includes(`RERAISE_SERVICE=${expect.name}`);
 }
 
+/**
+ * A run of the service whose record is gone (a cleaner took it, or its worker died between START
+ * and RUN): the leader of a process group of its own, of an allowed uid, whose environment
+ * names the service and this pid dir, with stdin from /dev/null as a worker gives it (an rc.log
+ * reads a pipe), and that is no worker itself.
+ */
+export function isUnrecordedRunOf(
+  facts: ProcessFacts | undefined, leads: boolean, stdin: string | undefined, expect: { name: string; pidDir: string; uids: readonly number[] },
+): boolean {
+  return !isGone(facts) && leads && stdin === '/dev/null' && expect.uids.includes(facts.uid) && facts.environ !== undefined &&
+    facts.argv.join(' ') !== workerTitle(expect.name) &&
+    facts.environ.includes(`RERAISE_SERVICE=${expect.name}`) && facts.environ.includes(`RERAISE_PIDDIR=${expect.pidDir}`);
+}
+
 /** The files a worker may run as a service's main program: the script, or a perp directory's rc.main. */
 export function serviceFiles(serviceDir: string, name: string): string[] {
   return [join(serviceDir, name), join(serviceDir, name, 'rc.main')];

@@ -32,6 +32,9 @@ export interface Exit {
 
 export interface Orphan {
   pid: number;
+  /** Its start time (epoch seconds) and real uid: the record the taking-over worker writes for it. */
+  epoch: number;
+  uid?: number;
   signal: number;
   graceMs: number;
 }
@@ -64,13 +67,15 @@ export interface SupervisorState {
   answered: boolean;
   /** Why the last spawn failed, for the starter's answer. */
   failure?: string;
+  /** The orphan this worker took over (SPEC 13.2): its starter hears of it. */
+  adopted?: number;
 }
 
 export type WantOnDisk = 'up' | 'down' | 'none';
 
 export type SupervisorEvent =
   | { type: 'begin'; orphan?: Orphan }
-  | { type: 'orphan-stopped'; gone: boolean; killed: boolean }
+  | { type: 'orphan-stopped'; gone: boolean; killed: boolean; pid: number; epoch: number; uid?: number }
   | { type: 'config-read'; config: ServiceConfig; at: number }
   | { type: 'start-written'; at: number; failure?: string }
   | { type: 'want-read'; want: WantOnDisk }
@@ -101,7 +106,7 @@ export type Effect =
   | { type: 'spawn' }
   | { type: 'write'; record: PidRecord }
   | { type: 'log'; message: string }
-  /** The one line for the starter (SPEC 5.1): `started PID`, `down` or `error MESSAGE`. */
+  /** The one line for the starter (SPEC 5.1): `started PID [ORPHAN]`, `down` or `error MESSAGE`. */
   | { type: 'answer'; line: string }
   /** Send `signal` (and SIGCONT) to the group, SIGKILL it after `graceMs`; answer with `group-stopped`. */
   | { type: 'stop-group'; pgid: number; signal: number; graceMs: number }
@@ -116,7 +121,6 @@ export type Effect =
   | { type: 'start-logger'; delayMs: number }
   /** A line about the rc.log, into its logger.log. */
   | { type: 'note-logger'; message: string }
-  | { type: 'write-want'; want: 'down' }
   /** Let the log take what is left for up to `drainMs`, then exit. */
   | { type: 'exit'; code: number; drainMs: number };
 
@@ -179,15 +183,14 @@ function exitEffect(state: SupervisorState, code: number): Effect {
   return { type: 'exit', code, drainMs: state.perp ? Math.max(DRAIN_MS, ms(state.config.stopSec)) : DRAIN_MS };
 }
 
-/** Ends the worker: the pid file goes, and a once run leaves the want `down` (SPEC 13.1). */
-function finish(state: SupervisorState, name: string, message = `${name}: stopped`, answer = 'error stopped before it ran'): Step {
+/** Ends the worker: the pid file goes. A starter not yet answered hears `down` when a stop came first. */
+function finish(state: SupervisorState, name: string, message = `${name}: stopped`): Step {
   return {
     state: { ...state, phase: 'done', answered: true },
     effects: [
       { type: 'log', message },
       { type: 'remove-pidfile' },
-      ...(state.want === 'once' ? [{ type: 'write-want', want: 'down' } as const] : []),
-      ...answerOnce(state, answer),
+      ...answerOnce(state, state.want === 'down' ? 'down' : 'error stopped before it ran'),
       exitEffect(state, 0),
     ],
   };
@@ -225,8 +228,6 @@ function giveUp(state: SupervisorState, exit: Exit, name: string): Step {
     effects: [
       { type: 'log', message: `${name}: failed to start (exit code ${exit.code}, retries ${state.retries})` },
       { type: 'write', record: { state: 'ERROR', exitCode: exit.code, epoch: epoch(exit.at), keys } },
-      // A service asked to run once is not to be revived either (SPEC 13.1).
-      ...(state.want === 'once' ? [{ type: 'write-want', want: 'down' } as const] : []),
       ...answerOnce(state, `error ${state.failure ?? `failed to start (exit code ${exit.code})`}`),
       exitEffect(state, 1),
     ],
@@ -343,12 +344,19 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   idle: {
     begin: (state, event, name) => {
       if (!event.orphan) return prepare(state);
-      const { pid, signal, graceMs } = event.orphan;
+      const { pid, epoch: since, uid, signal, graceMs } = event.orphan;
+      // The run is this worker's from now on: status, stop and other starts find it here, not orphaned.
+      const record: PidRecord = {
+        state: 'RUN', pid, workerPid: state.workerPid, epoch: since,
+        keys: { restarts: 0, uid, stopSec: graceMs / 1000, stopSignal: signalName(signal) },
+      };
       return {
-        state: { ...state, phase: 'adopting' },
+        state: { ...state, phase: 'adopting', adopted: pid },
+        // The stop first: what the orphan wrote before goes into the log before this worker's line.
         effects: [
-          { type: 'log', message: `${name}: taking over orphaned pid ${pid} (its worker is gone): stopping it to run it again under this worker` },
+          { type: 'write', record },
           { type: 'stop-orphan', pid, signal, graceMs },
+          { type: 'log', message: `${name}: taking over orphaned pid ${pid} (its worker is gone): stopping it to run it again under this worker` },
         ],
       };
     },
@@ -358,11 +366,14 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   adopting: {
     'orphan-stopped': (state, event, name) => {
       if (!event.gone) {
+        const pid = event.pid;
         return {
           state: { ...state, phase: 'done', answered: true },
           effects: [
-            { type: 'log', message: `${name}: the orphaned service outlived its stop; leaving it and its record` },
-            ...answerOnce(state, 'error the orphaned service outlived its stop signal and config_stop_sec'),
+            { type: 'log', message: `${name}: orphaned pid ${pid} outlived its stop; leaving it and its record` },
+            // Its record names it again with no worker: status calls it orphaned, start refuses it.
+            { type: 'write', record: { state: 'RUN', pid, epoch: event.epoch, keys: { uid: event.uid } } },
+            ...answerOnce(state, `error orphaned pid ${pid} outlived its stop signal and config_stop_sec`),
             exitEffect(state, 1),
           ],
         };
@@ -399,7 +410,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
     'want-read': (state, event, name) => {
       if (state.want === 'down') return finish(state, name);
       if (event.want === 'down') {
-        return finish(state, name, `${name}: not started: its want is down (a stop came meanwhile)`, 'down');
+        return finish({ ...state, want: 'down' }, name, `${name}: not started: its want is down (a stop came meanwhile)`);
       }
       // The rc.log first, so that it reads from the first line on (and an orphan's old one has finished).
       return { state, effects: [...(state.logger ? [{ type: 'start-logger', delayMs: 0 } as const] : []), { type: 'spawn' }] };
@@ -409,7 +420,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
       const effects: Effect[] = [
         { type: 'write', record: runRecord(next) },
         { type: 'log', message: `${name}: started (pid ${event.pid})` },
-        ...answerOnce(state, `started ${event.pid}`),
+        ...answerOnce(state, state.adopted === undefined ? `started ${event.pid}` : `started ${event.pid} ${state.adopted}`),
       ];
       // A stop that arrived while spawning applies to the new run.
       if (state.want === 'down') return { state: { ...next, phase: 'stopping' }, effects: [...effects, stopGroup(next)] };

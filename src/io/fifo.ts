@@ -1,5 +1,5 @@
 // The pipe between a service and its log: a FIFO whose every end the worker opens itself, then unlinks.
-import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { mkfifo } from './system-programs.js';
 import { tempFileName } from '../core/lock-names.js';
 import { join } from 'node:path';
@@ -68,4 +68,53 @@ export function closeQuietly(fd: number | undefined): void {
   } catch {
     // already closed
   }
+}
+
+/** A pipe as the kernel knows it, whatever its name: what an orphan's descriptor leads to. */
+export interface PipeId {
+  dev: number;
+  ino: number;
+  /** The orphan's descriptor that holds it. */
+  fd: number;
+}
+
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The log pipe a dead worker of the pid dir made, as orphan `pid` still holds it on its stdout
+ * (or stderr): a FIFO named like one (`.NAME.PID.fifo`) in the pid dir, unlinked, as the kernel
+ * names it (through the real path of the pid dir). Anything else (the service sent its output
+ * elsewhere itself) is none.
+ */
+export function oldLogPipe(pid: number, pidDir: string): PipeId | undefined {
+  let real: string;
+  try {
+    real = realpathSync.native(pidDir);
+  } catch {
+    return undefined;
+  }
+  const name = new RegExp(`^${escaped(real)}/\\.[^/]+\\.\\d+\\.fifo \\(deleted\\)$`);
+  for (const fd of [1, 2]) {
+    try {
+      if (!name.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) continue;
+      const st = statSync(`/proc/${pid}/fd/${fd}`);
+      if (st.isFIFO()) return { dev: st.dev, ino: st.ino, fd };
+    } catch {
+      // gone, or not ours to look at (a run through sudo)
+    }
+  }
+  return undefined;
+}
+
+/** Opens that pipe for reading, through the orphan's descriptor, when it still is that pipe. */
+export function openOldLogPipe(pid: number, id: PipeId): number | undefined {
+  try {
+    const fd = openSync(`/proc/${pid}/fd/${id.fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const st = fstatSync(fd);
+    if (st.isFIFO() && st.dev === id.dev && st.ino === id.ino) return fd;
+    closeSync(fd);
+  } catch {
+    // gone meanwhile
+  }
+  return undefined;
 }

@@ -1,8 +1,8 @@
 // Facts about a process by pid: /proc on Linux, `ps` elsewhere (SPEC 4 identity checks).
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  isMemberOf, isServiceOf, isWorkerOf, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
+  isMemberOf, isServiceOf, isUnrecordedRunOf, isWorkerOf, type ProcessFacts, type ServiceExpectation, type WorkerExpectation,
 } from '../core/identity.js';
 
 /** `ps`, for systems without /proc. child_process is loaded only there: `status` on Linux never needs it. */
@@ -200,9 +200,33 @@ export function descriptorTarget(pid: number, fd: number): string | undefined {
   }
 }
 
-/** The live processes whose stdin is `target` (as descriptorTarget gives it): an orphaned rc.log on its old pipe. */
-export function readersOf(target: string): number[] {
+/**
+ * A run of `name` that no record names (core/identity.ts isUnrecordedRunOf), as a worker looks
+ * for one under its lock before it starts anything: one scan of /proc, only when there is no
+ * record of a live run. Only group leaders of an allowed uid are looked at closely.
+ */
+export function unrecordedRun(name: string, pidDir: string, uids: readonly number[]): ProcessFacts & { pid: number } | undefined {
+  if (!hasProc) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid || procStat(pid)?.pgid !== pid) continue;
+    const facts = processFacts(pid);
+    if (isUnrecordedRunOf(facts, true, descriptorTarget(pid, 0), { name, pidDir, uids })) return { ...facts!, pid };
+  }
+  return undefined;
+}
+
+/** The live processes of `uid` whose stdin is the pipe `dev`/`ino`: an orphaned rc.log on its old pipe. */
+export function stdinReaders(pipe: { dev: number; ino: number }, uid: number): number[] {
   if (!hasProc) return [];
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
-    .filter((pid) => pid !== process.pid && descriptorTarget(pid, 0) === target && isAlive(pid));
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    if (pid === process.pid) return false;
+    try {
+      const st = statSync(`/proc/${pid}/fd/0`);
+      return st.dev === pipe.dev && st.ino === pipe.ino && processInfo(pid)?.uid === uid && isAlive(pid);
+    } catch {
+      return false;
+    }
+  });
 }

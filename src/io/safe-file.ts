@@ -1,5 +1,5 @@
 // Opening files that someone else may have replaced: never blocking on a FIFO, never opening a device, never writing through a link (SPEC 12.2, 12.6).
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 /** Linux's O_PATH (the same on every architecture Node runs on there): an fd that opens nothing. */
@@ -129,7 +129,7 @@ export function isOwnRegularFile(path: string): boolean {
  * leftover (its name holds the caller's pid): a regular file is removed and made again;
  * anything else is an error.
  */
-export function replaceFile(path: string, temp: string, text: string, mode: number): void {
+export function replaceFile(path: string, temp: string, text: string, mode: number, durable = false): void {
   let fd: number;
   try {
     fd = createNew(temp, mode);
@@ -141,6 +141,8 @@ export function replaceFile(path: string, temp: string, text: string, mode: numb
   try {
     const bytes = Buffer.from(text);
     for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    // On disk before the rename: a power cut must not leave an empty file under the name.
+    if (durable) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     unlinkSync(temp);

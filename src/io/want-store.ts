@@ -49,9 +49,12 @@ export function readWant(wantDir: string, name: string): WantRead {
   return decoded.ok ? { kind: 'want', want: decoded.value } : { kind: 'unusable', message: decoded.message };
 }
 
-/** Written like a pid file: a reader sees the old want or the new one, never half (SPEC 13.1). */
+/**
+ * Written like a pid file, a reader sees the old want or the new one, never half; and it is on
+ * disk before it takes the name, since it is what a reboot leaves to go by (SPEC 13.1).
+ */
 export function writeWant(wantDir: string, name: string, want: Want): void {
-  replaceFile(wantPath(wantDir, name), join(wantDir, tempFileName(name, process.pid, 'tmp')), encodeWant(want), 0o600);
+  replaceFile(wantPath(wantDir, name), join(wantDir, tempFileName(name, process.pid, 'tmp')), encodeWant(want), 0o600, true);
 }
 
 /** Removes a want that is a regular file of the user's; anything else in its place stays. */

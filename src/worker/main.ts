@@ -4,23 +4,22 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { lockPrefix } from '../core/lock-names.js';
-import { hasErrors, parseConfig } from '../core/config.js';
+import { hasErrors, parseConfig, type ServiceConfig } from '../core/config.js';
 import { START_SLACK, serviceFiles, workerTitle } from '../core/identity.js';
-import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, resolveDirs } from '../io/dirs.js';
+import type { PidRecord } from '../core/pidfile.js';
+import type { Orphan } from '../core/policy.js';
+import { signalNumber } from '../core/signals.js';
+import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, prepareWantDir, resolveDirs, type Dirs } from '../io/dirs.js';
 import { boundLocks, lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { isWorker, processFacts, runIsAlive } from '../io/probe.js';
-import { readPidFile, type Stored } from '../io/pid-store.js';
+import { isWorker, processFacts, runIsAlive, unrecordedRun } from '../io/probe.js';
+import { readPidFile, writePidFile, type Stored } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
 import { checkService, loggerFile } from '../io/run-check.js';
+import { ASK, REVIVE_VARIABLE } from '../io/worker-protocol.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
-import { ASK, REVIVE_VARIABLE } from '../io/worker-protocol.js';
-import { tempFileName } from '../core/lock-names.js';
-import { signalNumber } from '../core/signals.js';
-import type { ServiceConfig } from '../core/config.js';
-import type { SupervisorSetup } from './supervisor.js';
 import { Supervisor } from './supervisor.js';
 
 /**
@@ -72,11 +71,30 @@ function olderWorker(name: string, uid: number, pidDir: string): boolean {
   return others.some((pid) => isWorker(pid, expect) && (processFacts(pid)?.startEpoch ?? Infinity) < mine - START_SLACK);
 }
 
-/** The pid of a run its killed worker left behind, checked (SPEC 4), when the record names one. */
-function orphanOf(stored: Stored, name: string, uid: number, serviceDir: string): number | undefined {
+/** The run a killed worker left behind, checked (SPEC 4), when the record names one. */
+function recordedOrphan(stored: Stored, name: string, uid: number, serviceDir: string): PidRecord | undefined {
   if (stored.kind !== 'record' || stored.record.state !== 'RUN' || stored.record.pid === undefined) return undefined;
   const { pid, epoch, keys } = stored.record;
-  return runIsAlive(pid, { name, epoch, uid, runUid: keys.uid, files: serviceFiles(serviceDir, name) }) ? pid : undefined;
+  return runIsAlive(pid, { name, epoch, uid, runUid: keys.uid, files: serviceFiles(serviceDir, name) }) ? stored.record : undefined;
+}
+
+/**
+ * A run of the service that lives on without a worker (SPEC 5.6, 13.2): the one its record names,
+ * or one that no record names any more (a cleaner took it, or its worker died between START and
+ * RUN), which then gets a record again, so that status, stop and revive see it.
+ */
+function findOrphan(stored: Stored, name: string, uid: number, dirs: Dirs, owner: number | undefined): PidRecord | undefined {
+  const recorded = recordedOrphan(stored, name, uid, dirs.service.path);
+  if (recorded) return recorded;
+  const found = unrecordedRun(name, dirs.pid.path, owner === undefined ? [uid] : [uid, owner]);
+  if (!found) return undefined;
+  const record: PidRecord = { state: 'RUN', pid: found.pid, epoch: Math.floor(found.startEpoch), keys: { uid: found.uid } };
+  try {
+    writePidFile(dirs.pid.path, name, record);
+  } catch {
+    // it is refused all the same; the record only helps the next command see it
+  }
+  return record;
 }
 
 /** A worker of `revive` for a service in ERROR carries its revivals on (SPEC 13.2); any other starts from 0. */
@@ -85,12 +103,12 @@ function revivalsBefore(stored: Stored, revive: boolean): number {
 }
 
 /** Stopped as its record says it was started, else as the config says now (SPEC 13.2). */
-function orphanToTakeOver(stored: Stored, pid: number, config: ServiceConfig, pidDir: string, name: string): SupervisorSetup['orphan'] {
-  const record = (stored as Extract<Stored, { kind: 'record' }>).record;
+function orphanToTakeOver(record: PidRecord, config: ServiceConfig): Orphan {
   const signal = (record.keys.stopSignal !== undefined && signalNumber(record.keys.stopSignal)) || config.stopSignal;
   const graceMs = Math.round((record.keys.stopSec ?? config.stopSec) * 1000);
-  const pipe = join(pidDir, tempFileName(name, record.workerPid ?? 0, 'fifo'));
-  return { pid, signal, graceMs, pipe };
+  // Its real uid, for its old rc.log (SPEC 13.2): the record of an older version may not say.
+  const uid = record.keys.uid ?? processFacts(record.pid!)?.uid;
+  return { pid: record.pid!, epoch: record.epoch, uid, signal, graceMs };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,7 +136,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
 
   // `start` has checked the directories already; a worker started by hand has not.
-  for (const ready of [preparePidDir(dirs.pid, uid), prepareLogDir(dirs.log, uid)]) {
+  for (const ready of [preparePidDir(dirs.pid, uid), prepareLogDir(dirs.log, uid), prepareWantDir(dirs.want, uid)]) {
     if (!ready.ok) return fatal(ready.message);
   }
 
@@ -134,14 +152,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
-  const orphanPid = orphanOf(stored, name, uid, dirs.service.path);
-  if (orphanPid !== undefined && !revive) {
-    early(`${name}: refusing to start: pid ${orphanPid} is still running without its worker`);
-    answer(`orphan ${orphanPid}`);
+  const entry = describeEntry(dirs.service.path, name);
+  const orphan = findOrphan(stored, name, uid, dirs, entry?.uid);
+  if (orphan !== undefined && !revive) {
+    early(`${name}: refusing to start: pid ${orphan.pid} is still running without its worker`);
+    answer(`orphan ${orphan.pid}`);
     return 1;
   }
 
-  const entry = describeEntry(dirs.service.path, name);
   if (!entry) return fatal(`no such service in ${dirs.service.path} (RERAISE_DIR)`);
   if (!entry.runnable) return fatal(entry.problem ?? 'cannot run');
   let text: string;
@@ -170,7 +188,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (!first.ok) return fatal(first.message);
       output = rcLog(dirs.log.path, dirs.pid.path, name, plan, entry.cwd, checked.value.logWriter);
     } else {
-      output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config), orphanPid !== undefined);
+      output = ownLog(dirs.log.path, dirs.pid.path, name, logSettingsOf(parsed.config), orphan !== undefined);
     }
   } catch (error) {
     // Each cause names its own path and variable: the log dir's, or the pid dir's for the pipe.
@@ -181,7 +199,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     entry, env, pidDir: dirs.pid, wantDir: dirs.want.path, output, config: parsed.config, lock,
     answer: (line) => void answer(line),
     revivals: revivalsBefore(stored, revive),
-    orphan: orphanPid === undefined ? undefined : orphanToTakeOver(stored, orphanPid, parsed.config, dirs.pid.path, name),
+    orphan: orphan && orphanToTakeOver(orphan, parsed.config),
   });
   process.on('uncaughtException', (error) => {
     // The service keeps running (status will call it orphaned); the log says why the worker left.

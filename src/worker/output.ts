@@ -1,19 +1,19 @@
 // Where the service's output goes: through the held pipe to the worker's own writer, or to rc.log (SPEC 7, 8).
-import { closeSync, constants as fs, fchownSync, fstatSync, lstatSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, lstatSync, readSync, renameSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { heldBound, LineSplitter } from '../core/log-lines.js';
 import { WaitingLines } from '../core/waiting-lines.js';
-import { closeQuietly, openHeldPipe, type HeldPipe } from '../io/fifo.js';
+import { closeQuietly, oldLogPipe, openHeldPipe, openOldLogPipe, type HeldPipe } from '../io/fifo.js';
 import { RotatingLog, type LogSettings } from '../io/log-writer.js';
 import { appendOwnedLine, prepareServiceLogDir, workerLine, type LogWriter } from '../io/service-log.js';
 import { openOwned } from '../io/safe-file.js';
 import type { Result } from '../core/result.js';
 import { stopGroup } from '../io/terminate.js';
 import { until } from '../io/poll.js';
-import { descriptorTarget, isAlive, readersOf } from '../io/probe.js';
+import { isAlive, stdinReaders } from '../io/probe.js';
 import type { Launch } from './launch.js';
 
 export interface Output {
@@ -40,16 +40,11 @@ export interface Output {
   /** A line about the rc.log itself, into logger.log: the service's log may be what is broken. */
   noteLogger(message: string): void;
   /**
-   * Takes over the output of an orphaned run whose old log pipe is `oldPipe` (SPEC 13.2): what it
-   * wrote and nobody read goes into the log, or its old rc.log finishes it. The promise settles
-   * once that is done, after the orphan is gone (bounded by `graceMs` from `gone()`).
+   * Takes over the output of orphan `pid` (of `uid`) on its dead worker's log pipe (SPEC 13.2):
+   * what it wrote and nobody read goes into the log at once and as it comes, or its old rc.log
+   * finishes it. `gone` settles once that is done, after the orphan is gone (bounded by `graceMs`).
    */
-  follow(pid: number, oldPipe: string): { gone(graceMs: number): Promise<void> };
-}
-
-/** How the kernel names a FIFO that was unlinked while open: the old pipe of a killed worker. */
-export function unlinkedName(path: string): string {
-  return `${path} (deleted)`;
+  follow(pid: number, uid: number | undefined): { gone(graceMs: number): Promise<void> };
 }
 
 const MAX_LOGGER_LOG = 1 << 20;
@@ -96,17 +91,7 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
   const reader = new Socket({ fd: pipe.readEnd, readable: true, writable: false });
   /** Takes what the pipe holds right now, without waiting: the reader's events would come too late. */
   const pump = (): void => {
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(64 * 1024);
-      let n: number;
-      try {
-        n = readSync(pipe.readEnd, chunk, 0, chunk.length, null);
-      } catch {
-        return; // EAGAIN: empty
-      }
-      if (n <= 0) return;
-      write(splitter.push(chunk.subarray(0, n)));
-    }
+    while (readAvailable(pipe.readEnd, write, splitter) > 0);
   };
   let ended = false;
   reader.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
@@ -147,9 +132,16 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
     startLogger: () => {},
     onLoggerExit: () => {},
     noteLogger: () => {},
-    follow: (pid, oldPipe) => {
-      const old = openOrphanPipe(pid, oldPipe);
-      if (old === undefined) return { gone: async () => {} };
+    follow: (pid) => {
+      const id = oldLogPipe(pid, pidDir);
+      const old = id && openOldLogPipe(pid, id);
+      if (old === undefined) {
+        // The rest of a line left open is out of reach (a run through sudo, output sent elsewhere).
+        if (log.inLine) log.write([Buffer.from('\n')]);
+        return { gone: async () => {} };
+      }
+      // What is there now goes in before the worker says anything of the takeover.
+      while (readAvailable(old, write, splitter) > 0);
       let oldEnded = false;
       const oldReader = new Socket({ fd: old, readable: true, writable: false });
       oldReader.on('data', (chunk: Buffer) => write(splitter.push(chunk)));
@@ -171,22 +163,17 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
   };
 }
 
-/**
- * The orphan's stdout, reopened through /proc when it still is the old log pipe (its service may
- * have sent its output elsewhere itself); undefined when it is not, or may not be looked at.
- */
-function openOrphanPipe(pid: number, oldPipe: string): number | undefined {
-  for (const fd of [1, 2]) {
-    if (descriptorTarget(pid, fd) !== unlinkedName(oldPipe)) continue;
-    try {
-      const opened = openSync(`/proc/${pid}/fd/${fd}`, fs.O_RDONLY | fs.O_NONBLOCK);
-      if (fstatSync(opened).isFIFO()) return opened;
-      closeSync(opened);
-    } catch {
-      // gone, or not ours to open
-    }
+/** One read of what a non-blocking pipe holds now, through the splitter into the log; 0 when empty. */
+function readAvailable(fd: number, write: (pieces: Buffer[]) => void, splitter: LineSplitter): number {
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  let n: number;
+  try {
+    n = readSync(fd, chunk, 0, chunk.length, null);
+  } catch {
+    return 0; // EAGAIN: empty
   }
-  return undefined;
+  if (n > 0) write(splitter.push(chunk.subarray(0, n)));
+  return n;
 }
 
 /**
@@ -274,17 +261,20 @@ export function rcLog(
       exitListener = listener;
     },
     noteLogger: (message) => note(lineOf(message)),
-    follow: (_pid, oldPipe) => ({
-      // The old rc.log reads what is left of its pipe and exits at its end, unless it hangs.
-      async gone(graceMs) {
-        const readers = readersOf(unlinkedName(oldPipe));
-        if (readers.length === 0) return;
-        const over = (): boolean => readers.every((reader) => !isAlive(reader));
-        if (await until(over, Date.now() + graceMs)) return;
-        // Each was spawned in a group of its own, as the new one will be.
-        await Promise.all(readers.map((reader) => stopGroup(reader, constants.signals.SIGTERM, 1000, () => !isAlive(reader))));
-      },
-    }),
+    follow: (pid, uid) => {
+      // Found now, while the orphan still holds its end: the pipe, and the old rc.log of its owner reading it.
+      const id = oldLogPipe(pid, pidDir);
+      const readers = id ? stdinReaders(id, uid ?? process.getuid!()) : [];
+      return {
+        // The old rc.log reads what is left of its pipe and exits at its end, unless it hangs.
+        async gone(graceMs) {
+          const over = (): boolean => readers.every((reader) => !isAlive(reader));
+          if (await until(over, Date.now() + graceMs)) return;
+          // Each was spawned in a group of its own, as the new one will be.
+          await Promise.all(readers.map((reader) => stopGroup(reader, constants.signals.SIGTERM, 1000, () => !isAlive(reader))));
+        },
+      };
+    },
     async drain(graceMs) {
       stopping = true;
       clearTimeout(timer);

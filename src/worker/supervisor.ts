@@ -11,7 +11,7 @@ import { readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { removePidFile, writePidFile } from '../io/pid-store.js';
 import { logSettingsOf } from '../io/log-writer.js';
 import { stopGroup, stopOrphan } from '../io/terminate.js';
-import { readWant, wantPath, writeWant } from '../io/want-store.js';
+import { readWant, wantPath } from '../io/want-store.js';
 import { dirItselfProblem, errnoText } from '../io/trusted-dir.js';
 import { gated, mainCommand, planLaunch, resetCommand, type Command, type Launch } from './launch.js';
 import type { Output } from './output.js';
@@ -20,7 +20,7 @@ export interface SupervisorSetup {
   entry: ServiceEntry;
   env: Record<string, string | undefined>;
   pidDir: Dir;
-  /** Where the want is (SPEC 13.1): read after the first START, written down when a once run ends. */
+  /** Where the want is (SPEC 13.1): read after the first START. */
   wantDir: string;
   output: Output;
   config: ServiceConfig;
@@ -30,8 +30,8 @@ export interface SupervisorSetup {
   answer: (line: string) => void;
   /** Failed revivals before this worker (SPEC 13.2). */
   revivals: number;
-  /** An orphan to take over (SPEC 13.2), with the log pipe of its dead worker. */
-  orphan?: Orphan & { pipe: string };
+  /** An orphan to take over (SPEC 13.2). */
+  orphan?: Orphan;
 }
 
 function spawnErrorCode(error: NodeJS.ErrnoException): number {
@@ -59,8 +59,7 @@ export class Supervisor {
 
   /** The first event: the orphan to take over, if any. */
   begin(): void {
-    const { orphan } = this.setup;
-    this.dispatch({ type: 'begin', orphan: orphan && { pid: orphan.pid, signal: orphan.signal, graceMs: orphan.graceMs } });
+    this.dispatch({ type: 'begin', orphan: this.setup.orphan });
   }
 
   dispatch(event: SupervisorEvent): void {
@@ -124,8 +123,6 @@ export class Supervisor {
         else removePidFile(pidDir.path, entry.name);
         return;
       }
-      case 'write-want':
-        return this.writeWant(effect.want);
       case 'start-logger':
         return output.startLogger(effect.delayMs);
       case 'note-logger':
@@ -144,28 +141,13 @@ export class Supervisor {
     return read.kind === 'want' ? read.want : 'none';
   }
 
-  private writeWant(want: 'down'): void {
-    const { wantDir, entry, output } = this.setup;
-    // Checked like the pid dir before each write (SPEC 12.2, 13.1).
-    const problem = dirItselfProblem(wantDir, { uid: process.getuid!() });
-    if (problem) {
-      output.say(`warning: unable to use want dir ${wantDir} (RERAISE_WANTDIR): ${problem}; its want is not written`);
-      return;
-    }
-    try {
-      writeWant(wantDir, entry.name, want);
-    } catch (error) {
-      output.say(`warning: unable to write want ${wantPath(wantDir, entry.name)} (RERAISE_WANTDIR): ${errnoText(error)}`);
-    }
-  }
-
   /** What the orphan wrote goes into the log while it is stopped; the answer comes once all of it is gone. */
   private stopOrphan(pid: number, signal: number, graceMs: number): void {
     const { output, orphan } = this.setup;
-    const followed = output.follow(pid, orphan!.pipe);
+    const followed = output.follow(pid, orphan!.uid);
     void stopOrphan(pid, signal, graceMs).then(async (stopped) => {
       await followed.gone(graceMs);
-      this.dispatch({ type: 'orphan-stopped', gone: stopped.gone, killed: stopped.killed });
+      this.dispatch({ type: 'orphan-stopped', gone: stopped.gone, killed: stopped.killed, pid, epoch: orphan!.epoch, uid: orphan!.uid });
     });
   }
 

@@ -61,14 +61,26 @@ async function json(box: Sandbox, name: string): Promise<Record<string, unknown>
 }
 
 /** Starts NAME and kills its worker with SIGKILL: the service runs on, orphaned. */
-async function orphan(box: Sandbox, name: string): Promise<{ service: number; worker: number }> {
+async function orphan(box: Sandbox, name: string): Promise<{ service: number; worker: number; logged: number }> {
   expect((await box.reraise('start', name)).exitCode).toBe(0);
   const rec = box.pidFile(name)!;
   const worker = Number(rec.workerPid);
   const service = Number(rec.pid);
+  const logged = (/^n (\d+)$/m.test(box.log(name)) ? Math.max(...[...box.log(name).matchAll(/^n (\d+)$/gm)].map((m) => Number(m[1]))) : 0);
   process.kill(worker, 'SIGKILL');
   await box.waitFor('the worker gone', () => !isAlive(worker));
-  return { service, worker };
+  return { service, worker, logged };
+}
+
+/**
+ * Nothing lost of what came after `from` (a count the log had reached when the worker was
+ * killed): a line the killed worker had read but not yet written died with it, and the one after
+ * may be on its way, but from there on every number is there, once, in order.
+ */
+function expectWholeAfter(run: number[], from: number): void {
+  const after = run.filter((n) => n > from + 1);
+  expect(after).toEqual(after.map((_, i) => (after[0] ?? 0) + i));
+  expect(run.filter((n) => n <= from)).toEqual(run.filter((n) => n <= from).map((_, i) => i + 1));
 }
 
 /** The counter's numbers in the log, run by run: each run counts 1, 2, 3 ... with nothing missing. */
@@ -119,6 +131,29 @@ describe('wants (SPEC 13.1)', () => {
     expect(box.pidFile('web')?.state).toBe('RUN');
   });
 
+  it('stop still stops when the want dir cannot be used, and says revive may start it again', async () => {
+    const box = sandbox();
+    box.script('web', LONG);
+    await box.reraise('start', 'web');
+    fs.chmodSync(path.join(box.logDir, '.want'), 0o777);
+    const stopped = await box.reraise('stop', 'web');
+    expect(stopped.exitCode).toBe(1);
+    expect(stopped.stdout).toBe('web: stopped');
+    expect(stopped.stderr).toMatch(/unable to use want dir .*writable by others.*; reraise revive may start it again/);
+    expect(box.pidFile('web')).toBeUndefined();
+  });
+
+  it('clean keeps the ERROR file of a service wanted up (it holds the revivals), and removes it once stopped', async () => {
+    const box = sandbox();
+    box.script('bad', 'config_start_sec=0.3\nexit 3\n');
+    await box.reraise('start', 'bad');
+    await box.waitFor('ERROR', () => box.pidFile('bad')?.state === 'ERROR');
+    expect(await box.reraise('clean')).toMatchObject({ exitCode: 0, stdout: '' });
+    expect(box.pidFile('bad')?.state).toBe('ERROR');
+    await box.reraise('stop', 'bad');
+    expect((await box.reraise('clean')).stdout).toBe('bad: removed ERROR pid file (exit code 3)');
+  });
+
   it('a start that is refused (bad config) leaves the want as it was', async () => {
     const box = sandbox();
     box.script('bad', 'config_start_sec=soon\nexec sleep 1000\n');
@@ -138,13 +173,19 @@ describe('wants (SPEC 13.1)', () => {
     await execa(RERAISE, ['stop', 'web'], { env });
   });
 
-  it('a once run that ends leaves the want down, and revive leaves it alone', async () => {
+  it('once makes the want down at once; start takes it back; the run that ends is not revived', async () => {
     const box = sandbox();
-    box.script('job', 'config_start_sec=0.2\nsleep 0.5\n');
+    box.script('job', 'config_start_sec=0.2\nsleep 1\n');
     await box.reraise('start', 'job');
     expect((await box.reraise('once', 'job')).exitCode).toBe(0);
-    await box.waitFor('the worker gone', () => box.pidFile('job') === undefined);
-    await box.waitFor('want down', () => want(box, 'job') === 'down\n');
+    expect(want(box, 'job')).toBe('down\n');
+    // Flagged once, the run is not "wanted down, but running".
+    expect((await box.reraise('status', 'job')).stdout).not.toMatch(/wanted/);
+    expect((await box.reraise('start', 'job')).stdout).toBe('job: skip (already running); once cleared');
+    expect(want(box, 'job')).toBe('up\n');
+    expect((await box.reraise('once', 'job')).exitCode).toBe(0);
+    await box.waitFor('the worker gone', () => box.pidFile('job') === undefined, 5000);
+    expect(want(box, 'job')).toBe('down\n');
     const revived = await box.reraise('revive');
     expect(revived).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
     expect(box.pidFile('job')).toBeUndefined();
@@ -226,7 +267,7 @@ describe('revive (SPEC 13.2)', () => {
   it('kill -9 of the worker: revive puts the service back under a new worker, no line lost, never two copies', async () => {
     const box = sandbox();
     box.script('cnt', COUNTER);
-    const { service } = await orphan(box, 'cnt');
+    const { service, logged } = await orphan(box, 'cnt');
     // It goes on writing into the pipe nobody reads while it is orphaned.
     await new Promise((r) => setTimeout(r, 300));
     expect((await box.reraise('status', 'cnt')).stdout).toMatch(/^cnt +orphaned .*wanted: up: reraise revive takes it over$/m);
@@ -248,8 +289,9 @@ describe('revive (SPEC 13.2)', () => {
     expect(log).toMatch(/taking over orphaned pid \d+ \(its worker is gone\): stopping it to run it again under this worker/);
     const runs = countedRuns(log);
     expect(runs).toHaveLength(2);
-    // Every number from 1 to where the orphan was stopped, none twice, none missing.
-    for (const run of runs) expect(run).toEqual(run.map((_, i) => i + 1));
+    // Every number from the kill to where the orphan was stopped, none twice, none missing.
+    expectWholeAfter(runs[0], logged);
+    expect(runs[1]).toEqual(runs[1].map((_, i) => i + 1));
     const stoppedAt = /term at (\d+)/.exec(log)!;
     expect(runs[0][runs[0].length - 1]).toBe(Number(stoppedAt[1]));
     expect(log.indexOf('orphaned service stopped')).toBeGreaterThan(log.indexOf(`term at ${stoppedAt[1]}`));
@@ -276,6 +318,89 @@ describe('revive (SPEC 13.2)', () => {
     expect(want(box, 'web')).toBe('down\n');
     expect(await box.reraise('revive')).toMatchObject({ exitCode: 0, stdout: '' });
     expect(box.pidFile('web')).toBeUndefined();
+  });
+
+  it('while a takeover runs: status says running under the new worker, a second revive says nothing, a stop stops it', async () => {
+    const box = sandbox();
+    box.script('stub', 'config_start_sec=0.2\nconfig_stop_sec=2\ntrap "" TERM\nwhile :; do sleep 0.05; done\n');
+    const { service } = await orphan(box, 'stub');
+    const first = box.reraise('revive');
+    const worker = await box.waitFor('the new worker in the record', () => {
+      const rec = box.pidFile('stub');
+      return rec && rec.pid === String(service) && rec.workerPid !== '-' && isAlive(Number(rec.workerPid)) ? Number(rec.workerPid) : undefined;
+    });
+    expect((await box.reraise('status', 'stub')).stdout).toMatch(new RegExp(`^stub +running +${service} +${worker} `, 'm'));
+    expect(await box.reraise('revive')).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });
+    const stopped = await box.reraise('stop', 'stub');
+    expect(stopped).toMatchObject({ exitCode: 0, stdout: 'stub: stopped' });
+    expect(await first).toMatchObject({ exitCode: 0, stdout: '' });
+    expect(isAlive(service)).toBe(false);
+    expect(isAlive(worker)).toBe(false);
+    expect(box.pidFile('stub')).toBeUndefined();
+    expect(serviceGroups(box, 'stub').size).toBe(0);
+  });
+
+  it('an orphan whose record a cleaner took: start refuses it by pid and gives it its record back; revive takes it over', async () => {
+    const box = sandbox();
+    box.script('cnt', COUNTER);
+    const { service, logged } = await orphan(box, 'cnt');
+    fs.unlinkSync(path.join(box.pidDir, 'cnt'));
+    const started = await box.reraise('start', 'cnt');
+    expect(started.exitCode).toBe(1);
+    expect(started.stderr).toContain(`cnt: orphaned: service pid ${service} is still running without its worker`);
+    expect(serviceGroups(box, 'cnt').size).toBe(1);
+    expect((await box.reraise('status', 'cnt')).stdout).toMatch(new RegExp(`^cnt +orphaned +${service} `, 'm'));
+    fs.unlinkSync(path.join(box.pidDir, 'cnt'));
+    const reviving = box.reraise('revive');
+    expect(await mostCopiesWhile(box, 'cnt', reviving)).toBe(1);
+    expect((await reviving).stdout).toMatch(new RegExp(`^cnt: took over orphaned pid ${service}; running again as pid \\d+$`));
+    await box.reraise('stop', 'cnt');
+    const runs = countedRuns(box.log('cnt'));
+    expectWholeAfter(runs[0], logged);
+    expect(runs[1]).toEqual(runs[1].map((_, i) => i + 1));
+  });
+
+  it('a pid dir named through a symbolic link: the takeover still finds the orphan\'s pipe and loses no line', async () => {
+    const box = sandbox();
+    // A link above the pid dir (the pid dir itself may not be one: SPEC 12.2).
+    const realParent = path.join(box.root, 'real');
+    fs.mkdirSync(realParent, { mode: 0o700 });
+    const linkParent = path.join(box.root, 'link');
+    fs.symlinkSync(realParent, linkParent);
+    const real = path.join(realParent, 'pids');
+    box.script('cnt', COUNTER);
+    const env = { ...box.env, RERAISE_PIDDIR: path.join(linkParent, 'pids') };
+    const run = (...args: string[]) => execa(RERAISE, args, { env, reject: false });
+    const marker = `RERAISE_PIDDIR=${env.RERAISE_PIDDIR}`;
+    const ours = (): number[] => fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number)
+      .filter((pid) => pid !== process.pid && environ(pid).includes(marker));
+    try {
+      expect((await run('start', 'cnt')).exitCode).toBe(0);
+      const rec = fs.readFileSync(path.join(real, 'cnt'), 'utf8').split(' ');
+      await box.waitFor('a few lines', () => countedRuns(box.log('cnt'))[0]?.length > 3);
+      const logged = Math.max(...countedRuns(box.log('cnt'))[0]);
+      process.kill(Number(rec[3]), 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await run('revive')).stdout).toMatch(/^cnt: took over orphaned pid \d+/);
+      await box.waitFor('the new run in the log', () => countedRuns(box.log('cnt')).length === 2 && countedRuns(box.log('cnt'))[1].length > 3);
+      await run('stop', 'cnt');
+      const runs = countedRuns(box.log('cnt'));
+      expectWholeAfter(runs[0], logged);
+      expect(runs[1]).toEqual(runs[1].map((_, i) => i + 1));
+      expect(runs[0][runs[0].length - 1]).toBe(Number(/term at (\d+)/.exec(box.log('cnt'))![1]));
+    } finally {
+      // Every process of this test carries the link's path: the sandbox's own cleanup would miss them.
+      for (let i = 0; i < 50 && ours().length > 0; i++) {
+        for (const pid of ours()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   });
 
   it('an orphan with no want is left alone (status says so)', async () => {
@@ -455,15 +580,15 @@ describe('revive (SPEC 13.2)', () => {
     fs.rmSync(box.pidDir, { recursive: true, force: true });
     const revived = await box.reraise('revive');
     expect(revived.exitCode, revived.all).toBe(0);
-    // p was flagged once but its run had not ended: it is still wanted up.
-    expect(revived.stdout.split('\n').map((l) => l.split(':')[0])).toEqual(['a', 'b', 'p']);
-    for (const name of ['a', 'b', 'p']) expect(box.pidFile(name)?.state, name).toBe('RUN');
-    for (const name of ['c', 'd']) expect(box.pidFile(name), name).toBeUndefined();
+    // p was flagged once: that run was its last, whether or not it had ended.
+    expect(revived.stdout.split('\n').map((l) => l.split(':')[0])).toEqual(['a', 'b']);
+    for (const name of ['a', 'b']) expect(box.pidFile(name)?.state, name).toBe('RUN');
+    for (const name of ['c', 'd', 'p']) expect(box.pidFile(name), name).toBeUndefined();
     // The pid dir kept across the reboot: records of dead pids are stale, not running.
     for (const pid of box.ourProcesses()) process.kill(pid, 'SIGKILL');
     await box.waitFor('all gone', () => box.ourProcesses().length === 0);
     const again = await box.reraise('revive');
-    expect(again.stdout.split('\n').map((l) => l.split(':')[0])).toEqual(['a', 'b', 'p']);
+    expect(again.stdout.split('\n').map((l) => l.split(':')[0])).toEqual(['a', 'b']);
   });
 
   it('an rc.log service: the old rc.log finishes the orphan\'s output before the new one starts', async () => {
@@ -491,5 +616,7 @@ describe('revive (SPEC 13.2)', () => {
     expect(help.stdout).toMatch(/revive/);
     const bad = await box.reraise('revive', '--nope');
     expect(bad.exitCode).toBe(2);
+    expect(await box.reraise('boot')).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('reraise: boot: missing what to do: install, remove or show') });
+    expect(await box.reraise('boot', 'frob')).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('reraise: boot: unknown "frob": install, remove or show') });
   });
 });

@@ -1,6 +1,6 @@
 // Is the process a pid names the one its record means (SPEC 4)? Pid reuse in every form is refused.
 import { describe, expect, it } from 'vitest';
-import { isMemberOf, isServiceOf, isWorkerOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
+import { isMemberOf, isServiceOf, isUnrecordedRunOf, isWorkerOf, serviceFiles, type ProcessFacts } from '../../src/core/identity.js';
 
 const E = 1_800_000_000;
 const ME = 1000;
@@ -76,5 +76,27 @@ describe('isMemberOf: what an orphan leaves in its group', () => {
   it('a member of another uid than the run\'s is not the run', () => {
     const member = proc({ environ: ['RERAISE_SERVICE=web'], startEpoch: E + 30 });
     expect([isMemberOf(member, { ...service, runUid: ME }), isMemberOf(member, { ...service, runUid: 1005 })]).toEqual([true, false]);
+  });
+});
+
+describe('isUnrecordedRunOf: a run of the service that no record names any more (SPEC 13.2)', () => {
+  const expect_ = { name: 'web', pidDir: PIDS, uids: [ME, 1005] };
+  const run = (over: Partial<ProcessFacts> = {}): ProcessFacts =>
+    proc({ argv: ['/bin/sh', '/home/me/reraise.d/web'], environ: ['RERAISE_SERVICE=web', `RERAISE_PIDDIR=${PIDS}`], ...over });
+  it.each<[string, ProcessFacts | undefined, boolean, string | undefined, boolean]>([
+    ['the group leader of a run, stdin /dev/null', run(), true, '/dev/null', true],
+    ['run as the service\'s owner (a root worker)', run({ uid: 1005 }), true, '/dev/null', true],
+    ['of a uid neither the user nor the owner (a stranger\'s look-alike)', run({ uid: 1001 }), true, '/dev/null', false],
+    ['not the leader of its group (a child of the run)', run(), false, '/dev/null', false],
+    ['stdin a pipe: the rc.log, not the service', run(), true, 'pipe:[123]', false],
+    ['stdin unknown', run(), true, undefined, false],
+    ['another service', run({ environ: ['RERAISE_SERVICE=api', `RERAISE_PIDDIR=${PIDS}`] }), true, '/dev/null', false],
+    ['the same service of another pid dir', run({ environ: ['RERAISE_SERVICE=web', 'RERAISE_PIDDIR=/elsewhere'] }), true, '/dev/null', false],
+    ['a worker (its environment names the service too)', run({ argv: ['auto-reraise web'] }), true, '/dev/null', false],
+    ['environment unreadable', run({ environ: undefined }), true, '/dev/null', false],
+    ['a zombie', run({ state: 'Z' }), true, '/dev/null', false],
+    ['gone', undefined, true, '/dev/null', false],
+  ])('%s', (_label, facts, leads, stdin, expected) => {
+    expect(isUnrecordedRunOf(facts, leads, stdin, expect_)).toBe(expected);
   });
 });

@@ -9,6 +9,7 @@ import { inspect } from '../inspect.js';
 import { failure, said, type Report } from '../report.js';
 import type { Target } from '../targets.js';
 import { orphanHint } from './start.js';
+import { recordWant } from '../wants.js';
 
 const ANSWER_MS = 5000;
 
@@ -20,6 +21,9 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
     return target.named ? failure(`${name}: not running`) : said(`${name}: not running`);
   }
   const workerPid = status.workerPid!;
+  // Down before the signal, as stop does (SPEC 13.1): a start that takes the flag away again writes up after it.
+  const unrecorded = recordWant(ctx, name, 'down');
+  if (unrecorded) return failure(unrecorded);
   const held = holdPidFile(ctx.dirs.pid.path, name);
   try {
     if (!askWorker(workerPid, ASK.once)) return failure(`${name}: worker pid ${workerPid} is gone`);
@@ -51,5 +55,5 @@ async function onceOne(ctx: Context, target: Target): Promise<Report> {
 }
 
 export function once(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => onceOne(ctx, t));
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'want'], withPidDir: true }, (t) => onceOne(ctx, t));
 }

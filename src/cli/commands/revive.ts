@@ -15,7 +15,12 @@ async function launch(ctx: Context, name: string, line: (pid: number) => string)
   const { launchWorker } = await import('./start.js');
   const launched = await launchWorker(ctx, name, 'revive');
   switch (launched.kind) {
-    case 'started': return { ...said(line(launched.pid)), err: launched.warnings };
+    case 'started': {
+      // The worker says what it did: an orphan no record named is taken over too (SPEC 13.2).
+      const text = launched.tookOver === undefined ? line(launched.pid)
+        : `${name}: took over orphaned pid ${launched.tookOver}; running again as pid ${launched.pid}`;
+      return { ...said(text), err: launched.warnings };
+    }
     case 'failed': return launched.report;
     // Another start or revive got there first, or a stop did: the want is respected either way.
     default: return emptyReport();
@@ -52,7 +57,8 @@ async function reviveOne(ctx: Context, name: string): Promise<Report> {
     case 'start':
       return launch(ctx, name, (pid) => `${name}: started (pid ${pid})`);
     case 'take-over':
-      return launch(ctx, name, (pid) => `${name}: took over orphaned pid ${status.pid}; running again as pid ${pid}`);
+      // Gone meanwhile, the orphan leaves a plain start.
+      return launch(ctx, name, (pid) => `${name}: started (pid ${pid})`);
     case 'revive': {
       const revival = (seen.stored.kind === 'record' ? seen.stored.record.keys.revivals ?? 0 : 0) + 1;
       return launch(ctx, name, (pid) => `${name}: revived after ERROR (pid ${pid}, revival ${revival})`);
@@ -61,6 +67,8 @@ async function reviveOne(ctx: Context, name: string): Promise<Report> {
       return removeStale(ctx, seen) ? said(`${name}: removed stale pid file`) : emptyReport();
     case 'drop-want':
       if (status.state === 'stale') removeStale(ctx, seen);
+      // Looked at again just before: a script made meanwhile, with its start's want, keeps it.
+      if (lstatSync(join(ctx.dirs.service.path, name), { throwIfNoEntry: false })) return emptyReport();
       return dropWant(ctx.dirs.want.path, name)
         ? said(`${name}: want dropped: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`)
         : emptyReport();

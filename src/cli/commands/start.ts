@@ -9,8 +9,9 @@ import { currentConfig, describeEntry, readConfigText } from '../../io/service-d
 import { serviceLogPath } from '../../io/service-log.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
-import { forkWorker } from '../fork-worker.js';
-import { inspect } from '../inspect.js';
+import { ANSWER_TIMEOUT_MS, forkWorker } from '../fork-worker.js';
+import { inspect, type Inspection } from '../inspect.js';
+import { stopSettings } from './stop.js';
 import { checkRunAs } from '../run-as.js';
 import { failure, said, type Report } from '../report.js';
 import { waitUntilUp } from '../wait-up.js';
@@ -45,7 +46,7 @@ const BUSY_ATTEMPTS = 3;
 
 /** What became of a start: a worker of ours runs it, another one did, a stop won, or why not. */
 export type Launched =
-  | { kind: 'started'; pid: number; warnings: string[] }
+  | { kind: 'started'; pid: number; tookOver?: number; warnings: string[] }
   | { kind: 'running'; onceCleared?: boolean }
   | { kind: 'down' }
   | { kind: 'failed'; report: Report };
@@ -74,6 +75,15 @@ function holdsLock(ctx: Context, name: string): boolean {
 }
 
 const POLL_MS = 50;
+
+/**
+ * A worker that takes over an orphan answers after it has stopped it (SPEC 13.2): its stop time,
+ * SIGKILL, an old rc.log's stop time, and sudo's wait may all come first.
+ */
+function answerWithin(seen: Inspection): number {
+  if (seen.status.state !== 'orphaned') return ANSWER_TIMEOUT_MS;
+  return ANSWER_TIMEOUT_MS + 2 * stopSettings(seen).stopSec * 1000;
+}
 
 /** `revive` asks its workers to take over an orphan and to count a revival (SPEC 13.2); `start` never does. */
 export type How = 'start' | 'revive';
@@ -119,11 +129,11 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
   const unrecorded = how === 'start' ? recordWant(ctx, name, 'up') : undefined;
   if (unrecorded) return failed(...warnings, unrecorded);
 
-  const answer = await forkWorker(name, entry.cwd, workerEnv(ctx, how));
+  const answer = await forkWorker(name, entry.cwd, workerEnv(ctx, how), answerWithin(seen));
   const withWarnings = (launched: Launched): Launched =>
     launched.kind === 'failed' ? { kind: 'failed', report: { ...launched.report, err: [...warnings, ...launched.report.err] } } : launched;
   switch (answer.kind) {
-    case 'started': return { kind: 'started', pid: answer.pid, warnings };
+    case 'started': return { kind: 'started', pid: answer.pid, tookOver: answer.tookOver, warnings };
     case 'down': return { kind: 'down' };
     case 'busy': return withWarnings(await whenBusy(ctx, name, how, attempt));
     case 'orphan': return withWarnings(failed(orphanHint(name, answer.pid)));

@@ -62,7 +62,8 @@ export function statusNote(name: string, s: ServiceStatus, now: number, scriptGo
 /** The want where the state disagrees with it, and what comes of that (SPEC 11, 13.2). */
 function wantNote(s: ServiceStatus, now: number, scriptGone: boolean): string | undefined {
   const live = isLive(s);
-  if (s.wanted === 'down') return live ? 'wanted: down, but running' : undefined;
+  // A run flagged once is its last: it is wanted down from the moment once was asked (SPEC 10).
+  if (s.wanted === 'down') return live && !s.once ? 'wanted: down, but running' : undefined;
   if (s.wanted === 'none') return undefined;
   if (scriptGone) return live ? undefined : 'wanted: up, but its script is gone: reraise revive drops the want';
   switch (s.state) {

@@ -8,7 +8,7 @@ import { until } from '../../io/poll.js';
 import { currentConfig } from '../../io/service-dir.js';
 import { stopOrphan } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
-import type { Context } from '../context.js';
+import { prepare, type Context } from '../context.js';
 import { inspect, type Inspection } from '../inspect.js';
 import { failure, said, type Report } from '../report.js';
 import { recordWant } from '../wants.js';
@@ -33,9 +33,12 @@ export async function stopWorker(workerPid: number, stopSec: number): Promise<bo
   return until(() => !isAlive(workerPid), Date.now() + stopSec * 1000 + MARGIN_MS);
 }
 
-/** The want goes down first: a revive from now on leaves the service alone (SPEC 13.1). */
-async function stopOne(ctx: Context, name: string): Promise<Report> {
-  const unrecorded = recordWant(ctx, name, 'down');
+/**
+ * The want goes down first: a revive from now on leaves the service alone (SPEC 13.1). When it
+ * cannot be written (`wantDirProblem`), the service is stopped all the same.
+ */
+async function stopOne(ctx: Context, name: string, wantDirProblem: string | undefined): Promise<Report> {
+  const unrecorded = wantDirProblem ? `${name}: ${wantDirProblem}` : recordWant(ctx, name, 'down');
   const report = await stopRun(ctx, name);
   if (!unrecorded) return report;
   return { ...report, err: [...report.err, `${unrecorded}; reraise revive may start it again`], failed: true };
@@ -74,5 +77,7 @@ async function stopRun(ctx: Context, name: string): Promise<Report> {
 }
 
 export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'want'], withPidDir: true }, (t) => stopOne(ctx, t.name));
+  const wantDir = prepare(ctx, ['want']);
+  const wantDirProblem = wantDir.ok ? undefined : wantDir.message;
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => stopOne(ctx, t.name, wantDirProblem));
 }
