@@ -403,6 +403,21 @@ describe('revive (SPEC 13.2)', () => {
     }
   });
 
+  it('a worker killed while it stops its service: stop ends what is left and never says stopped while it runs', async () => {
+    const box = sandbox();
+    box.script('stub', 'config_start_sec=0.2\nconfig_stop_sec=2\ntrap "" TERM\nwhile :; do sleep 0.05; done\n');
+    await box.reraise('start', 'stub');
+    const rec = box.pidFile('stub')!;
+    const stopping = box.reraise('stop', 'stub');
+    // Well inside the stop's 2 s of grace, whenever the stop's signal reached the worker.
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(Number(rec.workerPid), 'SIGKILL');
+    const stopped = await stopping;
+    expect(stopped.exitCode, stopped.all).toBe(0);
+    expect(stopped.stdout).toMatch(new RegExp(`^stub: stopped orphaned service \\(pid ${rec.pid}, after SIGKILL\\)$`));
+    expect(serviceGroups(box, 'stub').size).toBe(0);
+  });
+
   it('an orphan with no want is left alone (status says so)', async () => {
     const box = sandbox();
     box.script('web', LONG);

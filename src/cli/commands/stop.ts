@@ -54,7 +54,10 @@ async function stopRun(ctx: Context, name: string): Promise<Report> {
     case 'restarting':
     case 'unknown': {
       const workerPid = status.workerPid!;
-      if (await stopWorker(workerPid, stopSec)) return said(`${name}: stopped`);
+      if (await stopWorker(workerPid, stopSec)) {
+        // A worker killed while it stopped its service (SPEC 12.1: never "stopped" while it runs) leaves an orphan.
+        return inspect(ctx, name).status.state === 'orphaned' ? stopRun(ctx, name) : said(`${name}: stopped`);
+      }
       return failure(`${name}: worker pid ${workerPid} did not exit within ${stopSec}s + ${MARGIN_MS / 1000}s`);
     }
     case 'orphaned': {
