@@ -262,11 +262,39 @@ export class Attack {
       if (r.out.includes('v-web: skip (already running)') && this.victimWorkers().length === 0) {
         this.setup.violate('victim-lie', `"already running" with no worker of v-web: ${said}`);
       }
-      if (move === 'start' || move === 'stop') {
-        // A start or stop that exits 0 has written its want (SPEC 6); one that failed may or may not have.
-        this.victimWant = r.code === 0 ? (move === 'start' ? 'up' : 'down') : undefined;
+      if (move === 'start') {
+        // A start that exits 0 has written its want (SPEC 6); one that failed may or may not have.
+        this.victimWant = r.code === 0 ? 'up' : undefined;
       }
+      if (move === 'stop') this.checkStop(r, said);
       if (move === 'revive') this.checkRevive(r, said);
+    }
+  }
+
+  /**
+   * A stop whose want cannot be written (the want dir is the attacker's, or a link, or gone
+   * meanwhile) stops v-web all the same and fails saying that revive may start it again (SPEC 6
+   * `stop`): its want is then what it was. One that exits 0 wrote `down`; one refused outright
+   * (the pid dir) wrote nothing; any other failure may or may not have written it.
+   */
+  private checkStop(r: CliResult, said: string): void {
+    const unwritten = /^reraise: v-web: .*; reraise revive may start it again$/m.test(r.err);
+    const served = /^v-web: (stopped|not running)/m.test(r.out);
+    if (r.code === 0) this.victimWant = 'down';
+    else if (unwritten && served) {
+      // Not written: the victim's last word stands.
+    } else if (!/^reraise: v-web: /m.test(r.err)) {
+      // Refused before it looked at v-web: nothing stopped, nothing written.
+    } else this.victimWant = undefined;
+    if (unwritten && !served && !/^reraise: v-web: (worker pid|orphaned service)/m.test(r.err)) {
+      this.setup.violate('victim-stop', `a stop that could not write its want did not stop v-web either: ${said}`);
+    }
+    if (unwritten && !r.err.includes(this.wantDirOfVictim)) {
+      this.setup.violate('victim-refusal', `a stop that could not write its want does not name the want dir ${this.wantDirOfVictim}: ${said}`);
+    }
+    // `stop` waits until the worker is gone (SPEC 6): nothing else of the victim's runs meanwhile.
+    if (/^v-web: stopped/m.test(r.out) && this.victimWorkers().length > 0) {
+      this.setup.violate('victim-stop', `"stopped", yet a worker of v-web runs (pids ${this.victimWorkers().join(', ')}): ${said}`);
     }
   }
 

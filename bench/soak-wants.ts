@@ -1,12 +1,14 @@
-// The soak's model of the wants (SPEC 13.1), kept from the commands it runs: a `start` writes
-// `up`, a `stop` writes `down`, a worker whose once-flagged run ends writes `down` as it leaves.
-// Each write happens at some moment inside its command's interval (a worker's: between the `once`
-// and the worker's death), so the last one written is any write that no sure write began after.
-// The sampler thread sees every change of a want file; each must come from a write in its window.
+// The soak's model of the wants (SPEC 13.1), kept from the commands it runs, and only from them:
+// a `start` writes `up` (also for a service it finds running, taking a once flag away), a `stop`
+// writes `down`, and a `once` writes `down` for a service it acts on, before it signals the worker.
+// A worker never writes one: a once-flagged run that ends leaves the want as `once` wrote it.
+// Each write happens at some moment inside its command's interval, so the last one written is any
+// write that no sure write began after. The sampler thread sees every change of a want file; each
+// must come from a write of a command that ran in its window.
 import fs from 'node:fs';
 import path from 'node:path';
 import { minimatch } from 'minimatch';
-import type { PidRecord, Proc } from './soak-lib.js';
+import type { PidRecord } from './soak-lib.js';
 
 export type WantValue = 'up' | 'down' | 'none';
 
@@ -54,14 +56,12 @@ export function revivalDue(record: PidRecord): number {
 
 interface Write {
   value: 'up' | 'down';
-  /** The write happened in [s, e] (ms since 1970); e is Infinity while a worker may still write. */
+  /** The write happened in [s, e] (ms since 1970): the interval of the command that made it. */
   s: number;
   e: number;
   /** False when the command may not have written at all (it failed, or was cut short). */
   certain: boolean;
   by: string;
-  /** A once write: the workers that may write it; it is over once none of them lives. */
-  workers?: Proc[];
 }
 
 export class WantModel {
@@ -75,18 +75,6 @@ export class WantModel {
 
   add(name: string, value: 'up' | 'down', s: number, e: number, certain: boolean, by: string): void {
     this.of(name).push({ value, s, e, certain, by });
-  }
-
-  /** A `once` may leave `down` behind, written by one of `workers` whenever its run ends. */
-  addOnce(name: string, s: number, workers: Proc[], by: string): void {
-    this.of(name).push({ value: 'down', s, e: workers.length ? Infinity : s, certain: false, by, workers });
-  }
-
-  /** Closes the once writes whose workers are all gone: they wrote before `now`, or never will. */
-  closeOnce(alive: (p: Proc) => boolean, now: number): void {
-    for (const list of this.writes.values()) {
-      for (const w of list) if (w.e === Infinity && !w.workers!.some(alive)) w.e = now;
-    }
   }
 
   /** The wants the file may hold now: of every write that may have been the last one. */
@@ -104,7 +92,7 @@ export class WantModel {
   describe(name: string, t0: number, near?: number): string {
     const all = this.writes.get(name) ?? [];
     const list = near === undefined ? all : all.filter((w) => w.s <= near + 5000 && w.e >= near - 5000);
-    const at = (ms: number): string => (ms === Infinity ? 'open' : ((ms - t0) / 1000).toFixed(3));
+    const at = (ms: number): string => ((ms - t0) / 1000).toFixed(3);
     return list.slice(-6).map((w) => `${w.value} by ${w.by} [${at(w.s)}, ${at(w.e)}]${w.certain ? '' : '?'}`).join('; ') || 'no write';
   }
 

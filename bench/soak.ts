@@ -17,8 +17,8 @@
 // (read from the want file, and cross-checked with `status --json`): wanted up, it runs under a
 // live worker (or, made to fail on purpose, is in ERROR with its next revival due), wanted down or
 // never, nothing of it runs (but an orphan revive must leave alone), one process group a service;
-// the want file must be one the commands the soak issued may have left (start up, stop down, a
-// once run's end down), and every change the sampler saw must come from one of them. Then every
+// the want file must be one the commands the soak issued may have left (start up, stop down, once
+// down: never a worker), and every change the sampler saw must come from one of them. Then every
 // service is brought to a chosen state and checked. Every process of the run carries
 // RERAISE_PIDDIR=<our pid dir> in its environment: that is how we find them, and no other process
 // is ever signalled. Prints one line per violation, then one summary line; exits 1 on any
@@ -253,12 +253,9 @@ async function command(who: string, args: string[], options: CommandOptions = {}
   const cmd: Command = { who, action, matched: matchNames(patterns.length || !all ? patterns : ['*'], names), s: Date.now(), e: Infinity };
   commands.push(cmd);
   options.before?.(cmd);
-  // A once may leave the want down, written by the worker it flagged whenever that run ends.
-  const onceWorkers = action === 'once' ? workersOf(cmd.matched) : [];
   const r = await (options.run ?? (() => runCli(RERAISE, args, env, CLI_TIMEOUT_MS)))();
   cmd.e = Date.now();
-  if (action === 'once') onceWorkers.push(...workersOf(cmd.matched));
-  recordWants(cmd, r, onceWorkers);
+  recordWants(cmd, r);
   const label = options.label ?? `reraise ${args.map(shq).join(' ')}`;
   const lines = (r.out + r.err).trim().split('\n').filter(Boolean);
   journal(`${who} ${label} -> ${r.timedOut ? 'TIMEOUT' : r.code ?? r.signal} (${r.ms} ms)` + (lines.length ? ` | ${lines.join(' | ')}` : ''));
@@ -279,26 +276,30 @@ async function command(who: string, args: string[], options: CommandOptions = {}
   return { r, cmd };
 }
 
-function workersOf(matched: ReadonlySet<string>): Proc[] {
-  return living(scan(MARKER)).filter((p) => matched.has(workerName(p) ?? ''));
-}
-
 /**
- * SPEC 13.1: start writes up for every service it starts or finds running (before it forks), stop
- * writes down for every service it matched, first. A service it says nothing sure of (a failure,
- * a timeout) may or may not have been written.
+ * SPEC 13.1: start writes up for every service it starts or finds running (before it forks; one
+ * flagged once too, before it takes the flag away), stop writes down for every service it matched,
+ * first, and once writes down for every running service it acts on, before it signals the worker.
+ * No worker writes one. A service a command says nothing sure of (a failure, a timeout) may or may
+ * not have been written; one it says it left alone was not.
  */
-function recordWants(cmd: Command, r: CliResult, onceWorkers: Proc[]): void {
+function recordWants(cmd: Command, r: CliResult): void {
   const by = `${cmd.who} ${cmd.action}`;
   for (const name of cmd.matched) {
     const said = (what: string): boolean => !r.timedOut && new RegExp(`^${escape(name)}: (${what})`, 'm').test(r.out);
+    const failed = (what: string): boolean => !r.timedOut && new RegExp(`^reraise: ${escape(name)}: (${what})`, 'm').test(r.err);
     if (cmd.action === 'start') {
       wantModel.add(name, 'up', cmd.s, cmd.e, said('started \\(pid|skip \\(already running\\)|not started: its want became down'), by);
     } else if (cmd.action === 'stop') {
-      const certain = said('stopped|not running') && !r.err.includes(`${name}: unable to record its want`);
+      // A want it could not write (the want dir, the file) is said so: the service is stopped all the same.
+      const certain = said('stopped|not running') && !failed('.*reraise revive may start it again$');
       wantModel.add(name, 'down', cmd.s, cmd.e, certain, by);
-    } else if (cmd.action === 'once' && !said('not running')) {
-      wantModel.addOnce(name, cmd.s, onceWorkers.filter((p) => workerName(p) === name), by);
+    } else if (cmd.action === 'once') {
+      // Nothing written for a service it found not running or orphaned, or whose want it could not write.
+      if (said('not running') || failed('not running|orphaned|unable to record its want')) continue;
+      // Written before the worker was signalled: whatever became of the signal then.
+      const certain = said('once(:|, then started again)') || failed('worker pid \\d+ (is gone|did not answer)');
+      wantModel.add(name, 'down', cmd.s, cmd.e, certain, by);
     }
   }
 }
@@ -674,7 +675,6 @@ async function reboot(rng: Rng, how: PidDirAfterBoot): Promise<void> {
   const forge = how === 'kept, pids reused';
   const before = living(scan(MARKER));
   const killed = await killEverything(MARKER);
-  wantModel.closeOnce(() => false, Date.now());
   journal(`reboot: ${before.filter((p) => workerName(p) !== undefined).length} workers and ${before.filter((p) => p.service !== undefined).length} ` +
     `service processes, SIGKILLed at once (${killed} signals); the pid dir is ${how}`);
   if (how === 'emptied' && fs.existsSync(pidDir)) {
@@ -829,7 +829,6 @@ function monitorOnce(): void {
     }
   }
   persisting(seen);
-  wantModel.closeOnce((p) => procs.some((q) => q.pid === p.pid && q.startTicks === p.startTicks), Date.now());
 }
 
 /**
@@ -940,7 +939,13 @@ function runningProblems(name: string, procs: readonly Proc[], seen: Seen, probl
   return main.pid;
 }
 
-function evaluate(wantRun: ReadonlySet<string>, afterClean: boolean): Snapshot {
+/**
+ * Each service against the final state: `wantRun` running, every other not. With `kept` (after a
+ * clean), the ERROR file of each service it names is there as it was (SPEC 6 `clean`: a service in
+ * ERROR that is wanted up keeps it), and every other pid file of a service that should not run is gone.
+ */
+function evaluate(wantRun: ReadonlySet<string>, kept?: ReadonlyMap<string, string>): Snapshot {
+  const afterClean = kept !== undefined;
   const procs = living(scan(MARKER));
   const problems: string[] = [];
   const pids = new Map<string, number>();
@@ -950,6 +955,12 @@ function evaluate(wantRun: ReadonlySet<string>, afterClean: boolean): Snapshot {
     if (wantRun.has(name)) {
       const pid = runningProblems(name, procs, seen, problems);
       if (pid !== undefined) pids.set(name, pid);
+    } else if (kept?.has(name)) {
+      if (workers.length || members.length) problems.push(`${name}: should not run (wanted up, in ERROR): ${show([...workers, ...members])}`);
+      if (text !== kept.get(name)) {
+        problems.push(`${name}: wanted up, in ERROR: clean should keep its pid file ${JSON.stringify(kept.get(name)!.trim())}, ` +
+          `it is ${JSON.stringify(text?.trim() ?? null)}`);
+      }
     } else {
       if (workers.length) problems.push(`${name}: should not run: worker(s) ${show(workers)}`);
       if (members.length) problems.push(`${name}: should not run: process(es) ${show(members)}`);
@@ -964,7 +975,7 @@ function evaluate(wantRun: ReadonlySet<string>, afterClean: boolean): Snapshot {
 async function settle(wantRun: ReadonlySet<string>, ms: number): Promise<Snapshot> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const snap = evaluate(wantRun, false);
+    const snap = evaluate(wantRun);
     if (snap.problems.length === 0 || Date.now() > deadline) return snap;
     await sleep(100);
   }
@@ -1166,7 +1177,9 @@ interface WantsCheck {
  * Each service against its want file. Wanted up: running under a live worker, one process group;
  * a doomed one may be anywhere in its cycle, or in ERROR; any other in ERROR only while its
  * revival is due after `deadline`. Wanted down or never: no worker, no stale record, and no
- * process but those of an orphan that was there before the final revive (revive leaves it alone).
+ * process but those of an orphan that was there before the final revive (revive leaves it alone),
+ * or, wanted down, a run flagged once: `once` wrote the want down before it signalled the worker,
+ * and the run under way is its last (SPEC 10, 13.1), running as any other until it ends.
  */
 function evaluateWants(before: readonly Proc[], deadline: number, notes: Map<string, string>): WantsCheck {
   const procs = living(scan(MARKER));
@@ -1202,6 +1215,12 @@ function evaluateWants(before: readonly Proc[], deadline: number, notes: Map<str
     }
     if (want === 'up') {
       runningProblems(name, procs, seen, problems);
+      continue;
+    }
+    if (want === 'down' && record?.state === 'RUN' && record.extra.once === '1' && workers.length > 0) {
+      const before = problems.length;
+      runningProblems(name, procs, seen, problems);
+      if (problems.length === before) notes.set(name, `${name}: wanted down by once, its last run still under way: ${JSON.stringify(text!.trim())}`);
       continue;
     }
     if (workers.length) problems.push(`${name}: wanted ${want}: worker(s) ${show(workers)}`);
@@ -1296,7 +1315,6 @@ async function wantsEndState(): Promise<void> {
   } catch {
     violate('want-status', `reraise status --json printed no JSON: ${JSON.stringify(status.out.slice(0, 200))}`);
   }
-  wantModel.closeOnce(stillAlive, Date.now());
   for (const name of names) {
     const file = readWantFile(wantDir, name);
     const want = typeof file === 'string' ? file : 'none';
@@ -1364,9 +1382,18 @@ async function finale(): Promise<void> {
     }
   }
 
-  // 4. clean: removes the ERROR files, never a live one; no temp file is left.
+  // 4. clean: removes the stale and ERROR files, never a live one, nor the ERROR file of a service
+  //    wanted up (the doomed ones: started above, given up since, SPEC 6 `clean`); no temp file is left.
+  const errorsWantedUp = new Map<string, string>();
+  for (const name of names) {
+    const text = readPidText(pidDir, name);
+    if (text !== undefined && parsePidLine(text)?.state === 'ERROR' && readWantFile(wantDir, name) === 'up') errorsWantedUp.set(name, text);
+  }
+  for (const name of doomed) {
+    if (!errorsWantedUp.has(name)) violate('final-state', `${name} (${byName.get(name)!.kind}): not in ERROR, wanted up, before clean: ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}`);
+  }
   await reraise('final', 'clean');
-  for (const p of evaluate(wantRun, true).problems) violate('after-clean', p);
+  for (const p of evaluate(wantRun, errorsWantedUp).problems) violate('after-clean', p);
   for (const f of tempFiles()) violate('temp-left', `after clean: ${f} in the pid dir`);
 
   // 5. Orphans: kill -9 the workers; the services keep running, status calls them orphaned,
@@ -1472,8 +1499,7 @@ async function main(): Promise<number> {
     if (!report.reads) violate('sampler', 'the sampler read no pid file at all');
     if (!report.wantReads) violate('sampler', 'the sampler read no want file at all');
   }
-  // Every change of a want file has a writer that ran then: a start, a stop, a once run's end (SPEC 13.1).
-  wantModel.closeOnce(stillAlive, Date.now());
+  // Every change of a want file has a writer that ran then: a start, a stop or a once, never a worker (SPEC 13.1).
   for (const c of wantChanges) {
     if (wantModel.explain(c)) continue;
     violate('want-write', `${c.name}: its want file became ${c.value} between t=${((c.after - t0) / 1000).toFixed(3)} and t=${((c.at - t0) / 1000).toFixed(3)}, ` +

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type ServiceConfig } from '../../src/core/config.js';
 import type { PidRecord } from '../../src/core/pidfile.js';
 import {
-  initialState, step, type Effect, type Phase, type SupervisorEvent, type SupervisorState, type WantOnDisk,
+  initialState, step, type Effect, type Orphan, type Phase, type SupervisorEvent, type SupervisorState, type WantOnDisk,
 } from '../../src/core/policy.js';
 
 const NAME = 'web';
@@ -25,7 +25,26 @@ const exitOf = (effects: Effect[]): { code: number; drainMs: number } | undefine
   effects.flatMap((e) => (e.type === 'exit' ? [{ code: e.code, drainMs: e.drainMs }] : []))[0];
 const exitCode = (effects: Effect[]): number | undefined => exitOf(effects)?.code;
 const answers = (effects: Effect[]): string[] => effects.flatMap((e) => (e.type === 'answer' ? [e.line] : []));
-const wantWrites = (effects: Effect[]): Effect[] => effects.filter((e) => e.type === 'write-want');
+
+/**
+ * Only the commands write wants (SPEC 13.1), each before it tells the worker: of the worker's
+ * effects, the one that names a want is reading it. Checked at compile time on the type (an
+ * effect that would write one fails to compile here) and at run time on every effect of every
+ * life the Sim below drives.
+ */
+type WantEffect = Extract<Effect['type'], `${string}want${string}`>;
+const onlyReadWant: [WantEffect] extends ['read-want'] ? (['read-want'] extends [WantEffect] ? true : never) : never = true;
+const touchesWant = (effect: Effect): boolean => effect.type !== 'read-want' && (/want/i.test(effect.type) || 'want' in effect);
+
+/**
+ * An orphan of a dead worker as main.ts hands it over (SPEC 13.2): its pid, its start time
+ * (a day before this worker) and real uid, and the stop its record asks for (SIGINT, 2.5 s).
+ */
+const ORPHAN: Orphan = { pid: 77, epoch: epoch(T0) - 86_400, uid: 1005, signal: 2, graceMs: 2500 };
+
+/** The supervisor's report once the orphan's stop is over: it names the orphan as begin gave it. */
+const orphanStopped = (gone: boolean, killed = false, orphan: Orphan = ORPHAN): SupervisorEvent =>
+  ({ type: 'orphan-stopped', gone, killed, pid: orphan.pid, epoch: orphan.epoch, uid: orphan.uid });
 
 /** The preparation of a run as the worker answers it: the first run reads the want, later ones do not. */
 const PREPARE_FIRST = ['read-config', 'write-start', 'read-want', 'spawn'];
@@ -67,6 +86,7 @@ class Sim {
   /** One event; its effects are not answered. */
   send(event: SupervisorEvent): Effect[] {
     const result = step(this.state, event, NAME);
+    expect(result.effects.filter(touchesWant), event.type).toEqual([]);
     this.state = result.state;
     this.all.push(...result.effects);
     return result.effects;
@@ -202,9 +222,23 @@ describe('the preparation of a run: config, START, (first run) want, spawn (SPEC
       { type: 'answer', line: 'down' },
       { type: 'exit', code: 0, drainMs: 1000 },
     ]);
-    expect(sim.state.phase).toBe('done');
+    expect(sim.state).toMatchObject({ phase: 'done', want: 'down', answered: true });
     expect(types(sim.all)).not.toContain('spawn');
-    expect(wantWrites(sim.all)).toEqual([]);
+  });
+
+  it('a want of down on disk after a stop was remembered: the stop\'s line, the same answer', () => {
+    const sim = new Sim();
+    sim.diskWant = 'down';
+    sim.send({ type: 'begin' });
+    sim.send({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+    sim.send({ type: 'start-written', at: at(0) });
+    sim.send({ type: 'stop' });
+    expect(sim.drive({ type: 'want-read', want: 'down' })).toEqual([
+      { type: 'log', message: 'web: stopped' },
+      { type: 'remove-pidfile' },
+      { type: 'answer', line: 'down' },
+      { type: 'exit', code: 0, drainMs: 1000 },
+    ]);
   });
 
   it('spawned writes RUN with the service pid, the worker pid, the start time in whole seconds and the config of the run', () => {
@@ -685,9 +719,10 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
   /**
    * A stop at each step of the first run's preparation: the events before it are sent by hand,
    * the stop is remembered (no effect), and the next answer ends the worker without a spawn,
-   * or, once the spawn is under way, stops the new run as soon as it is recorded.
+   * or, once the spawn is under way, stops the new run as soon as it is recorded. A starter not
+   * answered yet hears `down`, as when the worker finds the want down (SPEC 13.1): the stop came first.
    */
-  describe('a stop during the preparation of the first run', () => {
+  describe('a stop during the preparation of the first run: the starter hears "down"', () => {
     const chain: SupervisorEvent[] = [
       { type: 'begin' },
       { type: 'config-read', config: DEFAULT_CONFIG, at: at(0) },
@@ -697,7 +732,7 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
     const ended: Effect[] = [
       { type: 'log', message: 'web: stopped' },
       { type: 'remove-pidfile' },
-      { type: 'answer', line: 'error stopped before it ran' },
+      { type: 'answer', line: 'down' },
       { type: 'exit', code: 0, drainMs: 1000 },
     ];
 
@@ -714,8 +749,26 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
       const effects = sim.drive(chain[sent]);
       expect(types(effects)).toEqual(rest);
       expect(effects.slice(-4)).toEqual(ended);
+      expect(answers(sim.all)).toEqual(['down']);
       expect(types(sim.all)).not.toContain('spawn');
       expect(sim.state.phase).toBe('done');
+    });
+
+    it.each([1, 2, 3])('two stops before step %i: one answer, down', (sent) => {
+      const sim = new Sim();
+      for (const event of chain.slice(0, sent)) sim.send(event);
+      sim.send({ type: 'stop' });
+      sim.send({ type: 'stop' });
+      sim.drive(chain[sent]);
+      expect(answers(sim.all)).toEqual(['down']);
+    });
+
+    it('a once and then a stop before want-read: the stop wins, down', () => {
+      const sim = new Sim();
+      for (const event of chain.slice(0, 3)) sim.send(event);
+      sim.send({ type: 'once', on: true });
+      sim.send({ type: 'stop' });
+      expect(sim.drive(chain[3])).toEqual(ended);
     });
 
     it('after want-read (the spawn under way): the new run is recorded, answered, then stopped', () => {
@@ -730,12 +783,13 @@ describe('stop (SIGTERM / SIGINT): stop the group, remove the pid file, exit 0 (
       expect(end).toEqual([{ type: 'log', message: 'web: stopped' }, { type: 'remove-pidfile' }, { type: 'exit', code: 0, drainMs: 1000 }]);
     });
 
-    it('after want-read, and the spawn fails: exit 0, no ERROR record', () => {
+    it('after want-read, and the spawn fails: exit 0, no ERROR record, down', () => {
       const sim = new Sim();
       for (const event of chain) sim.send(event);
       sim.send({ type: 'stop' });
       const effects = sim.spawnFailed(at(0), 127, 'gone');
       expect(effects).toEqual([{ type: 'log', message: 'web: gone' }, ...ended]);
+      expect(written(sim.all)).toBeUndefined();
     });
 
     it('after spawned: as while running', () => {
@@ -785,11 +839,21 @@ describe('the starter\'s answer: exactly one over a worker\'s life (SPEC 5.1)', 
       sim.send({ type: 'stop' });
       sim.send({ type: 'stop' });
     }, 'error stopped before it ran'],
-    ['a stop during the preparation: error stopped before it ran', (sim) => {
+    ['a stop during the preparation: down (the stop came first)', (sim) => {
       sim.send({ type: 'begin' });
       sim.send({ type: 'stop' });
       sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
-    }, 'error stopped before it ran'],
+    }, 'down'],
+    ['a stop during the preparation, and the spawn fails: down', (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.send({ type: 'stop' });
+      sim.spawnFailed(at(0));
+    }, 'down'],
+    ['a stop while adopting an orphan: down, once it is gone', (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.send({ type: 'stop' });
+      sim.drive(orphanStopped(true));
+    }, 'down'],
     ['a want of down: down', (sim) => {
       sim.diskWant = 'down';
       sim.drive({ type: 'begin' });
@@ -803,15 +867,20 @@ describe('the starter\'s answer: exactly one over a worker\'s life (SPEC 5.1)', 
       sim.send({ type: 'stop' });
       sim.drive({ type: 'group-stopped', killed: false });
     }, 'started 101'],
-    ['an orphan taken over, then a run: started PID', (sim) => {
-      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 10_000 } });
-      sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    ['an orphan taken over, then a run: started PID and the orphan\'s pid', (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.drive(orphanStopped(true));
       sim.spawned(at(0));
-    }, 'started 101'],
-    ['an orphan that outlives its stop: error', (sim) => {
-      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 10_000 } });
-      sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
-    }, 'error the orphaned service outlived its stop signal and config_stop_sec'],
+    }, 'started 101 77'],
+    ['an orphan that outlives its stop: error naming it', (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.drive(orphanStopped(false, true));
+    }, 'error orphaned pid 77 outlived its stop signal and config_stop_sec'],
+    ['a stop while adopting an orphan that outlives it: the error all the same', (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.send({ type: 'stop' });
+      sim.drive(orphanStopped(false, true));
+    }, 'error orphaned pid 77 outlived its stop signal and config_stop_sec'],
     ['a once run that ends: started PID', (sim) => {
       sim.drive({ type: 'begin' });
       sim.spawned(at(0));
@@ -827,82 +896,156 @@ describe('the starter\'s answer: exactly one over a worker\'s life (SPEC 5.1)', 
 });
 
 describe('taking over an orphan (SPEC 13.2)', () => {
-  const orphan = { pid: 77, signal: 2, graceMs: 2500 };
+  /** The record that makes the orphan this worker's run: its pid and start time, this worker, how it is stopped. */
+  const adopted: PidRecord = {
+    state: 'RUN', pid: 77, workerPid: WORKER, epoch: ORPHAN.epoch,
+    keys: { restarts: 0, uid: 1005, stopSec: 2.5, stopSignal: 'INT' },
+  };
+  const takingOver = 'web: taking over orphaned pid 77 (its worker is gone): stopping it to run it again under this worker';
 
-  function adopting(): Sim {
+  function adopting(orphan: Orphan = ORPHAN): Sim {
     const sim = new Sim();
-    expect(sim.send({ type: 'begin', orphan })).toEqual([
-      { type: 'log', message: 'web: taking over orphaned pid 77 (its worker is gone): stopping it to run it again under this worker' },
-      { type: 'stop-orphan', pid: 77, signal: 2, graceMs: 2500 },
-    ]);
+    sim.send({ type: 'begin', orphan });
     expect(sim.state.phase).toBe('adopting');
     return sim;
   }
+
+  // Status, stop and another revive find the run here from then on; what the orphan wrote before goes into the log first.
+  it('begin: the record names the orphan with this worker, then its stop, then the line saying so', () => {
+    const sim = new Sim();
+    const effects = sim.send({ type: 'begin', orphan: ORPHAN });
+    expect(effects).toStrictEqual([
+      { type: 'write', record: adopted },
+      { type: 'stop-orphan', pid: 77, signal: 2, graceMs: 2500 },
+      { type: 'log', message: takingOver },
+    ]);
+    expect(types(effects)).toEqual(['write', 'stop-orphan', 'log']);
+    expect(sim.state).toMatchObject({ phase: 'adopting', answered: false });
+  });
+
+  it.each<[string, Orphan, PidRecord['keys']]>([
+    ['its own signal and stop time, as numbers become names and seconds', { pid: 77, epoch: 1_600_000_000, uid: 0, signal: 15, graceMs: 10_000 },
+      { restarts: 0, uid: 0, stopSec: 10, stopSignal: 'TERM' }],
+    ['a fractional stop time', { pid: 77, epoch: 1_600_000_000, uid: 1005, signal: 1, graceMs: 4030 },
+      { restarts: 0, uid: 1005, stopSec: 4.03, stopSignal: 'HUP' }],
+    ['no uid known (an older record): none in the record', { pid: 77, epoch: 1_600_000_000, signal: 2, graceMs: 0 },
+      { restarts: 0, uid: undefined, stopSec: 0, stopSignal: 'INT' }],
+  ])('the record it writes: %s', (_, orphan, keys) => {
+    const sim = new Sim();
+    const record = written(sim.send({ type: 'begin', orphan }));
+    expect(record).toEqual({ state: 'RUN', pid: 77, workerPid: WORKER, epoch: 1_600_000_000, keys });
+    expect(record?.keys.uid).toBe(orphan.uid);
+  });
 
   it.each([
     [false, 'web: orphaned service stopped'],
     [true, 'web: orphaned service stopped (after SIGKILL)'],
   ])('gone (killed: %s): logged, then the first run is prepared, want read included', (killed, line) => {
     const sim = adopting();
-    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed });
+    const effects = sim.drive(orphanStopped(true, killed));
     expect(logs(effects)).toEqual([line]);
     expect(types(effects)).toEqual(['log', ...PREPARE_FIRST]);
     // As after a restart: no retry, and the new run is this worker's first.
-    expect(written(sim.spawned(at(0)))).toMatchObject({ state: 'RUN', pid: 101, keys: { restarts: 0, retries: 0 } });
+    expect(written(sim.spawned(at(0)))).toMatchObject({ state: 'RUN', pid: 101, workerPid: WORKER, keys: { restarts: 0, retries: 0 } });
+    // The starter (revive) hears which orphan was taken over: no record may have named it.
+    expect(answers(sim.all)).toEqual(['started 101 77']);
   });
 
-  it('gone, but the want is down by then: nothing runs, exit 0', () => {
+  it('a later run after the takeover answers nothing more', () => {
+    const sim = adopting();
+    sim.drive(orphanStopped(true));
+    sim.run(0, 3600, 0);
+    sim.spawned(at(3600));
+    expect(answers(sim.all)).toEqual(['started 101 77']);
+  });
+
+  it('a worker that took over nothing answers the pid alone', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    expect(answers(sim.all)).toEqual(['started 101']);
+  });
+
+  it('gone, but the want is down by then: nothing runs, the starter hears down, exit 0', () => {
     const sim = adopting();
     sim.diskWant = 'down';
-    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    const effects = sim.drive(orphanStopped(true));
+    expect(logs(effects)).toEqual(['web: orphaned service stopped', 'web: not started: its want is down (a stop came meanwhile)']);
     expect(answers(effects)).toEqual(['down']);
     expect(exitCode(effects)).toBe(0);
     expect(types(effects)).not.toContain('spawn');
   });
 
-  it('not gone (it outlived its stop, through sudo): the record is left, an error answered, exit 1', () => {
+  // Orphaned again: status calls it so, start refuses it, revive fails naming it.
+  it('not gone (it outlived its stop, through sudo): its record names it with no worker, an error naming it, exit 1', () => {
     const sim = adopting();
-    const effects = sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
-    expect(effects).toEqual([
-      { type: 'log', message: 'web: the orphaned service outlived its stop; leaving it and its record' },
-      { type: 'answer', line: 'error the orphaned service outlived its stop signal and config_stop_sec' },
+    const effects = sim.drive(orphanStopped(false, true));
+    expect(effects).toStrictEqual([
+      { type: 'log', message: 'web: orphaned pid 77 outlived its stop; leaving it and its record' },
+      { type: 'write', record: { state: 'RUN', pid: 77, epoch: ORPHAN.epoch, keys: { uid: 1005 } } },
+      { type: 'answer', line: 'error orphaned pid 77 outlived its stop signal and config_stop_sec' },
       { type: 'exit', code: 1, drainMs: 1000 },
     ]);
+    expect(written(effects)).not.toHaveProperty('workerPid');
     expect(types(effects)).not.toContain('remove-pidfile');
-    expect(sim.state.phase).toBe('done');
+    expect(sim.state).toMatchObject({ phase: 'done', answered: true });
   });
 
-  it('a stop while adopting: remembered, and once the orphan is gone the worker ends without a run', () => {
+  it('not gone: the record is the one the event names (pid, start time, uid)', () => {
+    const other: Orphan = { pid: 4242, epoch: 1_650_000_000, uid: 33, signal: 15, graceMs: 1000 };
+    const sim = adopting(other);
+    const effects = sim.drive(orphanStopped(false, true, other));
+    expect(written(effects)).toEqual({ state: 'RUN', pid: 4242, epoch: 1_650_000_000, keys: { uid: 33 } });
+    expect(logs(effects)).toEqual(['web: orphaned pid 4242 outlived its stop; leaving it and its record']);
+    expect(answers(effects)).toEqual(['error orphaned pid 4242 outlived its stop signal and config_stop_sec']);
+  });
+
+  it('not gone, no uid known: the record has none either', () => {
+    const other: Orphan = { pid: 78, epoch: 1_650_000_000, signal: 15, graceMs: 1000 };
+    const sim = adopting(other);
+    const record = written(sim.drive(orphanStopped(false, false, other)));
+    expect(record).toEqual({ state: 'RUN', pid: 78, epoch: 1_650_000_000, keys: {} });
+    expect(record?.keys.uid).toBeUndefined();
+  });
+
+  it('a stop while adopting: remembered, and once the orphan is gone the worker ends without a run; the starter hears down', () => {
     const sim = adopting();
     expect(sim.send({ type: 'stop' })).toEqual([]);
-    const effects = sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    expect(sim.state.want).toBe('down');
+    const effects = sim.drive(orphanStopped(true));
     expect(effects).toEqual([
       { type: 'log', message: 'web: orphaned service stopped' },
       { type: 'log', message: 'web: stopped' },
       { type: 'remove-pidfile' },
-      { type: 'answer', line: 'error stopped before it ran' },
+      { type: 'answer', line: 'down' },
       { type: 'exit', code: 0, drainMs: 1000 },
     ]);
   });
 
-  it('a stop while adopting an orphan that outlives it: still exit 1, the record left', () => {
+  it('a stop while adopting an orphan that outlives it: still exit 1, the record left naming it, the error answered', () => {
     const sim = adopting();
     sim.send({ type: 'stop' });
-    const effects = sim.drive({ type: 'orphan-stopped', gone: false, killed: true });
+    const effects = sim.drive(orphanStopped(false, true));
     expect(exitCode(effects)).toBe(1);
     expect(types(effects)).not.toContain('remove-pidfile');
+    expect(written(effects)).toEqual({ state: 'RUN', pid: 77, epoch: ORPHAN.epoch, keys: { uid: 1005 } });
+    expect(answers(effects)).toEqual(['error orphaned pid 77 outlived its stop signal and config_stop_sec']);
   });
 
   it('a once while adopting applies to the run that follows', () => {
     const sim = adopting();
     expect(logs(sim.send({ type: 'once', on: true }))).toEqual(['web: once: it will not be started again after this run']);
-    sim.drive({ type: 'orphan-stopped', gone: true, killed: false });
+    sim.drive(orphanStopped(true));
     expect(written(sim.spawned(at(0)))?.keys.once).toBe(true);
   });
 });
 
-describe('once (SIGUSR1): the current run ends, the worker leaves and the want becomes down (SPEC 10, 13.1)', () => {
-  const downWant = { type: 'write-want', want: 'down' };
+describe('once (SIGUSR1): the current run is the last, and the worker leaves when it ends (SPEC 10)', () => {
+  // `once` wrote the want down before it signalled the worker (SPEC 13.1): the worker leaves it as it is.
+  const lastRun: Effect[] = [
+    { type: 'log', message: 'web: exited (exit code 3); once, so not started again' },
+    { type: 'remove-pidfile' },
+    { type: 'exit', code: 0, drainMs: 1000 },
+  ];
 
   it('while running: RUN says once=1; at the exit, however quick, no ERROR and no next run', () => {
     const sim = begun();
@@ -912,18 +1055,18 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
       { type: 'log', message: 'web: once: it will not be started again after this run' },
       { type: 'write', record: expect.objectContaining({ state: 'RUN', pid: 101, keys: expect.objectContaining({ once: true }) }) },
     ]);
-    expect(wantWrites(sim.all)).toEqual([]);
-    const effects = sim.exits(at(1), 3);
-    expect(effects).toEqual([
-      { type: 'log', message: 'web: exited (exit code 3); once, so not started again' },
-      { type: 'remove-pidfile' },
-      downWant,
-      { type: 'exit', code: 0, drainMs: 1000 },
-    ]);
-    expect(wantWrites(sim.all)).toHaveLength(1);
+    expect(sim.exits(at(1), 3)).toEqual(lastRun);
+    expect(sim.state).toMatchObject({ phase: 'done', want: 'once' });
   });
 
-  it('a perp service: the want is written after its reset, not before', () => {
+  it('a long run ends the same way: no next run, exit 0', () => {
+    const sim = begun();
+    sim.spawned(at(0));
+    sim.send({ type: 'once', on: true });
+    expect(sim.exits(at(3600), 3)).toEqual(lastRun);
+  });
+
+  it('a perp service: the worker leaves after its reset, not before', () => {
     const sim = begun({ perp: true });
     sim.spawned(at(0));
     sim.send({ type: 'once', on: true });
@@ -931,8 +1074,7 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     const swept = sim.drive({ type: 'group-stopped', killed: false });
     expect(swept).toEqual([{ type: 'reset', exit: { code: 0, at: at(20) } }]);
     const effects = sim.drive({ type: 'reset-done' });
-    expect(types(effects)).toEqual(['log', 'remove-pidfile', 'write-want', 'exit']);
-    expect(wantWrites(sim.all)).toHaveLength(1);
+    expect(types(effects)).toEqual(['log', 'remove-pidfile', 'exit']);
   });
 
   it('during the retry wait: no run is left to finish, so the worker leaves at once', () => {
@@ -941,7 +1083,6 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
       { type: 'cancel-wait' },
       { type: 'log', message: 'web: stopped' },
       { type: 'remove-pidfile' },
-      downWant,
       { type: 'exit', code: 0, drainMs: 1000 },
     ]);
     expect(sim.send({ type: 'retry-due' })).toEqual([]);
@@ -954,7 +1095,7 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     sim.send({ type: 'once', on: true });
     expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(PREPARE);
     expect(written(sim.spawned(at(1)))?.keys.once).toBe(true);
-    expect(wantWrites(sim.exits(at(9000), 0))).toEqual([downWant]);
+    expect(types(sim.exits(at(9000), 0))).toEqual(['log', 'remove-pidfile', 'exit']);
   });
 
   it('while the first run is prepared: that run is flagged', () => {
@@ -965,14 +1106,15 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     expect(written(sim.spawned(at(0)))?.keys.once).toBe(true);
   });
 
-  it('a once run that fails to spawn and gives up: ERROR, and the want is down all the same', () => {
+  it('a once run that fails to spawn and gives up: ERROR with the reason answered, exit 1', () => {
     const sim = new Sim();
     sim.send({ type: 'begin' });
     sim.send({ type: 'once', on: true });
     sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
     const effects = sim.spawnFailed(at(0));
+    expect(types(effects)).toEqual(['log', 'log', 'write', 'answer', 'exit']);
     expect(written(effects)?.state).toBe('ERROR');
-    expect(wantWrites(effects)).toEqual([downWant]);
+    expect(answers(effects)).toEqual(['error cannot run ./web: ENOENT']);
     expect(exitCode(effects)).toBe(1);
   });
 
@@ -984,7 +1126,6 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     expect(logs(cleared)).toEqual(['web: once cleared: it will be started again']);
     expect(written(cleared)?.keys.once).toBeUndefined();
     expect(types(sim.exits(at(3600), 0))).toEqual(['log', ...PREPARE]);
-    expect(wantWrites(sim.all)).toEqual([]);
   });
 
   it('taken away during the retry wait: the retry comes as it would have', () => {
@@ -1000,39 +1141,45 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
     const before = sim.state;
     expect(sim.send({ type: 'once', on: true })).toEqual([]);
     expect(sim.state).toBe(before);
-    expect(wantWrites(sim.drive({ type: 'group-stopped', killed: false }))).toEqual([]);
+    expect(types(sim.drive({ type: 'group-stopped', killed: false }))).toEqual(['log', 'remove-pidfile', 'exit']);
+  });
+});
+
+describe('no worker life writes a want: only the commands do, each before it tells the worker (SPEC 13.1)', () => {
+  it('of the effects, the one that names a want reads it', () => {
+    expect(onlyReadWant).toBe(true);
   });
 
-  // The stop's own command writes the want down (SPEC 6 `stop`); the worker writes it only for a once run.
-  it.each<[string, SimOptions, (sim: Sim) => void]>([
-    ['before anything began', {}, (sim) => sim.send({ type: 'stop' })],
-    ['while running', {}, (sim) => {
+  // Every effect of each life goes through Sim.send, which fails on one that touches a want other than by reading it.
+  it.each<[string, SimOptions, (sim: Sim) => void, number]>([
+    ['a stop before anything began', {}, (sim) => sim.send({ type: 'stop' }), 0],
+    ['a stop while running', {}, (sim) => {
       sim.drive({ type: 'begin' });
       sim.spawned(at(0));
       sim.send({ type: 'stop' });
       sim.drive({ type: 'group-stopped', killed: false });
-    }],
-    ['while running, flagged once', {}, (sim) => {
+    }, 0],
+    ['a stop while running, flagged once', {}, (sim) => {
       sim.drive({ type: 'begin' });
       sim.spawned(at(0));
       sim.send({ type: 'once', on: true });
       sim.send({ type: 'stop' });
       sim.drive({ type: 'group-stopped', killed: false });
-    }],
-    ['while sweeping, flagged once', {}, (sim) => {
+    }, 0],
+    ['a stop while sweeping, flagged once', {}, (sim) => {
       sim.drive({ type: 'begin' });
       sim.spawned(at(0));
       sim.send({ type: 'once', on: true });
       sim.send({ type: 'exited', code: 0, signal: null, at: at(1) });
       sim.send({ type: 'stop' });
       sim.drive({ type: 'group-stopped', killed: false });
-    }],
-    ['during the retry wait', {}, (sim) => {
+    }, 0],
+    ['a stop during the retry wait', {}, (sim) => {
       sim.drive({ type: 'begin' });
       sim.run(0, 3600, 0);
       sim.run(3600, 3601);
       sim.send({ type: 'stop' });
-    }],
+    }, 0],
     ['a perp service flagged once, stopped during its reset', { perp: true }, (sim) => {
       sim.drive({ type: 'begin' });
       sim.spawned(at(0));
@@ -1041,13 +1188,62 @@ describe('once (SIGUSR1): the current run ends, the worker leaves and the want b
       sim.send({ type: 'group-stopped', killed: false });
       sim.send({ type: 'stop' });
       sim.drive({ type: 'reset-done' });
-    }],
-  ])('a plain stop writes no want: %s', (_, options, life) => {
+    }, 0],
+    ['a once run that ends', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.exits(at(1), 0);
+    }, 0],
+    ['a perp once run that ends after its reset', { perp: true, logger: true }, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.spawned(at(0));
+      sim.send({ type: 'once', on: true });
+      sim.send({ type: 'exited', code: 0, signal: null, at: at(1) });
+      sim.drive({ type: 'group-stopped', killed: false });
+      sim.drive({ type: 'reset-done' });
+    }, 0],
+    ['a once during the retry wait', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.run(0, 3600, 0);
+      sim.run(3600, 3601);
+      sim.send({ type: 'once', on: true });
+    }, 0],
+    ['a once run that gives up', {}, (sim) => {
+      sim.send({ type: 'begin' });
+      sim.send({ type: 'once', on: true });
+      sim.drive({ type: 'config-read', config: DEFAULT_CONFIG, at: at(0) });
+      sim.spawnFailed(at(0));
+    }, 1],
+    ['a life that gives up after its retries', {}, (sim) => {
+      sim.drive({ type: 'begin' });
+      sim.run(0, 3600, 0);
+      sim.run(3600, 3601);
+      sim.drive({ type: 'retry-due' });
+      sim.run(3601, 3602);
+      sim.drive({ type: 'retry-due' });
+      sim.run(3604, 3605);
+    }, 1],
+    ['a want of down found on disk', {}, (sim) => {
+      sim.diskWant = 'down';
+      sim.drive({ type: 'begin' });
+    }, 0],
+    ['an orphan taken over, then a once run', {}, (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.send({ type: 'once', on: true });
+      sim.drive(orphanStopped(true));
+      sim.run(0, 1);
+    }, 0],
+    ['an orphan that outlives its stop', {}, (sim) => {
+      sim.send({ type: 'begin', orphan: ORPHAN });
+      sim.drive(orphanStopped(false, true));
+    }, 1],
+  ])('%s', (_, options, life, code) => {
     const sim = new Sim(options);
     life(sim);
     expect(sim.state.phase).toBe('done');
-    expect(exitCode(sim.all)).toBe(0);
-    expect(wantWrites(sim.all)).toEqual([]);
+    expect(exitCode(sim.all)).toBe(code);
+    expect(sim.all.filter(touchesWant)).toEqual([]);
   });
 });
 
@@ -1187,8 +1383,9 @@ describe('exit: the time the log gets to drain (SPEC 8)', () => {
         sim.drive({ type: 'begin' });
       },
       (sim) => {
-        sim.send({ type: 'begin', orphan: { pid: 9, signal: 15, graceMs: 0 } });
-        sim.send({ type: 'orphan-stopped', gone: false, killed: true });
+        const orphan: Orphan = { pid: 9, epoch: epoch(T0), signal: 15, graceMs: 0 };
+        sim.send({ type: 'begin', orphan });
+        sim.send(orphanStopped(false, true, orphan));
       },
       (sim) => {
         sim.drive({ type: 'begin' });
@@ -1215,7 +1412,7 @@ function inPhase(phase: Phase): SupervisorState {
     case 'idle':
       break;
     case 'adopting':
-      sim.send({ type: 'begin', orphan: { pid: 77, signal: 15, graceMs: 1000 } });
+      sim.send({ type: 'begin', orphan: ORPHAN });
       break;
     case 'spawning':
       sim.send({ type: 'begin' });
@@ -1254,7 +1451,7 @@ function inPhase(phase: Phase): SupervisorState {
 
 const EVENTS: Record<SupervisorEvent['type'], SupervisorEvent> = {
   begin: { type: 'begin' },
-  'orphan-stopped': { type: 'orphan-stopped', gone: true, killed: false },
+  'orphan-stopped': orphanStopped(true),
   'config-read': { type: 'config-read', config: DEFAULT_CONFIG, at: at(5) },
   'start-written': { type: 'start-written', at: at(5) },
   'want-read': { type: 'want-read', want: 'up' },
