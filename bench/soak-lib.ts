@@ -230,16 +230,17 @@ export function parsePidLine(text: string): PidRecord | undefined {
  * and which are `-`. Undefined when the record agrees with the table, else what disagrees.
  */
 export function stateTableProblem(r: PidRecord): string | undefined {
-  const want: Record<string, [boolean, boolean, boolean]> = {
+  // null: either. A RUN with no worker is an orphan's record, given back by a worker that found it (SPEC 13.2).
+  const want: Record<string, [boolean, boolean, boolean | null]> = {
     START: [false, false, true],
-    RUN: [false, true, true],
+    RUN: [false, true, null],
     STOP: [true, false, true],
     ERROR: [true, false, false],
   };
   const [exit, pid, worker] = want[r.state];
   const has = [r.exitCode !== undefined, r.pid !== undefined, r.workerPid !== undefined];
   const names = ['EXITCODE', 'PID', 'WORKERPID'];
-  const bad = [exit, pid, worker].map((w, i) => (w === has[i] ? '' : `${names[i]} should be ${w ? 'a number' : '-'}`)).filter(Boolean);
+  const bad = [exit, pid, worker].map((w, i) => (w === null || w === has[i] ? '' : `${names[i]} should be ${w ? 'a number' : '-'}`)).filter(Boolean);
   return bad.length ? `${r.state}: ${bad.join(', ')}` : undefined;
 }
 

@@ -941,8 +941,8 @@ function runningProblems(name: string, procs: readonly Proc[], seen: Seen, probl
 
 /**
  * Each service against the final state: `wantRun` running, every other not. With `kept` (after a
- * clean), the ERROR file of each service it names is there as it was (SPEC 6 `clean`: a service in
- * ERROR that is wanted up keeps it), and every other pid file of a service that should not run is gone.
+ * clean), the pid file of each service it names is there as it was, and every other pid file of a
+ * service that should not run is gone.
  */
 function evaluate(wantRun: ReadonlySet<string>, kept?: ReadonlyMap<string, string>): Snapshot {
   const afterClean = kept !== undefined;
@@ -1382,8 +1382,8 @@ async function finale(): Promise<void> {
     }
   }
 
-  // 4. clean: removes the stale and ERROR files, never a live one, nor the ERROR file of a service
-  //    wanted up (the doomed ones: started above, given up since, SPEC 6 `clean`); no temp file is left.
+  // 4. clean: removes the stale and ERROR files (those of the doomed ones too: started above, given
+  //    up since, wanted up, SPEC 6 `clean`), never a live one; no temp file is left.
   const errorsWantedUp = new Map<string, string>();
   for (const name of names) {
     const text = readPidText(pidDir, name);
@@ -1393,7 +1393,7 @@ async function finale(): Promise<void> {
     if (!errorsWantedUp.has(name)) violate('final-state', `${name} (${byName.get(name)!.kind}): not in ERROR, wanted up, before clean: ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}`);
   }
   await reraise('final', 'clean');
-  for (const p of evaluate(wantRun, errorsWantedUp).problems) violate('after-clean', p);
+  for (const p of evaluate(wantRun, new Map()).problems) violate('after-clean', p);
   for (const f of tempFiles()) violate('temp-left', `after clean: ${f} in the pid dir`);
 
   // 5. Orphans: kill -9 the workers; the services keep running, status calls them orphaned,

@@ -10,7 +10,6 @@ import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
 import { inspect } from '../inspect.js';
 import { emptyReport, said, type Report } from '../report.js';
-import { seeWant } from '../wants.js';
 
 async function cleanOne(ctx: Context, name: string): Promise<Report> {
   const seen = inspect(ctx, name);
@@ -19,8 +18,6 @@ async function cleanOne(ctx: Context, name: string): Promise<Report> {
   if (seen.stored.kind === 'garbage') {
     return said(`${name}: left alone: ${pidFilePath(ctx.dirs.pid.path, name)} is not a pid record (${seen.stored.message}); remove it by hand`);
   }
-  // It holds when revive tries the service again, and how often it failed (SPEC 13.2): a stop lets it go.
-  if (seen.status.state === 'error' && seeWant(ctx, name).want === 'up') return emptyReport();
   const what = seen.status.state === 'error' ? `ERROR pid file (exit code ${seen.status.exitCode})` : 'stale pid file';
   // A worker that started since inspect() has rewritten the file: then it is not removed.
   if (!removePidFileIf(ctx.dirs.pid.path, name, seen.stored.text)) return emptyReport();
