@@ -201,20 +201,37 @@ export function descriptorTarget(pid: number, fd: number): string | undefined {
 }
 
 /**
- * A run of `name` that no record names (core/identity.ts isUnrecordedRunOf), as a worker looks
- * for one under its lock before it starts anything: one scan of /proc, only when there is no
- * record of a live run. Only group leaders of an allowed uid are looked at closely.
+ * Runs that no record names (core/identity.ts isUnrecordedRunOf), by service name, in one scan of
+ * /proc: what `start` and `revive` hand a worker to check under its lock. Only group leaders with
+ * stdin from /dev/null, of an allowed uid, have their environment read.
  */
-export function unrecordedRun(name: string, pidDir: string, uids: readonly number[]): ProcessFacts & { pid: number } | undefined {
-  if (!hasProc) return undefined;
+export function unrecordedRuns(pidDir: string, uids: readonly number[]): Map<string, number> {
+  const runs = new Map<string, number>();
+  if (!hasProc) return runs;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
-    if (pid === process.pid || procStat(pid)?.pgid !== pid) continue;
+    if (pid === process.pid || procStat(pid)?.pgid !== pid || descriptorTarget(pid, 0) !== '/dev/null' || !uids.includes(ownerOf(pid))) continue;
     const facts = processFacts(pid);
-    if (isUnrecordedRunOf(facts, true, descriptorTarget(pid, 0), { name, pidDir, uids })) return { ...facts!, pid };
+    const name = facts?.environ?.find((e) => e.startsWith('RERAISE_SERVICE='))?.slice('RERAISE_SERVICE='.length);
+    if (name && isUnrecordedRunOf(facts, true, '/dev/null', { name, pidDir, uids })) runs.set(name, pid);
   }
-  return undefined;
+  return runs;
+}
+
+/** Whether `pid` is a run of `name` that no record names (a pid handed by the starter, checked again). */
+export function isUnrecordedRun(pid: number, name: string, pidDir: string, uids: readonly number[]): ProcessFacts | undefined {
+  const facts = processFacts(pid);
+  return isUnrecordedRunOf(facts, procStat(pid)?.pgid === pid, descriptorTarget(pid, 0), { name, pidDir, uids }) ? facts : undefined;
+}
+
+/** The uid that owns /proc/PID (the process's effective uid), or -1. */
+function ownerOf(pid: number): number {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return -1;
+  }
 }
 
 /** The live processes of `uid` whose stdin is the pipe `dev`/`ino`: an orphaned rc.log on its old pipe. */

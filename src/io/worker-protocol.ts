@@ -15,6 +15,13 @@ export const ASK = {
 /** Set by `revive` for the workers it forks: take over an orphan, count a revival (SPEC 13.2). Never passed on to the service. */
 export const REVIVE_VARIABLE = 'RERAISE_REVIVE';
 
+/**
+ * A run of the service that no record names, as the starter found it in /proc (SPEC 13.2): the
+ * worker checks it again under its lock. The scan is the starter's, so that no worker holds its
+ * memory for life. Never passed on to the service.
+ */
+export const UNRECORDED_VARIABLE = 'RERAISE_UNRECORDED';
+
 /** Sends `signal` to worker `pid`; false when it is gone. */
 export function askWorker(pid: number, signal: NodeJS.Signals): boolean {
   try {

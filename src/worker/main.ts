@@ -12,12 +12,12 @@ import { signalNumber } from '../core/signals.js';
 import { defaultPidDir, dirsEnv, prepareLogDir, preparePidDir, prepareWantDir, resolveDirs, type Dirs } from '../io/dirs.js';
 import { boundLocks, lockService } from '../io/lock.js';
 import { logSettingsOf } from '../io/log-writer.js';
-import { isWorker, processFacts, runIsAlive, unrecordedRun } from '../io/probe.js';
+import { isUnrecordedRun, isWorker, processFacts, runIsAlive } from '../io/probe.js';
 import { readPidFile, writePidFile, type Stored } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
 import { checkService, loggerFile } from '../io/run-check.js';
-import { ASK, REVIVE_VARIABLE } from '../io/worker-protocol.js';
+import { ASK, REVIVE_VARIABLE, UNRECORDED_VARIABLE } from '../io/worker-protocol.js';
 import { logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
@@ -83,12 +83,12 @@ function recordedOrphan(stored: Stored, name: string, uid: number, serviceDir: s
  * or one that no record names any more (a cleaner took it, or its worker died between START and
  * RUN), which then gets a record again, so that status, stop and revive see it.
  */
-function findOrphan(stored: Stored, name: string, uid: number, dirs: Dirs, owner: number | undefined): PidRecord | undefined {
+function findOrphan(stored: Stored, name: string, uid: number, dirs: Dirs, owner: number | undefined, handed: number | undefined): PidRecord | undefined {
   const recorded = recordedOrphan(stored, name, uid, dirs.service.path);
-  if (recorded) return recorded;
-  const found = unrecordedRun(name, dirs.pid.path, owner === undefined ? [uid] : [uid, owner]);
+  if (recorded || handed === undefined) return recorded;
+  const found = isUnrecordedRun(handed, name, dirs.pid.path, owner === undefined ? [uid] : [uid, owner]);
   if (!found) return undefined;
-  const record: PidRecord = { state: 'RUN', pid: found.pid, epoch: Math.floor(found.startEpoch), keys: { uid: found.uid } };
+  const record: PidRecord = { state: 'RUN', pid: handed, epoch: Math.floor(found.startEpoch), keys: { uid: found.uid } };
   try {
     writePidFile(dirs.pid.path, name, record);
   } catch {
@@ -119,7 +119,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   // For this worker alone: its service never sees it (SPEC 13.2).
   const revive = process.env[REVIVE_VARIABLE] === '1';
+  const handedText = process.env[UNRECORDED_VARIABLE];
+  const handed = handedText && /^\d{1,10}$/.test(handedText) ? Number(handedText) : undefined;
   delete process.env[REVIVE_VARIABLE];
+  delete process.env[UNRECORDED_VARIABLE];
   process.title = workerTitle(name);
   const uid = process.getuid!();
   const dirs = resolveDirs(process.env, uid, homedir());
@@ -153,7 +156,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Under the lock: a service left running by a killed worker must never get a twin.
   const stored = readPidFile(dirs.pid.path, name);
   const entry = describeEntry(dirs.service.path, name);
-  const orphan = findOrphan(stored, name, uid, dirs, entry?.uid);
+  const orphan = findOrphan(stored, name, uid, dirs, entry?.uid, handed);
   if (orphan !== undefined && !revive) {
     early(`${name}: refusing to start: pid ${orphan.pid} is still running without its worker`);
     answer(`orphan ${orphan.pid}`);

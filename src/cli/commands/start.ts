@@ -4,7 +4,7 @@ import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { lockPrefix } from '../../core/lock-names.js';
 import { listLockHolders } from '../../io/pid-store.js';
-import { isAlive } from '../../io/probe.js';
+import { isAlive, unrecordedRuns } from '../../io/probe.js';
 import { currentConfig, describeEntry, readConfigText } from '../../io/service-dir.js';
 import { serviceLogPath } from '../../io/service-log.js';
 import { actOnPatterns } from '../act.js';
@@ -16,7 +16,7 @@ import { checkRunAs } from '../run-as.js';
 import { failure, said, type Report } from '../report.js';
 import { waitUntilUp } from '../wait-up.js';
 import { recordWant } from '../wants.js';
-import { ASK, askWorker, REVIVE_VARIABLE } from '../../io/worker-protocol.js';
+import { ASK, askWorker, REVIVE_VARIABLE, UNRECORDED_VARIABLE } from '../../io/worker-protocol.js';
 
 export function orphanHint(name: string, pid: number): string {
   return `${name}: orphaned: service pid ${pid} is still running without its worker; stop it first: reraise stop ${name}`;
@@ -80,18 +80,28 @@ const POLL_MS = 50;
  * A worker that takes over an orphan answers after it has stopped it (SPEC 13.2): its stop time,
  * SIGKILL, an old rc.log's stop time, and sudo's wait may all come first.
  */
-function answerWithin(seen: Inspection): number {
-  if (seen.status.state !== 'orphaned') return ANSWER_TIMEOUT_MS;
+function answerWithin(seen: Inspection, unrecorded: boolean): number {
+  if (seen.status.state !== 'orphaned' && !unrecorded) return ANSWER_TIMEOUT_MS;
   return ANSWER_TIMEOUT_MS + 2 * stopSettings(seen).stopSec * 1000;
 }
 
 /** `revive` asks its workers to take over an orphan and to count a revival (SPEC 13.2); `start` never does. */
 export type How = 'start' | 'revive';
 
-function workerEnv(ctx: Context, how: How): NodeJS.ProcessEnv {
+/** One scan of /proc a command, and only when a service with no live record is about to start. */
+let scanned: { pidDir: string; runs: Map<string, number> } | undefined;
+
+function unrecordedRunOf(ctx: Context, name: string, owner: number): number | undefined {
+  if (scanned?.pidDir !== ctx.dirs.pid.path) scanned = { pidDir: ctx.dirs.pid.path, runs: unrecordedRuns(ctx.dirs.pid.path, [ctx.uid, owner]) };
+  return scanned.runs.get(name);
+}
+
+function workerEnv(ctx: Context, how: How, unrecorded: number | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...dirsEnv(ctx.dirs) };
   delete env[REVIVE_VARIABLE];
+  delete env[UNRECORDED_VARIABLE];
   if (how === 'revive') env[REVIVE_VARIABLE] = '1';
+  if (unrecorded !== undefined) env[UNRECORDED_VARIABLE] = String(unrecorded);
   return env;
 }
 
@@ -129,7 +139,9 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
   const unrecorded = how === 'start' ? recordWant(ctx, name, 'up') : undefined;
   if (unrecorded) return failed(...warnings, unrecorded);
 
-  const answer = await forkWorker(name, entry.cwd, workerEnv(ctx, how), answerWithin(seen));
+  // A run no record names (a cleaner took it) would get a twin: the worker checks it under its lock.
+  const lost = unrecordedRunOf(ctx, name, entry.uid);
+  const answer = await forkWorker(name, entry.cwd, workerEnv(ctx, how, lost), answerWithin(seen, lost !== undefined));
   const withWarnings = (launched: Launched): Launched =>
     launched.kind === 'failed' ? { kind: 'failed', report: { ...launched.report, err: [...warnings, ...launched.report.err] } } : launched;
   switch (answer.kind) {
