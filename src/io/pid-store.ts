@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodePidRecord, encodePidRecord, type PidRecord } from '../core/pidfile.js';
 import { isServiceName } from '../core/names.js';
 import { parseAnyLockFile, tempFileName } from '../core/lock-names.js';
-import { isOwnRegularFile, NotRegularError, openRegular, readRegular, readStart, replaceFile } from './safe-file.js';
+import { isOwnRegularFile, openRegular, readOwnSmallFile, readRegular, replaceFile } from './safe-file.js';
 
 export type Stored =
   | { kind: 'none' }
@@ -18,32 +18,15 @@ export function pidFilePath(pidDir: string, name: string): string {
   return join(pidDir, name);
 }
 
-function reason(error: unknown): string {
-  if (error instanceof NotRegularError) return error.message.slice(error.message.lastIndexOf(': ') + 2);
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ELOOP' ? 'a symbolic link' : (error as Error).message;
-}
-
 /**
  * Reads what is at NAME: never through a link, never from a FIFO, never more than a record can
  * be, and never a file of someone else's (another user of a shared pid dir may put one there).
  */
 export function readPidFile(pidDir: string, name: string): Stored {
-  let text: string;
-  try {
-    // Most services of a status have no pid file: found so without the cost of an exception.
-    if (!lstatSync(pidFilePath(pidDir, name), { throwIfNoEntry: false })) return { kind: 'none' };
-    const { fd, st } = openRegular(pidFilePath(pidDir, name), false);
-    try {
-      if (st.uid !== process.getuid!()) return { kind: 'garbage', message: `owned by uid ${st.uid}, not by you`, text: '' };
-      text = readStart(fd, MAX_RECORD + 1).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    return { kind: 'garbage', message: reason(error), text: '' };
-  }
+  const read = readOwnSmallFile(pidFilePath(pidDir, name), MAX_RECORD + 1);
+  if (read.kind === 'none') return read;
+  if (read.kind === 'unusable') return { kind: 'garbage', message: read.message, text: '' };
+  const { text } = read;
   if (text.length > MAX_RECORD) return { kind: 'garbage', message: 'too long for a pid record', text: '' };
   const decoded = decodePidRecord(text);
   return decoded.ok ? { kind: 'record', record: decoded.record, text } : { kind: 'garbage', message: decoded.message, text };

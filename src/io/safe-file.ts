@@ -113,6 +113,38 @@ export function createNew(path: string, mode: number): number {
   return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY, mode);
 }
 
+/** What readOwnSmallFile found: nothing, the start of the file, or why it may not be used. */
+export type SmallFile = { kind: 'none' } | { kind: 'text'; text: string } | { kind: 'unusable'; message: string };
+
+function unusableReason(error: unknown): string {
+  if (error instanceof NotRegularError) return error.message.slice(error.message.lastIndexOf(': ') + 2);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'a symbolic link';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
+}
+
+/**
+ * The start of a short file of the user's (a pid record, a want), up to `limit` bytes: never
+ * through a link, never from a FIFO or device, never a file of someone else's (another user of a
+ * shared directory may put one there). A missing file is found without an exception.
+ */
+export function readOwnSmallFile(path: string, limit: number): SmallFile {
+  try {
+    if (!lstatSync(path, { throwIfNoEntry: false })) return { kind: 'none' };
+    const { fd, st } = openRegular(path, false);
+    try {
+      if (st.uid !== process.getuid!()) return { kind: 'unusable', message: `owned by uid ${st.uid}, not by you` };
+      return { kind: 'text', text: readStart(fd, limit).toString('utf8') };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    return { kind: 'unusable', message: unusableReason(error) };
+  }
+}
+
 /** A regular file of this process's user, not followed through a link. */
 export function isOwnRegularFile(path: string): boolean {
   try {

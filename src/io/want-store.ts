@@ -1,10 +1,10 @@
 // The wants of the want dir (SPEC 13.1): read without following a link or blocking, written whole and renamed.
-import { closeSync, lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeWant, encodeWant, type Want } from '../core/want.js';
 import { tempFileName } from '../core/lock-names.js';
 import { isServiceName } from '../core/names.js';
-import { isOwnRegularFile, NotRegularError, openRegular, readStart, replaceFile } from './safe-file.js';
+import { isOwnRegularFile, readOwnSmallFile, replaceFile } from './safe-file.js';
 
 export type WantRead =
   | { kind: 'none' }
@@ -19,33 +19,11 @@ export function wantPath(wantDir: string, name: string): string {
   return join(wantDir, name);
 }
 
-function reason(error: unknown): string {
-  if (error instanceof NotRegularError) return error.message.slice(error.message.lastIndexOf(': ') + 2);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') return 'a symbolic link';
-  if (code === 'EACCES') return 'permission denied';
-  return (error as Error).message;
-}
-
 export function readWant(wantDir: string, name: string): WantRead {
-  const file = wantPath(wantDir, name);
-  let text: string;
-  try {
-    // Most services have a want, but those that do not are found without an exception.
-    if (!lstatSync(file, { throwIfNoEntry: false })) return { kind: 'none' };
-    const { fd, st } = openRegular(file, false);
-    try {
-      if (st.uid !== process.getuid!()) return { kind: 'unusable', message: `owned by uid ${st.uid}, not by you` };
-      text = readStart(fd, MAX_WANT + 1).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
-    return { kind: 'unusable', message: reason(error) };
-  }
-  if (text.length > MAX_WANT) return { kind: 'unusable', message: 'too long for a want' };
-  const decoded = decodeWant(text);
+  const read = readOwnSmallFile(wantPath(wantDir, name), MAX_WANT + 1);
+  if (read.kind !== 'text') return read;
+  if (read.text.length > MAX_WANT) return { kind: 'unusable', message: 'too long for a want' };
+  const decoded = decodeWant(read.text);
   return decoded.ok ? { kind: 'want', want: decoded.value } : { kind: 'unusable', message: decoded.message };
 }
 
