@@ -3,20 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { RERAISE, cmdline, isAlive, never, procStat, sandbox, type Sandbox } from './sandbox.js';
+import { RERAISE, cmdline, environOf as environ, isAlive, killUntilGone, never, procStat, sandbox, type Sandbox } from './sandbox.js';
 
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=2\nexec sleep 1000\n';
 /** Prints a counter every 10 ms, and where it was when told to stop: the log shows any line lost. */
 const COUNTER = 'config_start_sec=0.2\nconfig_stop_sec=2\ni=0\ntrap \'echo "term at $i"; exit 0\' TERM\n' +
   'while :; do i=$((i+1)); echo "n $i"; sleep 0.01; done\n';
 
-function environ(pid: number): string[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
 
 /** The process groups running the service now (its workers aside): more than one is two copies. */
 function serviceGroups(box: Sandbox, name: string): Set<string> {
@@ -389,16 +382,7 @@ describe('revive (SPEC 13.2)', () => {
       expect(runs[0][runs[0].length - 1]).toBe(Number(/term at (\d+)/.exec(box.log('cnt'))![1]));
     } finally {
       // Every process of this test carries the link's path: the sandbox's own cleanup would miss them.
-      for (let i = 0; i < 50 && ours().length > 0; i++) {
-        for (const pid of ours()) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone
-          }
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await killUntilGone(ours);
     }
   });
 
@@ -581,16 +565,7 @@ describe('revive (SPEC 13.2)', () => {
     await box.reraise('stop', 'c');
     await box.reraise('once', 'p');
     // The machine goes down: everything dies at once, nobody cleans up.
-    for (let i = 0; i < 20 && box.ourProcesses().length > 0; i++) {
-      for (const pid of box.ourProcesses()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await killUntilGone(() => box.ourProcesses());
     fs.rmSync(box.pidDir, { recursive: true, force: true });
     const revived = await box.reraise('revive');
     expect(revived.exitCode, revived.all).toBe(0);

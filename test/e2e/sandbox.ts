@@ -43,7 +43,8 @@ export interface RunResult {
 
 let sandboxes: Sandbox[] = [];
 
-function environOf(pid: number): string[] {
+/** The process's environment; empty once it is gone, or when it may not be read. */
+export function environOf(pid: number): string[] {
   try {
     return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   } catch {
@@ -142,13 +143,20 @@ export function sandbox(): Sandbox {
   return box;
 }
 
-function killAll(box: Sandbox): void {
-  for (const pid of box.ourProcesses()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone already
+/**
+ * SIGKILL to what `ours` finds, until it finds nothing (at most a second): a worker may respawn a
+ * service between two scans.
+ */
+export async function killUntilGone(ours: () => number[]): Promise<void> {
+  for (let i = 0; i < 50 && ours().length > 0; i++) {
+    for (const pid of ours()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
     }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -156,11 +164,7 @@ afterEach(async () => {
   const boxes = sandboxes;
   sandboxes = [];
   for (const box of boxes) {
-    // Kill until nothing of ours is left: a worker may respawn a service between two scans.
-    for (let i = 0; i < 50 && box.ourProcesses().length > 0; i++) {
-      killAll(box);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await killUntilGone(() => box.ourProcesses());
     fs.rmSync(box.root, { recursive: true, force: true });
   }
 });
