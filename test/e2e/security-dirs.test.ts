@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  BASE_PATH, CAN_USE_USERS, credentials, environ, mkdirFor, ppidOf, argvOf, processesOf, runAs, scratch, stays,
-  useUsers, usePackage, userBox, waitFor, writeFor, type RunResult, type User,
+  BASE_PATH, CAN_USE_USERS, credentials, environ, mkdirFor, ppidOf, argvOf, processesOf, runAs, scratch, spawnAs, stays,
+  ROOT, useUsers, usePackage, userBox, waitFor, writeFor, type RunResult, type User,
 } from './users.js';
 
 const LONG = 'config_start_sec=0.2\nconfig_stop_sec=1\nexec sleep 1000\n';
@@ -161,6 +161,31 @@ describe.runIf(CAN_USE_USERS)('named directories in a place the attacker can wri
     expect(fs.readdirSync(logDir), 'nothing of the owner\'s in the attacker\'s directory').toEqual([]);
     expectRefused(r, 'start web', logDir, 'RERAISE_LOGDIR');
     expectNamesOwner(r, attacker);
+  });
+
+  it.each(['the owner', 'root, for a script of the owner\'s'])('a process of the attacker dressed as a lost run of the service, as %s runs it: start and revive never take it for one, nor signal it', async (who) => {
+    const { owner, attacker } = users;
+    // Root reads every environment: only the uid of the user or the script's owner counts.
+    const box = userBox(pkg, who === 'the owner' ? owner : ROOT);
+    box.script('web', LONG, owner);
+    // A group leader with stdin from /dev/null and the markers a worker gives its service (SPEC 13.2).
+    const decoy = spawnAs(attacker, ['setsid', 'env', 'RERAISE_SERVICE=web', `RERAISE_PIDDIR=${box.pidDir}`, 'sleep', '1000'], attackerEnv(attacker));
+    try {
+      await waitFor('the decoy', () => argvOf(decoy.pid!)[0] === 'sleep');
+      const runner = box.user.uid === 0 ? undefined : owner;
+      mkdirFor(box.logDir, runner, 0o700);
+      writeFor(path.join(mkdirFor(path.join(box.logDir, '.want'), runner, 0o700), 'web'), runner, 'up\n', 0o600);
+      const revived = await box.reraise('revive');
+      expect(revived.exitCode, revived.stderr).toBe(0);
+      expect(revived.stdout).toMatch(/^web: started \(pid \d+\)$/);
+      expect(box.pidRecord('web')?.[2]).not.toBe(String(decoy.pid));
+      const started = await box.reraise('start', 'web');
+      expect(started.stdout).toBe('web: skip (already running)');
+      expect((await box.reraise('stop', 'web')).stdout).toBe('web: stopped');
+      expect(argvOf(decoy.pid!)[0], 'the attacker\'s process is untouched').toBe('sleep');
+    } finally {
+      decoy.kill('SIGKILL');
+    }
   });
 
   it('want files the owner cannot use (unreadable, or root\'s): revive names each, starts nothing for them, and the others still run', async () => {
