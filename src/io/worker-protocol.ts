@@ -22,6 +22,32 @@ export const REVIVE_VARIABLE = 'RERAISE_REVIVE';
  */
 export const UNRECORDED_VARIABLE = 'RERAISE_UNRECORDED';
 
+const TUNABLES = 'GLIBC_TUNABLES';
+/** The user's own GLIBC_TUNABLES, as the starter found it; unset when there was none (SPEC 5.2). */
+export const USER_TUNABLES_VARIABLE = 'RERAISE_GLIBC_TUNABLES';
+/**
+ * Above this size glibc maps memory and unmaps it when freed: what V8 allocates to compile the
+ * worker then goes back at once instead of staying dirty in the heap for the worker's life.
+ */
+const WORKER_TUNABLE = 'glibc.malloc.mmap_threshold=16384';
+
+/** The worker's malloc tuning on top of `env`, the user's own value kept aside for the service. */
+export function withWorkerTunables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = env[TUNABLES];
+  const result: NodeJS.ProcessEnv = { ...env, [TUNABLES]: own ? `${own}:${WORKER_TUNABLE}` : WORKER_TUNABLE };
+  delete result[USER_TUNABLES_VARIABLE];
+  if (own !== undefined) result[USER_TUNABLES_VARIABLE] = own;
+  return result;
+}
+
+/** In the worker, before it runs anything: GLIBC_TUNABLES is the user's again, or unset. */
+export function restoreUserTunables(env: NodeJS.ProcessEnv): void {
+  const own = env[USER_TUNABLES_VARIABLE];
+  delete env[USER_TUNABLES_VARIABLE];
+  if (own === undefined) delete env[TUNABLES];
+  else env[TUNABLES] = own;
+}
+
 /** Sends `signal` to worker `pid`; false when it is gone. */
 export function askWorker(pid: number, signal: NodeJS.Signals): boolean {
   try {

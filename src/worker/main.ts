@@ -17,8 +17,8 @@ import { readPidFile, writePidFile, type Stored } from '../io/pid-store.js';
 import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from '../io/service-dir.js';
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
 import { checkService, loggerFile } from '../io/run-check.js';
-import { ASK, REVIVE_VARIABLE, UNRECORDED_VARIABLE } from '../io/worker-protocol.js';
-import { logCommand, planLaunch } from './launch.js';
+import { ASK, REVIVE_VARIABLE, UNRECORDED_VARIABLE, restoreUserTunables } from '../io/worker-protocol.js';
+import { logCommand, planLaunch, serviceEnvironment } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
 
@@ -123,6 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const handed = handedText && /^\d{1,10}$/.test(handedText) ? Number(handedText) : undefined;
   delete process.env[REVIVE_VARIABLE];
   delete process.env[UNRECORDED_VARIABLE];
+  restoreUserTunables(process.env);
   process.title = workerTitle(name);
   const uid = process.getuid!();
   const dirs = resolveDirs(process.env, uid, homedir());
@@ -173,7 +174,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const parsed = parseConfig(text, entry.file);
   if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
-  const env = { ...process.env, ...dirsEnv(dirs) };
+  const env = serviceEnvironment(process.env, dirsEnv(dirs), name);
 
   let output: Output;
   try {

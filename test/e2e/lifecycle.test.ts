@@ -36,6 +36,26 @@ describe('start', () => {
     ]));
   });
 
+  it.each([
+    ['had none', undefined],
+    ['had an empty one', ''],
+    ['had their own', 'glibc.malloc.arena_max=2'],
+  ])('runs the worker with its malloc tuning and gives the service the GLIBC_TUNABLES the user %s (SPEC 5.2)', async (_how, own) => {
+    const box = sandbox();
+    box.script('tuned', LONG);
+    if (own !== undefined) box.env.GLIBC_TUNABLES = own;
+    // A stray value of the protocol's variable is not taken for the user's.
+    box.env.RERAISE_GLIBC_TUNABLES = 'glibc.malloc.tcache_count=0';
+    expect((await box.reraise('start', 'tuned')).exitCode).toBe(0);
+    const rec = box.pidFile('tuned')!;
+    const tunables = (list: string[]): string[] => list.filter((v) => /^(RERAISE_)?GLIBC_TUNABLES=/.test(v));
+    const workerEnv = tunables(environ(Number(rec.workerPid)));
+    // glibc rewrites the variable in place as it reads it: the worker's own value is seen only alone.
+    if (!own) expect(workerEnv).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=16384');
+    expect(workerEnv.filter((v) => v.startsWith('RERAISE_'))).toEqual(own === undefined ? [] : [`RERAISE_GLIBC_TUNABLES=${own}`]);
+    expect(tunables(environ(Number(rec.pid)))).toEqual(own === undefined ? [] : [`GLIBC_TUNABLES=${own}`]);
+  });
+
   it('returns at once when its output is captured: the worker holds none of its descriptors', async () => {
     const box = sandbox();
     box.script('web', LONG);

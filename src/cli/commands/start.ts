@@ -16,7 +16,7 @@ import { checkRunAs } from '../run-as.js';
 import { failure, said, type Report } from '../report.js';
 import { waitUntilUp } from '../wait-up.js';
 import { recordWant } from '../wants.js';
-import { ASK, askWorker, REVIVE_VARIABLE, UNRECORDED_VARIABLE } from '../../io/worker-protocol.js';
+import { ASK, askWorker, REVIVE_VARIABLE, UNRECORDED_VARIABLE, withWorkerTunables } from '../../io/worker-protocol.js';
 
 export function orphanHint(name: string, pid: number): string {
   return `${name}: orphaned: service pid ${pid} is still running without its worker; stop it first: reraise stop ${name}`;
@@ -102,7 +102,7 @@ function workerEnv(ctx: Context, how: How, unrecorded: number | undefined): Node
   delete env[UNRECORDED_VARIABLE];
   if (how === 'revive') env[REVIVE_VARIABLE] = '1';
   if (unrecorded !== undefined) env[UNRECORDED_VARIABLE] = String(unrecorded);
-  return env;
+  return withWorkerTunables(env);
 }
 
 /** Validates the service, records its want up, and forks its worker (SPEC 6 `start`, 13.1). */
