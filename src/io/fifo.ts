@@ -30,7 +30,8 @@ export function openHeldPipe(dir: string, name: string, nonBlockingReader = fals
   // mkfifo fails when the name is taken: the FIFO opened below is the one just made.
   const MKFIFO = mkfifo();
   if (!MKFIFO) throw new Error(`unable to make the log pipe in ${dir} (RERAISE_PIDDIR): no mkfifo in /usr/bin or /bin`);
-  const made = spawnSync(MKFIFO, ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  // mkfifo needs no environment: copying the user's would cost the worker memory it keeps for life.
+  const made = spawnSync(MKFIFO, ['-m', '600', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: {} });
   if (made.status !== 0) throw new Error(`unable to make the log pipe ${file} (RERAISE_PIDDIR): ${made.error?.message ?? made.stderr.trim()}`);
   try {
     const { O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK, O_NOFOLLOW } = constants;

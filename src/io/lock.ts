@@ -85,35 +85,48 @@ function unlinkQuietly(path: string): void {
  */
 export function boundLocks(pidDir: string): Map<string, number[]> {
   const found = new Map<string, number[]>();
-  let table: string;
-  try {
-    table = readSocketTable();
-  } catch {
-    return found;
-  }
-  // The table may hold thousands of sockets: only the lines that name this pid dir are looked at.
-  const dir = ` ${pidDir}/`;
-  for (let at = table.indexOf(dir); at >= 0; at = table.indexOf(dir, at + dir.length)) {
-    const end = table.indexOf('\n', at);
-    const file = table.slice(at + dir.length, end < 0 ? table.length : end);
+  const add = (file: string): void => {
     const parsed = file.includes('/') ? undefined : parseAnyLockFile(file);
-    if (!parsed) continue;
+    if (!parsed) return;
     const prefix = file.slice(0, file.length - `${parsed.pid}${parsed.pending ? '.new' : ''}`.length);
     found.set(prefix, [...(found.get(prefix) ?? []), parsed.pid]);
+  };
+  try {
+    socketPathsUnder(pidDir, add);
+  } catch {
+    // no /proc/net/unix: none found
   }
   return found;
 }
 
-/** /proc/net/unix, read in 16 KiB steps: readFileSync would give a file that says it is empty 64 KiB at once. */
-function readSocketTable(): string {
-  const fd = openSync('/proc/net/unix', 'r');
+const LINE_FEED = 0x0a;
+
+/**
+ * Calls `found` with what follows `dir/` on each line of /proc/net/unix that names a path in
+ * `dir`. The table may hold thousands of sockets: it is read in 16 KiB steps into one buffer, and
+ * only the lines that name `dir` become strings, so that a busy host costs a worker no memory.
+ * (`table` and `step` are for the tests.)
+ */
+export function socketPathsUnder(dir: string, found: (file: string) => void, table = '/proc/net/unix', step = 16 * 1024): void {
+  const needle = Buffer.from(` ${dir}/`, 'latin1');
+  const fd = openSync(table, 'r');
   try {
-    const chunks: Buffer[] = [];
+    const buffer = Buffer.allocUnsafe(step);
+    let kept = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(16 * 1024);
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) return Buffer.concat(chunks).toString('latin1');
-      chunks.push(chunk.subarray(0, n));
+      const read = readSync(fd, buffer, kept, buffer.length - kept, null);
+      const end = kept + read;
+      // The last line may go on in the next read: it is looked at then, unless this is the end.
+      const whole = read === 0 ? end : buffer.lastIndexOf(LINE_FEED, end - 1) + 1;
+      const lines = buffer.subarray(0, whole);
+      for (let at = lines.indexOf(needle); at >= 0; at = lines.indexOf(needle, at + needle.length)) {
+        const stop = lines.indexOf(LINE_FEED, at);
+        found(lines.toString('latin1', at + needle.length, stop < 0 ? whole : stop));
+      }
+      if (read === 0) return;
+      buffer.copy(buffer, 0, whole, end);
+      // A line longer than the buffer names no lock (a socket path is at most 108 bytes): skipped.
+      kept = whole === 0 && end === buffer.length ? 0 : end - whole;
     }
   } finally {
     closeSync(fd);

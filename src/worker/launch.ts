@@ -86,22 +86,31 @@ export function gated(launch: Launch): Launch {
 }
 
 /**
- * Decides, from the file about to run (SPEC 12.4), as whom `command` runs: as the worker's own
- * user unchanged; as root for another owner, that owner with their groups and an environment of
- * their own; otherwise through `sudo -n -u OWNER`.
+ * What every program of the service gets (SPEC 5.2): the worker's environment, the directories,
+ * RERAISE_SERVICE, RERAISE_NODE (the node running reraise, so that a script can run JavaScript
+ * wherever reraise runs) and PATH extended. Built once: each copy of a large environment is
+ * memory an idle worker would hold.
  */
-export function planLaunch(entry: ServiceEntry, command: Command, baseEnv: Record<string, string | undefined>): Result<Launch> {
+export function serviceEnvironment(
+  workerEnv: Readonly<Record<string, string | undefined>>, dirs: Readonly<Record<string, string>>, name: string,
+): Record<string, string | undefined> {
+  return { ...workerEnv, ...dirs, RERAISE_SERVICE: name, RERAISE_NODE: process.execPath, PATH: servicePath(workerEnv.PATH) };
+}
+
+/**
+ * Decides, from the file about to run (SPEC 12.4), as whom `command` runs: as the worker's own
+ * user with `env` (serviceEnvironment); as root for another owner, that owner with their groups
+ * and an environment of their own; otherwise through `sudo -n -u OWNER`.
+ */
+export function planLaunch(entry: ServiceEntry, command: Command, env: Record<string, string | undefined>): Result<Launch> {
   const checked = runAs(command.file);
   if (!checked.ok) return checked;
   const { uid } = checked.value;
-  // RERAISE_NODE: the node running reraise, so that a script can run JavaScript wherever reraise runs.
-  const own = { RERAISE_SERVICE: entry.name, RERAISE_NODE: process.execPath };
   const me = process.getuid!();
-  if (uid === me) return ok({ ...command, env: { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) }, owner: uid });
+  if (uid === me) return ok({ ...command, env, owner: uid });
   const owner = accountOf(uid);
   if (!owner) return fail(`${entry.name}: owned by uid ${uid}, which has no account to run it as (${command.file})`);
-  if (me === 0) return ok(asOwnerByRoot(command, owner, ownerEnvironment(owner, { ...baseEnv, ...own }, servicePath(OWNER_PATH))));
-  const env = { ...baseEnv, ...own, PATH: servicePath(baseEnv.PATH) };
+  if (me === 0) return ok(asOwnerByRoot(command, owner, ownerEnvironment(owner, env, servicePath(OWNER_PATH))));
   const SUDO = sudo();
   if (!SUDO) return fail(`${entry.name}: owned by ${owner.name}; running it as ${owner.name} needs sudo, which is not installed (${command.file})`);
   return ok({ file: SUDO, args: ['-n', '-u', owner.name, '--', command.file, ...command.args], argv0: 'sudo', env, owner: uid, viaSudo: true });
