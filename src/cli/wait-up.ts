@@ -1,4 +1,5 @@
-// start --wait: until each service has run for config_start_sec, or has given up (SPEC 11).
+// start --wait: until each service is up (ready by its rule, or run for config_start_sec), or has given up (SPEC 11, 14.1).
+import { describeReadiness, type ServiceConfig } from '../core/config.js';
 import { readPidFile } from '../io/pid-store.js';
 import { isAlive, processInfo } from '../io/probe.js';
 import { serviceLogPath } from '../io/service-log.js';
@@ -22,16 +23,20 @@ function look(ctx: Context, name: string, startSec: number): Verdict {
   }
   if (record.workerPid !== undefined && !isAlive(record.workerPid)) return { gaveUp: 'its worker is gone' };
   if (record.state !== 'RUN' || record.pid === undefined) return undefined;
+  // A run with a rule is up when its worker says it is ready; its worker gives up at config_ready_sec.
+  if (record.keys.ready !== undefined) return record.keys.ready ? { up: record.pid } : undefined;
   const info = processInfo(record.pid);
   if (!info || info.state === 'Z') return undefined;
   return Date.now() / 1000 - info.startEpoch >= startSec ? { up: record.pid } : undefined;
 }
 
-export async function waitUntilUp(ctx: Context, name: string, startSec: number, started: Report): Promise<Report> {
+export async function waitUntilUp(ctx: Context, name: string, config: ServiceConfig, started: Report): Promise<Report> {
+  const { startSec, ready } = config;
   for (;;) {
     const verdict = look(ctx, name, startSec);
     if (verdict && 'up' in verdict) {
-      return { ...started, out: [...started.out, `${name}: up (pid ${verdict.up}, ran config_start_sec=${startSec}s)`] };
+      const how = ready ? `ready (pid ${verdict.up}, ${describeReadiness(ready)})` : `up (pid ${verdict.up}, ran config_start_sec=${startSec}s)`;
+      return { ...started, out: [...started.out, `${name}: ${how}`] };
     }
     if (verdict && 'gaveUp' in verdict) {
       const file = serviceLogPath(ctx.dirs.log.path, name);

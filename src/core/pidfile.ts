@@ -23,6 +23,11 @@ export interface RecordKeys {
   /** Failed revivals in a row (SPEC 13.2). */
   revivals?: number;
   reviveSec?: number;
+  /** The run has a readiness rule (SPEC 14.1): false until it proves ready, then true. */
+  ready?: boolean;
+  /** Failed liveness checks in a row, and why the last one failed (SPEC 14.2); absent while healthy. */
+  checks?: number;
+  check?: string;
 }
 
 export interface PidRecord {
@@ -67,6 +72,17 @@ const flag: Kind<boolean> = {
   write: () => '1',
 };
 
+const bit: Kind<boolean> = {
+  read: (text) => (text === '1' ? true : text === '0' ? false : undefined),
+  write: (on) => (on ? '1' : '0'),
+};
+
+/** A short lower-case word: `refused`, `http-503`. */
+const word: Kind<string> = {
+  read: (text) => (/^[a-z0-9-]{1,32}$/.test(text) ? text : undefined),
+  write: (text) => text,
+};
+
 /** The keys in the order they are written, each with its name in the file and its kind. */
 const KEYS: { [K in keyof RecordKeys]-?: [string, Kind<NonNullable<RecordKeys[K]>>] } = {
   restarts: ['restarts', count],
@@ -82,6 +98,9 @@ const KEYS: { [K in keyof RecordKeys]-?: [string, Kind<NonNullable<RecordKeys[K]
   next: ['next', count],
   revivals: ['revivals', count],
   reviveSec: ['revive_sec', seconds],
+  ready: ['ready', bit],
+  checks: ['checks', count],
+  check: ['check', word],
 };
 
 type Field = keyof RecordKeys;

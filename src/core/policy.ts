@@ -1,5 +1,5 @@
 // The worker's decisions (SPEC 5, 13): a table of phase by event, each entry giving the next state and the effects. No I/O, no clock.
-import type { ServiceConfig } from './config.js';
+import { describeReadiness, type Readiness, type ServiceConfig } from './config.js';
 import type { PidRecord, RecordKeys } from './pidfile.js';
 import { signalName } from './signals.js';
 import { loggerRestartDelay } from './logger-policy.js';
@@ -69,6 +69,11 @@ export interface SupervisorState {
   failure?: string;
   /** The orphan this worker took over (SPEC 13.2): its starter hears of it. */
   adopted?: number;
+  /** The current run has a readiness rule (SPEC 14.1): false until it proves ready. */
+  ready?: boolean;
+  /** Failed liveness checks in a row of the current run, and why the last one failed (SPEC 14.2). */
+  failedChecks: number;
+  lastCheck?: string;
 }
 
 export type WantOnDisk = 'up' | 'down' | 'none';
@@ -90,7 +95,15 @@ export type SupervisorEvent =
   | { type: 'retry-due' }
   | { type: 'stop' }
   | { type: 'restart'; at: number }
-  | { type: 'once'; on: boolean };
+  | { type: 'once'; on: boolean }
+  /** The run proved ready by its rule (SPEC 14.1). */
+  | { type: 'ready'; at: number }
+  /** config_ready_sec went by first. */
+  | { type: 'ready-timeout'; at: number }
+  /** The service closed its readiness descriptor without a newline. */
+  | { type: 'ready-fd-closed' }
+  /** A liveness check ended (SPEC 14.2); `why`: refused, timeout, reset, http-CODE, bad-answer. */
+  | { type: 'checked'; ok: boolean; why?: string; at: number };
 
 type EventType = SupervisorEvent['type'];
 type EventOf<T extends EventType> = Extract<SupervisorEvent, { type: T }>;
@@ -102,8 +115,14 @@ export type Effect =
   | { type: 'write-start'; record: PidRecord }
   /** Read the want (SPEC 13.1); answer with `want-read`. */
   | { type: 'read-want' }
-  /** Spawn the service; answer with `spawned` or `spawn-failed`. */
-  | { type: 'spawn' }
+  /** Spawn the service, with the write end of a readiness pipe as `readyFd`; answer with `spawned` or `spawn-failed`. */
+  | { type: 'spawn'; readyFd?: number }
+  /** Watch the run for `ready` until `timeoutMs`; answer with `ready`, `ready-timeout` or `ready-fd-closed`. */
+  | { type: 'watch-ready'; ready: Readiness; timeoutMs: number }
+  /** One liveness check with the probe of `probe`, after `afterMs`; answer with `checked`. */
+  | { type: 'check'; probe: Readiness; afterMs: number }
+  /** Stop watching the run: its readiness, its ready timeout, its pending check. */
+  | { type: 'unwatch' }
   | { type: 'write'; record: PidRecord }
   | { type: 'log'; message: string }
   /** The one line for the starter (SPEC 5.1): `started PID [ORPHAN]`, `down` or `error MESSAGE`. */
@@ -140,6 +159,7 @@ export function initialState(workerPid: number, config: ServiceConfig, service: 
   const { perp = false, logger = false, revivals = 0 } = service;
   return {
     phase: 'idle', want: 'up', workerPid, config, hadSuccess: false, retries: 0, restarts: 0, revivals, perp, logger, answered: false,
+    failedChecks: 0,
   };
 }
 
@@ -167,7 +187,10 @@ function counters(state: SupervisorState): RecordKeys {
 
 /** The RUN record: the counters, the once flag, and how the previous run ended. */
 function runRecord(state: SupervisorState): PidRecord {
-  const keys: RecordKeys = { ...counters(state), uid: state.uid, once: state.want === 'once' || undefined };
+  const keys: RecordKeys = {
+    ...counters(state), uid: state.uid, once: state.want === 'once' || undefined, ready: state.ready,
+    ...(state.failedChecks > 0 ? { checks: state.failedChecks, check: state.lastCheck } : {}),
+  };
   if (state.lastExit) {
     keys.lastExit = state.lastExit.code;
     keys.lastSignal = state.lastExit.signal;
@@ -198,21 +221,28 @@ function finish(state: SupervisorState, name: string, message = `${name}: stoppe
 
 /** The next run: the config is read first, as before every run (SPEC 3). */
 function prepare(state: SupervisorState): Step {
-  return { state: { ...state, phase: 'spawning', pid: undefined, startedAt: undefined }, effects: [{ type: 'read-config' }] };
+  return {
+    state: { ...state, phase: 'spawning', pid: undefined, startedAt: undefined, ready: undefined, failedChecks: 0, lastCheck: undefined },
+    effects: [{ type: 'read-config' }],
+  };
 }
 
 function respawn(state: SupervisorState): Step {
   return prepare({ ...state, restarts: state.restarts + 1 });
 }
 
-/** A run that lasted config_start_sec was a success, however it ended (SPEC 5.4). */
-function lastedStartSec(state: SupervisorState, endAt: number): boolean {
+/**
+ * A run that lasted config_start_sec was a success, however it ended (SPEC 5.4); with a
+ * readiness rule, one that was ready (SPEC 14.1).
+ */
+function startSucceeded(state: SupervisorState, endAt: number): boolean {
+  if (state.ready !== undefined) return state.ready;
   return state.startedAt !== undefined && endAt - state.startedAt >= ms(state.config.startSec);
 }
 
 /** Credit for a good run that ends by a restart: later quick exits are then retried. */
 function credit(state: SupervisorState, endAt: number): SupervisorState {
-  return lastedStartSec(state, endAt) ? { ...state, hadSuccess: true, retries: 0 } : state;
+  return startSucceeded(state, endAt) ? { ...state, hadSuccess: true, retries: 0 } : state;
 }
 
 function giveUp(state: SupervisorState, exit: Exit, name: string): Step {
@@ -242,7 +272,7 @@ function afterExit(state: SupervisorState, exit: Exit, name: string, ran = true)
   const ranMs = state.startedAt === undefined ? 0 : exit.at - state.startedAt;
   const ranText = `${(ranMs / 1000).toFixed(1)}s`;
   const { startSec, maxRetry, retrySec } = state.config;
-  if (ran && lastedStartSec(state, exit.at)) {
+  if (ran && startSucceeded(state, exit.at)) {
     const step = respawn({ ...state, hadSuccess: true, retries: 0 });
     step.effects.unshift({ type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}; starting again` });
     return step;
@@ -254,7 +284,7 @@ function afterExit(state: SupervisorState, exit: Exit, name: string, ran = true)
   return {
     state: next,
     effects: [
-      { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}, under config_start_sec=${startSec}; retry ${retries} of ${maxRetry} in ${waitMs / 1000}s` },
+      { type: 'log', message: `${name}: exited (${describeExit(exit)}) after ${ranText}, ${state.ready === false ? 'before it was ready' : `under config_start_sec=${startSec}`}; retry ${retries} of ${maxRetry} in ${waitMs / 1000}s` },
       {
         type: 'write',
         record: {
@@ -405,7 +435,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
         return spawnFailed(state, { type: 'spawn-failed', code: 126, reason: event.failure, at: event.at }, name);
       }
       // Read after START, so that a stop meanwhile is seen either here or by the stop (SPEC 13.1).
-      return { state, effects: [{ type: state.answered ? 'spawn' : 'read-want' }] };
+      return { state, effects: [state.answered ? spawnEffect(state) : { type: 'read-want' }] };
     },
     'want-read': (state, event, name) => {
       if (state.want === 'down') return finish(state, name);
@@ -413,14 +443,19 @@ const TABLE: Readonly<Record<Phase, Row>> = {
         return finish({ ...state, want: 'down' }, name, `${name}: not started: its want is down (a stop came meanwhile)`);
       }
       // The rc.log first, so that it reads from the first line on (and an orphan's old one has finished).
-      return { state, effects: [...(state.logger ? [{ type: 'start-logger', delayMs: 0 } as const] : []), { type: 'spawn' }] };
+      return { state, effects: [...(state.logger ? [{ type: 'start-logger', delayMs: 0 } as const] : []), spawnEffect(state)] };
     },
     spawned: (state, event, name) => {
-      const next: SupervisorState = { ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, answered: true, failure: undefined };
+      const { ready } = state.config;
+      const next: SupervisorState = {
+        ...state, phase: 'running', pid: event.pid, uid: event.uid, startedAt: event.at, answered: true, failure: undefined,
+        ready: ready ? false : undefined,
+      };
       const effects: Effect[] = [
         { type: 'write', record: runRecord(next) },
         { type: 'log', message: `${name}: started (pid ${event.pid})` },
         ...answerOnce(state, state.adopted === undefined ? `started ${event.pid}` : `started ${event.pid} ${state.adopted}`),
+        ...(ready ? [{ type: 'watch-ready', ready, timeoutMs: ms(state.config.readySec) } as const] : []),
       ];
       // A stop that arrived while spawning applies to the new run.
       if (state.want === 'down') return { state: { ...next, phase: 'stopping' }, effects: [...effects, stopGroup(next)] };
@@ -434,12 +469,46 @@ const TABLE: Readonly<Record<Phase, Row>> = {
 
   running: {
     'logger-exited': loggerExited,
-    exited: (state, event) => ({ state: { ...state, phase: 'sweeping', lastExit: toExit(event) }, effects: [stopGroup(state)] }),
-    stop: (state) => ({ state: { ...state, phase: 'stopping', want: 'down' }, effects: [stopGroup(state)] }),
+    exited: (state, event) => ({
+      state: { ...state, phase: 'sweeping', lastExit: toExit(event) }, effects: [...unwatch(state), stopGroup(state)],
+    }),
+    stop: (state) => ({ state: { ...state, phase: 'stopping', want: 'down' }, effects: [...unwatch(state), stopGroup(state)] }),
     restart: (state, event, name) => ({
       state: { ...credit(state, event.at), phase: 'stopping' },
-      effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, stopGroup(state)],
+      effects: [{ type: 'log', message: `${name}: restart asked for; stopping pid ${state.pid}` }, ...unwatch(state), stopGroup(state)],
     }),
+    ready: (state, event, name) => {
+      if (state.ready !== false || !state.config.ready) return { state, effects: [] };
+      const next: SupervisorState = { ...state, ready: true };
+      const took = ((event.at - (state.startedAt ?? event.at)) / 1000).toFixed(1);
+      return {
+        state: next,
+        effects: [
+          { type: 'write', record: runRecord(next) },
+          { type: 'log', message: `${name}: ready (${describeReadiness(state.config.ready)}) after ${took}s` },
+          ...nextCheck(next),
+        ],
+      };
+    },
+    'ready-timeout': (state, event, name) => {
+      if (state.ready !== false) return { state, effects: [] };
+      // Judged as a quick exit once its group is gone; the exit it then makes is the one recorded.
+      const exit: Exit = { code: 128 + state.config.stopSignal, signal: signalName(state.config.stopSignal), at: event.at };
+      return {
+        state: { ...state, phase: 'sweeping', lastExit: exit },
+        effects: [
+          { type: 'log', message: `${name}: not ready after ${state.config.readySec}s (config_ready_sec): stopping it` },
+          { type: 'unwatch' },
+          stopGroup(state),
+        ],
+      };
+    },
+    'ready-fd-closed': (state, _event, name) => {
+      if (state.ready !== false || state.config.ready?.kind !== 'fd') return { state, effects: [] };
+      const rule = describeReadiness(state.config.ready);
+      return { state, effects: [{ type: 'log', message: `${name}: closed its readiness descriptor (${rule}) without a newline; not ready` }] };
+    },
+    checked: (state, event, name) => checked(state, event, name),
     once: (state, event, name) => {
       if (state.want === 'down') return { state, effects: [] };
       const next: SupervisorState = { ...state, want: event.on ? 'once' : 'up' };
@@ -449,6 +518,8 @@ const TABLE: Readonly<Record<Phase, Row>> = {
 
   sweeping: {
     'logger-exited': loggerExited,
+    // A run stopped for not being ready exits now: that exit is its record's.
+    exited: (state, event) => ({ state: { ...state, lastExit: toExit(event) }, effects: [] }),
     'group-stopped': (state, event, name) => groupGone(state, event, name, 'sweeping'),
     stop: stopLater,
     // The exit is not a failure then: the run is judged as a restart's.
@@ -493,6 +564,57 @@ const TABLE: Readonly<Record<Phase, Row>> = {
 
   done: {},
 };
+
+function spawnEffect(state: SupervisorState): Effect {
+  const { ready } = state.config;
+  return ready?.kind === 'fd' ? { type: 'spawn', readyFd: ready.fd } : { type: 'spawn' };
+}
+
+/** A run with a rule is watched until it ends: its probe, its timeout, its next check. */
+function unwatch(state: SupervisorState): Effect[] {
+  return state.ready === undefined ? [] : [{ type: 'unwatch' }];
+}
+
+/** The next liveness check of a ready run, when it has checks (SPEC 14.2). */
+function nextCheck(state: SupervisorState): Effect[] {
+  const { ready, checkSec } = state.config;
+  return ready && checkSec !== undefined ? [{ type: 'check', probe: ready, afterMs: ms(checkSec) }] : [];
+}
+
+/** A check's result: the count of failures in a row, and the restart at config_check_fail. */
+function checked(state: SupervisorState, event: EventOf<'checked'>, name: string): Step {
+  if (state.ready !== true || state.config.checkSec === undefined) return { state, effects: [] };
+  if (event.ok) {
+    if (state.failedChecks === 0) return { state, effects: nextCheck(state) };
+    const next: SupervisorState = { ...state, failedChecks: 0, lastCheck: undefined };
+    return {
+      state: next,
+      effects: [{ type: 'log', message: `${name}: healthy again` }, { type: 'write', record: runRecord(next) }, ...nextCheck(next)],
+    };
+  }
+  const why = event.why ?? 'failed';
+  const failed = state.failedChecks + 1;
+  const { checkFail } = state.config;
+  if (failed >= checkFail) {
+    return {
+      state: { ...credit(state, event.at), phase: 'stopping', failedChecks: 0, lastCheck: undefined },
+      effects: [
+        { type: 'log', message: `${name}: unhealthy: ${failed} check${failed === 1 ? '' : 's'} in a row failed (last: ${why}): restarting` },
+        { type: 'unwatch' },
+        stopGroup(state),
+      ],
+    };
+  }
+  const next: SupervisorState = { ...state, failedChecks: failed, lastCheck: why };
+  return {
+    state: next,
+    effects: [
+      { type: 'log', message: `${name}: check failed ${failed} of ${checkFail}: ${why}` },
+      { type: 'write', record: runRecord(next) },
+      ...nextCheck(next),
+    ],
+  };
+}
 
 function withCancel(step: Step): Step {
   step.effects.unshift({ type: 'cancel-wait' });

@@ -46,6 +46,12 @@ export interface ServiceStatus {
   once: boolean;
   /** Two or more quick exits in a row (`retries` of 2 or more). */
   flapping: boolean;
+  /** Liveness checks of the run fail (SPEC 14.2): `failedChecks` in a row, the last for `lastCheck`. */
+  unhealthy: boolean;
+  failedChecks?: number;
+  lastCheck?: string;
+  /** The run has a readiness rule (SPEC 14.1): whether it is ready; undefined without a rule. */
+  ready?: boolean;
   wanted: 'up' | 'down' | 'none';
   /** When `revive` may try a service in ERROR that is wanted up again (epoch seconds). */
   nextRevival?: number;
@@ -62,7 +68,7 @@ function lastExit(record: PidRecord): { exitCode?: number; signal?: string } {
   return { exitCode: record.keys.lastExit, signal: record.keys.lastSignal };
 }
 
-const NO_FLAGS = { paused: false, once: false, flapping: false } as const;
+const NO_FLAGS = { paused: false, once: false, flapping: false, unhealthy: false } as const;
 
 /**
  * Two or more quick exits in a row (`retries`), unless the current run has since lasted
@@ -101,8 +107,11 @@ function deriveState(facts: ServiceFacts): State {
     if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is not a pid record: ${record.garbage}`);
     return { ...NO_FLAGS, state: 'stale', note: `not a pid record: ${record.garbage}` };
   }
-  const { restarts } = record.keys;
-  const flags = { ...NO_FLAGS, once: record.keys.once === true, flapping: flapping(record, facts.now) };
+  const { restarts, checks } = record.keys;
+  const flags = {
+    ...NO_FLAGS, once: record.keys.once === true, flapping: flapping(record, facts.now),
+    ...(checks ? { unhealthy: true, failedChecks: checks, lastCheck: record.keys.check } : {}),
+  };
   const common = { ...flags, restarts, ...lastExit(record) };
   // ERROR is final: its worker has exited, whatever now runs under the pid it once had.
   if (record.state === 'ERROR') return { ...common, state: 'error', since: record.epoch };
@@ -118,7 +127,10 @@ function deriveState(facts: ServiceFacts): State {
         return { ...common, state: 'starting', workerPid: record.workerPid, since: record.epoch };
       case 'RUN':
         return facts.serviceAlive
-          ? { ...common, state: 'running', pid: record.pid, workerPid: record.workerPid, since: record.epoch, paused }
+          ? {
+            ...common, state: record.keys.ready === false ? 'starting' : 'running', pid: record.pid, workerPid: record.workerPid,
+            since: record.epoch, paused, ready: record.keys.ready,
+          }
           // The run in this record has just ended and its exit is not written yet: the last exit known is older.
           : { ...flags, state: 'restarting', workerPid: record.workerPid, since: record.epoch, restarts };
       default:

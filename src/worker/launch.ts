@@ -76,11 +76,13 @@ function asOwnerByRoot(command: Command, owner: Account, env: Record<string, str
  * worker's line about a start goes into a shared pipe before the service's first bytes do. The
  * shell execs the program, so the pid stays the program's.
  */
-export function gated(launch: Launch): Launch {
+export function gated(launch: Launch, readyOn4 = false): Launch {
+  // A readiness descriptor 3 (SPEC 14.1) waits on 4 meanwhile, then takes the gate's place.
+  const after = readyOn4 ? 'exec 3>&4 4>&-' : 'exec 3<&-';
   return {
     ...launch,
     file: '/bin/sh',
-    args: ['-c', 'read -r _ <&3; exec 3<&-; exec "$0" "$@"', launch.file, ...launch.args],
+    args: ['-c', `read -r _ <&3; ${after}; exec "$0" "$@"`, launch.file, ...launch.args],
     argv0: 'sh',
   };
 }
@@ -88,18 +90,19 @@ export function gated(launch: Launch): Launch {
 /**
  * What every program of the service gets (SPEC 5.2): the worker's environment, the directories,
  * RERAISE_SERVICE, RERAISE_NODE (the node running reraise, so that a script can run JavaScript
- * wherever reraise runs) and PATH extended. Built once: each copy of a large environment is
- * memory an idle worker would hold.
+ * wherever reraise runs) and PATH extended. Set in the worker's own environment, which is then
+ * handed to spawn as it is: a copy of a large environment is memory an idle worker would hold.
  */
-export function serviceEnvironment(
-  workerEnv: Readonly<Record<string, string | undefined>>, dirs: Readonly<Record<string, string>>, name: string,
+export function becomeServiceEnvironment(
+  env: Record<string, string | undefined>, dirs: Readonly<Record<string, string>>, name: string,
 ): Record<string, string | undefined> {
-  return { ...workerEnv, ...dirs, RERAISE_SERVICE: name, RERAISE_NODE: process.execPath, PATH: servicePath(workerEnv.PATH) };
+  Object.assign(env, dirs, { RERAISE_SERVICE: name, RERAISE_NODE: process.execPath, PATH: servicePath(env.PATH) });
+  return env;
 }
 
 /**
  * Decides, from the file about to run (SPEC 12.4), as whom `command` runs: as the worker's own
- * user with `env` (serviceEnvironment); as root for another owner, that owner with their groups
+ * user with `env` (becomeServiceEnvironment); as root for another owner, that owner with their groups
  * and an environment of their own; otherwise through `sudo -n -u OWNER`.
  */
 export function planLaunch(entry: ServiceEntry, command: Command, env: Record<string, string | undefined>): Result<Launch> {

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isServiceName } from '../core/names.js';
 import { lockPrefix } from '../core/lock-names.js';
-import { hasErrors, parseConfig, type ServiceConfig } from '../core/config.js';
+import { hasErrors, parseConfig, readinessProblem, type ServiceConfig } from '../core/config.js';
 import { START_SLACK, serviceFiles, workerTitle } from '../core/identity.js';
 import type { PidRecord } from '../core/pidfile.js';
 import type { Orphan } from '../core/policy.js';
@@ -18,7 +18,7 @@ import { currentConfig, describeEntry, readConfigText, type ServiceEntry } from 
 import { appendWorkerLine, type LogWriter } from '../io/service-log.js';
 import { checkService, loggerFile } from '../io/run-check.js';
 import { ASK, REVIVE_VARIABLE, UNRECORDED_VARIABLE, restoreUserTunables } from '../io/worker-protocol.js';
-import { logCommand, planLaunch, serviceEnvironment } from './launch.js';
+import { becomeServiceEnvironment, logCommand, planLaunch } from './launch.js';
 import { ownLog, rcLog, type Output } from './output.js';
 import { Supervisor } from './supervisor.js';
 
@@ -174,7 +174,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const parsed = parseConfig(text, entry.file);
   if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
-  const env = serviceEnvironment(process.env, dirsEnv(dirs), name);
+  const unready = readinessProblem(parsed.config, loggerFile(entry) !== undefined);
+  if (unready) return fatal(`${entry.file}: ${unready}`);
+  const env = becomeServiceEnvironment(process.env, dirsEnv(dirs), name);
 
   let output: Output;
   try {

@@ -45,6 +45,12 @@ export interface Output {
    * finishes it. `gone` settles once that is done, after the orphan is gone (bounded by `graceMs`).
    */
   follow(pid: number, uid: number | undefined): { gone(graceMs: number): Promise<void> };
+  /**
+   * Calls `found` once what the service writes from now on holds `text` (config_ready_log, SPEC
+   * 14.1); returns what stops looking. Only the worker's own log sees the lines: with an rc.log
+   * the policy never asks.
+   */
+  watchText(text: string, found: () => void): () => void;
 }
 
 const MAX_LOGGER_LOG = 1 << 20;
@@ -62,6 +68,18 @@ function sayThroughPipe(pipe: HeldPipe, message: string, fallback: (line: Buffer
     // EAGAIN: the pipe is full; the line takes the other way
   }
   fallback(line);
+}
+
+/** A search for `text` across the pieces of output as they come: it may be cut between two of them. */
+function textWatch(text: Buffer, found: () => void): (pieces: Buffer[]) => void {
+  let tail = Buffer.alloc(0);
+  return (pieces) => {
+    for (const piece of pieces) {
+      const seen = Buffer.concat([tail, piece]);
+      if (seen.includes(text)) return found();
+      tail = seen.subarray(Math.max(0, seen.length - text.length + 1));
+    }
+  };
 }
 
 function closeWriters(pipe: HeldPipe): void {
@@ -84,7 +102,9 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
   const splitter = new LineSplitter(heldBound(settings.size));
   // The worker's lines wait while a long line streams into the file, and follow its end (SPEC 7).
   const waiting = new WaitingLines();
+  let watch: ((pieces: Buffer[]) => void) | undefined;
   const write = (pieces: Buffer[]): void => {
+    watch?.(pieces);
     log.write(pieces);
     if (!log.inLine) log.write(waiting.take().map(lineOf));
   };
@@ -132,6 +152,15 @@ export function ownLog(logDir: string, pidDir: string, name: string, settings: L
     startLogger: () => {},
     onLoggerExit: () => {},
     noteLogger: () => {},
+    watchText: (text, found) => {
+      watch = textWatch(Buffer.from(text), () => {
+        watch = undefined;
+        found();
+      });
+      return () => {
+        watch = undefined;
+      };
+    },
     follow: (pid) => {
       const id = oldLogPipe(pid, pidDir);
       const old = id && openOldLogPipe(pid, id);
@@ -261,6 +290,8 @@ export function rcLog(
       exitListener = listener;
     },
     noteLogger: (message) => note(lineOf(message)),
+    // The rc.log reads the output; config_ready_log is refused for such a service (SPEC 14.1).
+    watchText: () => () => {},
     follow: (pid, uid) => {
       // Found now, while the orphan still holds its end: the pipe, and the old rc.log of its owner reading it.
       const id = oldLogPipe(pid, pidDir);

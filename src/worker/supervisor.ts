@@ -1,9 +1,10 @@
 // Carries out the effects that core/policy.ts decides; decides nothing itself (SPEC 5).
-import { spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { step, initialState, type Effect, type Exit, type Orphan, type SupervisorEvent, type SupervisorState, type WantOnDisk } from '../core/policy.js';
-import { parseConfig, type ServiceConfig } from '../core/config.js';
+import { parseConfig, readinessProblem, type ServiceConfig } from '../core/config.js';
 import type { PidRecord } from '../core/pidfile.js';
 import { preparePidDir, type Dir } from '../io/dirs.js';
 import { lockService, type ServiceLock } from '../io/lock.js';
@@ -15,6 +16,12 @@ import { readWant, wantPath } from '../io/want-store.js';
 import { dirItselfProblem, errnoText } from '../io/trusted-dir.js';
 import { gated, mainCommand, planLaunch, resetCommand, type Command, type Launch } from './launch.js';
 import type { Output } from './output.js';
+import type * as Health from './health.js';
+
+/** Loaded by the first run that has a readiness rule: workers of other services never load it (SPEC 14). */
+function loadHealth(): typeof Health {
+  return createRequire(import.meta.url)('./health.cjs') as typeof Health;
+}
 
 export interface SupervisorSetup {
   entry: ServiceEntry;
@@ -51,6 +58,11 @@ export class Supervisor {
   /** Another worker took the service over (SPEC 5.7): the pid file is its own now. */
   private disowned = false;
   private saidNoGroups = false;
+  private health?: typeof Health;
+  /** The worker's end of the current run's readiness pipe (config_ready_fd). */
+  private readyStream?: Readable;
+  private watching?: Health.Watching;
+  private checking?: Health.Watching;
 
   constructor(private readonly setup: SupervisorSetup) {
     this.state = initialState(process.pid, setup.config, { perp: setup.entry.kind === 'perp', logger: setup.output.sharesPipe, revivals: setup.revivals });
@@ -89,7 +101,23 @@ export class Supervisor {
       case 'read-want':
         return this.dispatch({ type: 'want-read', want: this.readWant() });
       case 'spawn':
-        return this.spawnService();
+        return this.spawnService(effect.readyFd);
+      case 'watch-ready':
+        this.health ??= loadHealth();
+        this.watching = this.health.watchReady(effect.ready, effect.timeoutMs, {
+          readyStream: this.readyStream,
+          watchText: (text, found) => output.watchText(text, found),
+        }, (event) => this.dispatch(event));
+        return;
+      case 'check':
+        this.health ??= loadHealth();
+        this.checking = this.health.checkAfter(effect.probe, effect.afterMs, (event) => this.dispatch(event));
+        return;
+      case 'unwatch':
+        this.watching?.cancel();
+        this.checking?.cancel();
+        this.watching = this.checking = undefined;
+        return;
       case 'write':
         this.write(effect.record);
         return;
@@ -206,11 +234,17 @@ export class Supervisor {
       return this.state.config;
     }
     const parsed = parseConfig(text, entry.file, this.state.config);
-    if (text !== this.configText) {
+    const changed = text !== this.configText;
+    if (changed) {
       for (const d of parsed.diagnostics) {
         output.say(d.severity === 'error' ? `warning: ${d.message}; keeping the last good value` : `warning: ${d.message}`);
       }
       this.configText = text;
+    }
+    const unready = readinessProblem(parsed.config, output.sharesPipe);
+    if (unready) {
+      if (changed) output.say(`warning: ${entry.file}: ${unready}; keeping the last good rule`);
+      parsed.config.ready = this.state.config.ready;
     }
     output.configure(logSettingsOf(parsed.config));
     return parsed.config;
@@ -220,25 +254,36 @@ export class Supervisor {
    * Starts a program of the service in its own session and process group, its output into the
    * log; `gate`: held back until the worker lets it go (launch.ts gated).
    */
-  private launch(command: Command, gate = false): { child: ReturnType<typeof spawn>; launch: Launch } {
+  private launch(command: Command, gate = false, readyFd?: number): { child: ReturnType<typeof spawn>; launch: Launch; readyAt?: number } {
     const { entry, env, output } = this.setup;
     const plan = planLaunch(entry, command, env);
     if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES', refused: true });
     const launch = plan.value;
+    if (readyFd !== undefined && launch.viaSudo) {
+      const message = `config_ready_fd=${readyFd} cannot reach a service run through sudo, which closes every descriptor above 2; use config_ready_port, _url or _log`;
+      throw Object.assign(new Error(message), { code: 'EACCES', refused: true });
+    }
     if (launch.withoutGroups && !this.saidNoGroups) {
       this.saidNoGroups = true;
       output.say(`warning: setpriv (util-linux) not found: ${command.file} runs with the primary group of uid ${launch.owner} only`);
     }
-    const run = gate ? gated(launch) : launch;
+    // Descriptor 3 of a gated run is the gate until the program starts: a readiness 3 waits on 4.
+    const readyAt = readyFd === 3 && gate ? 4 : readyFd;
+    const stdio: StdioOptions = ['ignore', output.serviceFd, output.serviceFd];
+    if (gate) stdio[3] = 'pipe';
+    if (readyAt !== undefined) {
+      for (let fd = stdio.length; fd < readyAt; fd++) stdio[fd] = 'ignore';
+      stdio[readyAt] = 'pipe';
+    }
+    const run = gate ? gated(launch, readyAt === 4 && readyFd === 3) : launch;
     const child = spawn(run.file, run.args, {
       argv0: run.argv0, cwd: entry.cwd, env: run.env, uid: run.uid, gid: run.gid,
-      detached: true,
-      stdio: ['ignore', output.serviceFd, output.serviceFd, ...(gate ? ['pipe' as const] : [])],
+      detached: true, stdio,
     });
-    return { child, launch };
+    return { child, launch, readyAt };
   }
 
-  private spawnService(): void {
+  private spawnService(readyFd?: number): void {
     const { entry, output } = this.setup;
     const failed = (error: NodeJS.ErrnoException, reason = `cannot run ${entry.file}: ${errnoText(error)}`): void => {
       this.dispatch({ type: 'spawn-failed', code: spawnErrorCode(error), reason, at: Date.now() });
@@ -246,8 +291,10 @@ export class Supervisor {
     const at = Date.now();
     let child: ReturnType<typeof spawn>;
     let launch: Launch;
+    let readyAt: number | undefined;
+    this.readyStream = undefined;
     try {
-      ({ child, launch } = this.launch(mainCommand(entry), output.sharesPipe));
+      ({ child, launch, readyAt } = this.launch(mainCommand(entry), output.sharesPipe, readyFd));
     } catch (error) {
       // A refusal (SPEC 12.4) says it all; a spawn error gets the file named.
       const e = error as NodeJS.ErrnoException & { refused?: boolean };
@@ -260,6 +307,10 @@ export class Supervisor {
     }
     this.childGone = false;
     this.viaSudo = launch.viaSudo === true;
+    if (readyAt !== undefined) {
+      this.readyStream = child.stdio[readyAt] as Readable;
+      this.readyStream.on('error', () => {});
+    }
     const pid = child.pid;
     child.once('exit', (code, signal) => {
       this.childGone = true;

@@ -1,6 +1,6 @@
 // config_KEY=VALUE lines -> values and diagnostics (SPEC 3), checked against the contract.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, hasErrors, parseConfig, type ServiceConfig } from '../../src/core/config.js';
+import { DEFAULT_CONFIG, describeReadiness, hasErrors, parseConfig, type ServiceConfig } from '../../src/core/config.js';
 
 const FILE = '/home/u/reraise.d/web';
 
@@ -11,6 +11,7 @@ describe('defaults (SPEC 3 table)', () => {
   it('are start_sec 10, max_retry 2, retry_sec 2, stop_sec 10, stop_signal TERM, log 1 MiB x 10, no stamps', () => {
     expect(DEFAULT_CONFIG).toEqual({
       startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 0, reviveSec: 60,
+      readySec: 60, checkFail: 3, needs: [],
     });
   });
 
@@ -158,6 +159,7 @@ describe('a bad value keeps the last good value', () => {
   it('keeps the base value when a base config is passed (a worker re-reading its script)', () => {
     const base: ServiceConfig = {
       startSec: 7, maxRetry: 4, retrySec: 1, stopSec: 3, stopSignal: 2, logSize: 4096, logKeep: 3, logStamp: 1, reviveSec: 300,
+      readySec: 60, checkFail: 3, needs: [],
     };
     const parsed = parseConfig(
       'config_start_sec=abc\nconfig_max_retry=1.5\nconfig_retry_sec=-1\nconfig_stop_sec=x\nconfig_stop_signal=NOPE\n' +
@@ -235,5 +237,124 @@ describe('log keys (SPEC 7)', () => {
 
   it('defaults: 1 MiB, 10 files, no stamps', () => {
     expect(parseConfig('', FILE).config).toMatchObject({ logSize: 1 << 20, logKeep: 10, logStamp: 0 });
+  });
+});
+
+describe('readiness, liveness and needs (SPEC 14)', () => {
+  const url = (u: string, host: string, port: number, path: string) => ({ kind: 'url', host, port, path, url: u });
+  it.each<[string, Partial<ServiceConfig>]>([
+    ['config_ready_fd=3', { ready: { kind: 'fd', fd: 3 } }],
+    ['config_ready_fd=255', { ready: { kind: 'fd', fd: 255 } }],
+    ['config_ready_port=8080', { ready: { kind: 'port', port: 8080 } }],
+    ['config_ready_port=1', { ready: { kind: 'port', port: 1 } }],
+    ['config_ready_port=65535', { ready: { kind: 'port', port: 65535 } }],
+    ['config_ready_url=http://127.0.0.1:8080/health', { ready: url('http://127.0.0.1:8080/health', '127.0.0.1', 8080, '/health') as never }],
+    ['config_ready_url=http://localhost', { ready: url('http://localhost', 'localhost', 80, '/') as never }],
+    ['config_ready_url=HTTP://LocalHost:81/a?b=c', { ready: url('HTTP://LocalHost:81/a?b=c', 'localhost', 81, '/a?b=c') as never }],
+    ['config_ready_url=http://[::1]:9000/', { ready: url('http://[::1]:9000/', '[::1]', 9000, '/') as never }],
+    ['config_ready_url=http://127.1.2.3:5/x', { ready: url('http://127.1.2.3:5/x', '127.1.2.3', 5, '/x') as never }],
+    ['config_ready_log="Listening on port"', { ready: { kind: 'log', text: 'Listening on port' } }],
+    ['config_ready_log=ready # a comment', { ready: { kind: 'log', text: 'ready' } }],
+    ['config_ready_port=80\nconfig_ready_sec=5', { ready: { kind: 'port', port: 80 }, readySec: 5 }],
+    ['config_ready_port=80\nconfig_ready_sec=0.5', { ready: { kind: 'port', port: 80 }, readySec: 0.5 }],
+    ['config_ready_port=80\nconfig_check_sec=1', { ready: { kind: 'port', port: 80 }, checkSec: 1 }],
+    ['config_ready_url=http://127.0.0.1/\nconfig_check_sec=0.1\nconfig_check_fail=1', { ready: url('http://127.0.0.1/', '127.0.0.1', 80, '/') as never, checkSec: 0.1, checkFail: 1 }],
+    ['config_ready_port=80\nconfig_check_sec=30\nconfig_check_fail=1000', { ready: { kind: 'port', port: 80 }, checkSec: 30, checkFail: 1000 }],
+    ['config_needs=db', { needs: ['db'], needsLine: 3 }],
+    ['config_needs="db cache"', { needs: ['db', 'cache'], needsLine: 3 }],
+    ["config_needs='db,cache'", { needs: ['db', 'cache'], needsLine: 3 }],
+    ['config_needs=db cache # unquoted, as the issue writes it', { needs: ['db', 'cache'], needsLine: 3 }],
+    ['config_needs="db db"', { needs: ['db'], needsLine: 3 }],
+    ['config_ready_port=80\nconfig_ready_port=81', { ready: { kind: 'port', port: 81 } }],
+  ])('%s', (lines, expected) => {
+    const parsed = parseConfig(script(lines), FILE);
+    expect(parsed.diagnostics).toEqual([]);
+    expect(parsed.config).toEqual({ ...DEFAULT_CONFIG, ...expected });
+  });
+
+  it.each([
+    ['config_ready_fd=0', 'ready_fd', '0', 'descriptor number from 3 to 255'],
+    ['config_ready_fd=2', 'ready_fd', '2', 'descriptor number from 3 to 255'],
+    ['config_ready_fd=256', 'ready_fd', '256', 'descriptor number from 3 to 255'],
+    ['config_ready_fd=-1', 'ready_fd', '-1', 'descriptor number'],
+    ['config_ready_port=0', 'ready_port', '0', 'TCP port from 1 to 65535'],
+    ['config_ready_port=70000', 'ready_port', '70000', 'TCP port from 1 to 65535'],
+    ['config_ready_port=80x', 'ready_port', '80x', 'TCP port'],
+    ['config_ready_url=https://127.0.0.1/', 'ready_url', 'https://127.0.0.1/', 'not http'],
+    ['config_ready_url=http://example.com/', 'ready_url', 'http://example.com/', 'not a loopback host'],
+    ['config_ready_url=http://10.0.0.1:80/', 'ready_url', 'http://10.0.0.1:80/', 'not a loopback host'],
+    ['config_ready_url=http://127.0.0.300/', 'ready_url', 'http://127.0.0.300/', 'not a loopback host'],
+    ['config_ready_url=http://user@127.0.0.1/', 'ready_url', 'http://user@127.0.0.1/', 'not a loopback host'],
+    ['config_ready_url=http://127.0.0.1:0/', 'ready_url', 'http://127.0.0.1:0/', 'a URL like'],
+    ['config_ready_url=http://127.0.0.1:99999/', 'ready_url', 'http://127.0.0.1:99999/', 'a URL like'],
+    ['config_ready_url=127.0.0.1:8080', 'ready_url', '127.0.0.1:8080', 'a URL like'],
+    ['config_ready_log=""', 'ready_log', '', 'text of 1 to 256 bytes'],
+    [`config_ready_log=${'x'.repeat(257)}`, 'ready_log', 'x'.repeat(257), 'text of 1 to 256 bytes'],
+    ['config_ready_port=80\nconfig_ready_sec=0', 'ready_sec', '0', 'more than 0'],
+    ['config_ready_port=80\nconfig_ready_sec=-5', 'ready_sec', '-5', 'more than 0'],
+    ['config_ready_port=80\nconfig_ready_sec=99999999', 'ready_sec', '99999999', 'at most'],
+    ['config_ready_port=80\nconfig_check_sec=0', 'check_sec', '0', 'from 0.1'],
+    ['config_ready_port=80\nconfig_check_sec=0.05', 'check_sec', '0.05', 'from 0.1'],
+    ['config_ready_port=80\nconfig_check_sec=1\nconfig_check_fail=0', 'check_fail', '0', 'from 1 to 1000'],
+    ['config_ready_port=80\nconfig_check_sec=1\nconfig_check_fail=1001', 'check_fail', '1001', 'from 1 to 1000'],
+    ['config_needs=""', 'needs', '', 'service names'],
+    ['config_needs=".hidden"', 'needs', '.hidden', '".hidden" cannot be a service name'],
+    ['config_needs="db ../etc/x"', 'needs', 'db ../etc/x', '"../etc/x" cannot be a service name'],
+  ])('%s: refused with file, line, key and value', (lines, key, value, why) => {
+    const parsed = parseConfig(script(lines), FILE);
+    expect(hasErrors(parsed)).toBe(true);
+    const error = parsed.diagnostics.find((d) => d.severity === 'error')!;
+    expect(error.key).toBe(key);
+    expect(error.value).toBe(value);
+    expect(error.message).toMatch(new RegExp(`^${FILE}:\\d+: config_${key}: bad value `));
+    expect(error.message).toContain(JSON.stringify(value));
+    expect(error.message).toContain(why);
+  });
+
+  it('two readiness rules: the second is an error naming both lines, and neither rule holds', () => {
+    const parsed = parseConfig(script('config_ready_port=8080\nconfig_ready_log=up'), FILE);
+    expect(parsed.diagnostics).toEqual([{
+      severity: 'error', line: 4, key: 'ready_log', value: 'up',
+      message: `${FILE}:4: config_ready_log: a second readiness rule (config_ready_port on line 3): a service has one`,
+    }]);
+    expect(parsed.config.ready).toBeUndefined();
+  });
+
+  it.each([
+    ['config_check_sec=1', 'no rule'],
+    ['config_ready_fd=3\nconfig_check_sec=1', 'an fd rule'],
+    ['config_ready_log=up\nconfig_check_sec=1', 'a log rule'],
+  ])('%s: checks need a port or url rule (%s)', (lines) => {
+    const parsed = parseConfig(script(lines), FILE);
+    const error = parsed.diagnostics.find((d) => d.severity === 'error')!;
+    expect(error.key).toBe('check_sec');
+    expect(error.message).toContain('needs config_ready_port or config_ready_url');
+    expect(parsed.config.checkSec).toBeUndefined();
+  });
+
+  it.each([
+    ['config_ready_sec=5', 'ready_sec', 'no readiness rule'],
+    ['config_check_fail=5', 'check_fail', 'no config_check_sec'],
+  ])('%s alone is a warning, ignored', (line, key, why) => {
+    const parsed = parseConfig(script(line), FILE);
+    expect(hasErrors(parsed)).toBe(false);
+    expect(parsed.diagnostics).toHaveLength(1);
+    expect(parsed.diagnostics[0]).toMatchObject({ severity: 'warning', key });
+    expect(parsed.diagnostics[0].message).toContain(why);
+  });
+
+  it('a bad value on a later run keeps the last good rule, checks and needs', () => {
+    const good = parseConfig(script('config_ready_port=8080\nconfig_check_sec=2\nconfig_needs=db'), FILE).config;
+    const later = parseConfig(script('config_ready_port=0\nconfig_check_sec=x\nconfig_needs=.x'), FILE, good);
+    expect(later.config).toMatchObject({ ready: { kind: 'port', port: 8080 }, checkSec: 2, needs: ['db'], needsLine: 5 });
+  });
+
+  it.each([
+    [{ kind: 'fd', fd: 3 }, 'config_ready_fd=3'],
+    [{ kind: 'port', port: 80 }, 'config_ready_port=80'],
+    [{ kind: 'url', host: 'localhost', port: 80, path: '/', url: 'http://localhost' }, 'config_ready_url=http://localhost'],
+    [{ kind: 'log', text: 'up now' }, 'config_ready_log="up now"'],
+  ] as const)('describeReadiness %j', (ready, text) => {
+    expect(describeReadiness(ready)).toBe(text);
   });
 });

@@ -76,6 +76,11 @@ describe('every key of the SPEC 4 key table, alone, both ways', () => {
     ['revivals', 7, 'revivals=7'],
     ['reviveSec', 60, 'revive_sec=60'],
     ['reviveSec', 7.5, 'revive_sec=7.5'],
+    ['ready', false, 'ready=0'],
+    ['ready', true, 'ready=1'],
+    ['checks', 2, 'checks=2'],
+    ['check', 'refused', 'check=refused'],
+    ['check', 'http-503', 'check=http-503'],
   ])('%s = %j is %s', (key, value, token) => {
     roundTrip({ state: 'RUN', pid: 101, workerPid: 200, epoch: E, keys: { [key]: value } }, `RUN - 101 200 ${E} ${token}`);
   });
@@ -84,6 +89,12 @@ describe('every key of the SPEC 4 key table, alone, both ways', () => {
 describe('a value not of its kind is read as absent (SPEC 4)', () => {
   it.each<[string, keyof RecordKeys]>([
     ['restarts=x', 'restarts'],
+    ['ready=2', 'ready'],
+    ['ready=yes', 'ready'],
+    ['checks=-1', 'checks'],
+    ['check=Refused', 'check'],
+    ['check=a_b', 'check'],
+    [`check=${'x'.repeat(33)}`, 'check'],
     ['restarts=-1', 'restarts'],
     ['restarts=1.5', 'restarts'],
     ['restarts=', 'restarts'],

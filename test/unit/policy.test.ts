@@ -130,7 +130,9 @@ class Sim {
   exits(ms: number, code: number | null = 1, signal: number | null = null): Effect[] {
     const { pid, config } = this.state;
     this.now = ms;
+    // A run with a readiness rule is no longer watched (SPEC 14).
     expect(this.send({ type: 'exited', code, signal, at: ms })).toEqual([
+      ...(this.state.ready === undefined ? [] : [{ type: 'unwatch' }]),
       { type: 'stop-group', pgid: pid, signal: config.stopSignal, graceMs: config.stopSec * 1000 },
     ]);
     return this.drive({ type: 'group-stopped', killed: false });
@@ -1465,6 +1467,11 @@ const EVENTS: Record<SupervisorEvent['type'], SupervisorEvent> = {
   restart: { type: 'restart', at: at(5) },
   once: { type: 'once', on: true },
   'logger-exited': { type: 'logger-exited', ranMs: 5000, why: 'exited with code 1' },
+  // A run without a readiness rule (as here) ignores these in every phase (SPEC 14).
+  ready: { type: 'ready', at: at(5) },
+  'ready-timeout': { type: 'ready-timeout', at: at(5) },
+  'ready-fd-closed': { type: 'ready-fd-closed' },
+  checked: { type: 'checked', ok: false, why: 'refused', at: at(5) },
 };
 
 /** What each phase answers to, as the table in policy.ts is meant to be: every other event changes nothing. */
@@ -1473,7 +1480,7 @@ const HANDLED: Record<Phase, SupervisorEvent['type'][]> = {
   adopting: ['orphan-stopped', 'stop', 'once'],
   spawning: ['config-read', 'start-written', 'want-read', 'spawned', 'spawn-failed', 'stop', 'once', 'logger-exited'],
   running: ['exited', 'stop', 'restart', 'once', 'logger-exited'],
-  sweeping: ['group-stopped', 'stop', 'restart', 'once', 'logger-exited'],
+  sweeping: ['exited', 'group-stopped', 'stop', 'restart', 'once', 'logger-exited'],
   stopping: ['exited', 'group-stopped', 'stop', 'once', 'logger-exited'],
   resetting: ['reset-done', 'stop', 'restart', 'once', 'logger-exited'],
   waiting: ['retry-due', 'stop', 'restart', 'once', 'logger-exited'],
@@ -1580,5 +1587,203 @@ describe('the rc.log (SPEC 8): started before the first run, started again after
     sim.drive({ type: 'reset-done' });
     expect(sim.state.phase).toBe('done');
     expect(sim.send({ type: 'logger-exited', ranMs: 5000, why: 'exited with code 0' })).toEqual([]);
+  });
+});
+
+describe('readiness (SPEC 14.1): a run with a rule is a successful start once it is ready', () => {
+  const PORT = { kind: 'port', port: 8080 } as const;
+  const withRule = (config: Partial<ServiceConfig> = {}): SimOptions => ({ config: { ready: PORT, readySec: 30, startSec: 1, ...config } });
+
+  it('spawned: RUN with ready=0, and the run is watched until config_ready_sec', () => {
+    const sim = begun(withRule());
+    const effects = sim.spawned(at(0));
+    expect(written(effects)?.keys.ready).toBe(false);
+    expect(effects).toContainEqual({ type: 'watch-ready', ready: PORT, timeoutMs: 30_000 });
+    expect(sim.state.ready).toBe(false);
+  });
+
+  it('without a rule: no ready key, nothing watched, as before', () => {
+    const sim = begun();
+    const effects = sim.spawned(at(0));
+    expect(written(effects)?.keys.ready).toBeUndefined();
+    expect(types(effects)).not.toContain('watch-ready');
+  });
+
+  it('ready: RUN with ready=1 and a log line; a second ready changes nothing', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    const effects = sim.send({ type: 'ready', at: at(1.5) });
+    expect(written(effects)?.keys.ready).toBe(true);
+    expect(logs(effects)).toEqual(['web: ready (config_ready_port=8080) after 1.5s']);
+    expect(sim.send({ type: 'ready', at: at(2) })).toEqual([]);
+  });
+
+  it.each([
+    ['exits before it is ready, after a long time', 3600, false],
+    ['exits after it was ready, however soon', 0.2, true],
+  ])('%s: judged by readiness, not config_start_sec', (_, exitAfter, ready) => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    if (ready) sim.send({ type: 'ready', at: at(0.1) });
+    const effects = sim.exits(at(exitAfter));
+    if (ready) {
+      expect(logs(effects)[0]).toContain('starting again');
+    } else {
+      expect(logs(effects)[0]).toBe('web: failed to start (exit code 1, retries 0)');
+      expect(written(effects)?.state).toBe('ERROR');
+    }
+  });
+
+  it('a quick exit before ready, after a good run, is retried and says so', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    sim.send({ type: 'ready', at: at(1) });
+    sim.exits(at(100), 0);
+    sim.spawned(at(100));
+    const effects = sim.exits(at(101));
+    expect(logs(effects)[0]).toBe('web: exited (exit code 1) after 1.0s, before it was ready; retry 1 of 2 in 0s');
+  });
+
+  it('exited: the watch ends with the run', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    expect(types(sim.send({ type: 'exited', code: 1, signal: null, at: at(1) }))).toEqual(['unwatch', 'stop-group']);
+  });
+
+  it('not ready in time: its group is stopped, then it is a failed start with the exit it made', () => {
+    const sim = begun(withRule({ stopSec: 2 }));
+    sim.spawned(at(0));
+    const effects = sim.send({ type: 'ready-timeout', at: at(30) });
+    expect(logs(effects)).toEqual(['web: not ready after 30s (config_ready_sec): stopping it']);
+    expect(types(effects)).toEqual(['log', 'unwatch', 'stop-group']);
+    expect(sim.state.phase).toBe('sweeping');
+    // The run's own exit, when it comes, is the one recorded.
+    expect(sim.send({ type: 'exited', code: 3, signal: null, at: at(30.1) })).toEqual([]);
+    const end = sim.send({ type: 'group-stopped', killed: false });
+    expect(written(end)).toMatchObject({ state: 'ERROR', exitCode: 3 });
+    expect(answers(end)).toEqual([]);
+    expect(exitCode(end)).toBe(1);
+  });
+
+  it('not ready in time and killed by the stop signal: the ERROR says so', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    sim.send({ type: 'ready-timeout', at: at(30) });
+    const end = sim.send({ type: 'group-stopped', killed: false });
+    expect(written(end)).toMatchObject({ state: 'ERROR', exitCode: 143, keys: { signal: 'TERM' } });
+  });
+
+  it.each<[string, SupervisorEvent]>([
+    ['a timeout after ready', { type: 'ready-timeout', at: at(30) }],
+    ['a closed fd after ready', { type: 'ready-fd-closed' }],
+  ])('%s changes nothing', (_, event) => {
+    const sim = begun(withRule({ ready: { kind: 'fd', fd: 3 } }));
+    sim.spawned(at(0));
+    sim.send({ type: 'ready', at: at(1) });
+    expect(sim.send(event)).toEqual([]);
+  });
+
+  it('config_ready_fd: the spawn carries the descriptor; a close without a newline is logged', () => {
+    const sim = new Sim(withRule({ ready: { kind: 'fd', fd: 5 } }));
+    const effects = sim.drive({ type: 'begin' });
+    expect(effects).toContainEqual({ type: 'spawn', readyFd: 5 });
+    sim.spawned(at(0));
+    expect(logs(sim.send({ type: 'ready-fd-closed' }))).toEqual(['web: closed its readiness descriptor (config_ready_fd=5) without a newline; not ready']);
+  });
+
+  it('a stop while not ready: the watch ends, one stop, no restart', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    expect(types(sim.send({ type: 'stop' }))).toEqual(['unwatch', 'stop-group']);
+    expect(sim.send({ type: 'ready-timeout', at: at(30) })).toEqual([]);
+    const end = sim.send({ type: 'group-stopped', killed: false });
+    expect(exitCode(end)).toBe(0);
+    expect(types(end)).not.toContain('spawn');
+  });
+
+  it('a restart of a ready run is not counted as a failure; the new run is watched again', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    sim.send({ type: 'ready', at: at(0.5) });
+    sim.send({ type: 'restart', at: at(0.6) });
+    sim.drive({ type: 'group-stopped', killed: false });
+    expect(sim.state.hadSuccess).toBe(true);
+    const next = sim.spawned(at(1));
+    expect(types(next)).toContain('watch-ready');
+    expect(sim.state.ready).toBe(false);
+  });
+});
+
+describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_check_fail in a row', () => {
+  const PORT = { kind: 'port', port: 8080 } as const;
+  function ready(config: Partial<ServiceConfig> = {}): Sim {
+    const sim = begun({ config: { ready: PORT, checkSec: 1, checkFail: 3, ...config } });
+    sim.spawned(at(0));
+    const effects = sim.send({ type: 'ready', at: at(1) });
+    expect(effects).toContainEqual({ type: 'check', probe: PORT, afterMs: 1000 });
+    return sim;
+  }
+  const check = (sim: Sim, ok: boolean, s: number, why = 'refused'): Effect[] =>
+    sim.send(ok ? { type: 'checked', ok: true, at: at(s) } : { type: 'checked', ok: false, why, at: at(s) });
+
+  it('without config_check_sec, no check is ever asked for', () => {
+    const sim = begun({ config: { ready: PORT } });
+    sim.spawned(at(0));
+    expect(types(sim.send({ type: 'ready', at: at(1) }))).not.toContain('check');
+  });
+
+  it('a good check asks for the next one and writes nothing', () => {
+    const sim = ready();
+    expect(check(sim, true, 2)).toEqual([{ type: 'check', probe: PORT, afterMs: 1000 }]);
+  });
+
+  it('failures count up in the record, one good check clears them', () => {
+    const sim = ready();
+    const first = check(sim, false, 2);
+    expect(logs(first)).toEqual(['web: check failed 1 of 3: refused']);
+    expect(written(first)?.keys).toMatchObject({ checks: 1, check: 'refused', ready: true });
+    const second = check(sim, false, 3, 'timeout');
+    expect(written(second)?.keys).toMatchObject({ checks: 2, check: 'timeout' });
+    const good = check(sim, true, 4);
+    expect(logs(good)).toEqual(['web: healthy again']);
+    expect(written(good)?.keys.checks).toBeUndefined();
+    expect(written(good)?.keys.check).toBeUndefined();
+    expect(types(good)).toContain('check');
+  });
+
+  it('config_check_fail failures in a row restart it, logged with the reason, not counted as a failure', () => {
+    const sim = ready({ checkFail: 2, stopSec: 4 });
+    check(sim, false, 2);
+    const effects = check(sim, false, 3, 'http-503');
+    expect(logs(effects)).toEqual(['web: unhealthy: 2 checks in a row failed (last: http-503): restarting']);
+    expect(types(effects)).toEqual(['log', 'unwatch', 'stop-group']);
+    expect(sim.state.phase).toBe('stopping');
+    const after = sim.drive({ type: 'group-stopped', killed: false });
+    expect(types(after)).toEqual(PREPARE);
+    expect(sim.state).toMatchObject({ restarts: 1, retries: 0, hadSuccess: true, failedChecks: 0 });
+    expect(startRecord(after)?.keys.restarts).toBe(1);
+  });
+
+  it('config_check_fail=1: the first failure restarts it', () => {
+    const sim = ready({ checkFail: 1 });
+    expect(logs(check(sim, false, 2))).toEqual(['web: unhealthy: 1 check in a row failed (last: refused): restarting']);
+  });
+
+  it.each<[string, (sim: Sim) => void]>([
+    ['stopping', (sim) => sim.send({ type: 'stop' })],
+    ['stopping for a restart', (sim) => sim.send({ type: 'restart', at: at(2) })],
+    ['sweeping', (sim) => sim.send({ type: 'exited', code: 1, signal: null, at: at(2) })],
+  ])('a failed check that comes while %s changes nothing: one stop, no restart', (_, into) => {
+    const sim = ready({ checkFail: 1 });
+    into(sim);
+    const state = sim.state;
+    expect(check(sim, false, 3)).toEqual([]);
+    expect(sim.state).toBe(state);
+  });
+
+  it('a check result before the run is ready changes nothing', () => {
+    const sim = begun({ config: { ready: PORT, checkSec: 1 } });
+    sim.spawned(at(0));
+    expect(check(sim, false, 0.5)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import type { ServiceStatus } from '../../src/core/status.js';
 import { renderStatusLines, statusJson, statusNote, type StatusRow } from '../../src/cli/commands/status.js';
 
 const NOW = 1_700_000_000;
-const NO_FLAGS = { paused: false, once: false, flapping: false, wanted: 'none' as const };
+const NO_FLAGS = { paused: false, once: false, flapping: false, unhealthy: false, wanted: 'none' as const };
 const row = (name: string, status: Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>): StatusRow =>
   ({ name, status: { ...NO_FLAGS, ...status } });
 
@@ -152,6 +152,22 @@ describe('renderStatusLines', () => {
   });
 });
 
+describe('readiness and health in the panel (SPEC 14)', () => {
+  it.each<[string, Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>, string | undefined, string, Record<string, unknown>]>([
+    ['a run not ready yet', { state: 'starting', pid: 5, workerPid: 4, since: NOW - 12, ready: false }, 'not ready yet (12s)', '-',
+      { ready: false, health: null }],
+    ['a ready run', { state: 'running', pid: 5, workerPid: 4, since: NOW - 12, ready: true }, undefined, '-', { ready: true, health: 'ok' }],
+    ['an unhealthy run', { state: 'running', pid: 5, workerPid: 4, since: NOW - 12, ready: true, unhealthy: true, failedChecks: 2, lastCheck: 'refused' },
+      'check failed 2 in a row: refused', 'unhealthy', { ready: true, health: 'unhealthy', failedChecks: 2, lastCheck: 'refused' }],
+    ['a run without a rule', { state: 'running', pid: 5, workerPid: 4, since: NOW - 12 }, undefined, '-', { ready: null, health: null, failedChecks: 0 }],
+  ])('%s', (_, status, note, flags, json) => {
+    const r = row('web', status);
+    expect(statusNote('web', r.status, NOW)).toBe(note);
+    expect(cellsOf(renderStatusLines([r], NOW), 1).FLAGS).toBe(flags);
+    expect(statusJson({ ...r, stored: { kind: 'none' } }, NOW)).toMatchObject(json);
+  });
+});
+
 describe('statusJson', () => {
   const stored = { kind: 'record' as const, text: 'RUN - 4242 4241 1699999688 restarts=0 once=1\n', record: {} as never };
 
@@ -160,6 +176,7 @@ describe('statusJson', () => {
     expect(json).toEqual({
       name: 'web', kind: 'script', state: 'running', text: 'running', pid: 4242, workerPid: 4241, since: NOW - 312,
       uptime: 312, restarts: 0, exitCode: 1, signal: null, paused: false, once: true, flapping: false, next: null,
+      ready: null, health: null, failedChecks: 0, lastCheck: null,
       wanted: 'none', nextRevival: null, note: null, pidFile: 'RUN - 4242 4241 1699999688 restarts=0 once=1',
     });
   });

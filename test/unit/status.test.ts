@@ -102,6 +102,13 @@ describe('deriveStatus: flags and the last exit', () => {
   it.each<[string, ServiceFacts, Partial<ServiceStatus>]>([
     ['running, process stopped: paused', facts({ record: RUN, ...live, servicePaused: true }), { state: 'running', paused: true }],
     ['running, process not stopped: not paused', facts({ record: RUN, ...live, servicePaused: false }), { paused: false }],
+    ['RUN ready=0, live: starting with its pid, not ready', facts({ record: run({ ready: false }), ...live }),
+      { state: 'starting', pid: 101, workerPid: 200, since: E, ready: false }],
+    ['RUN ready=1, live: running, ready', facts({ record: run({ ready: true }), ...live }), { state: 'running', ready: true }],
+    ['RUN without ready: running, no rule', facts({ record: RUN, ...live }), { state: 'running', ready: undefined, unhealthy: false }],
+    ['RUN checks=2 check=refused: unhealthy', facts({ record: run({ ready: true, checks: 2, check: 'refused' }), ...live }),
+      { state: 'running', unhealthy: true, failedChecks: 2, lastCheck: 'refused' }],
+    ['RUN ready=0, no worker: orphaned', facts({ record: run({ ready: false }), serviceAlive: true }), { state: 'orphaned' }],
     ['running, nothing probed: not paused', facts({ record: RUN, ...live }), { paused: false }],
     ['orphaned, process stopped: paused', facts({ record: RUN, serviceAlive: true, servicePaused: true }),
       { state: 'orphaned', paused: true }],

@@ -26,8 +26,7 @@ export function orphanHint(name: string, pid: number): string {
 async function startOne(ctx: Context, name: string, wait: boolean): Promise<Report> {
   const report = startReport(name, await launchWorker(ctx, name, 'start'));
   if (!wait || report.failed) return report;
-  const { startSec } = currentConfig(describeEntry(ctx.dirs.service.path, name));
-  return waitUntilUp(ctx, name, startSec, report);
+  return waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), report);
 }
 
 function startReport(name: string, launched: Launched): Report {

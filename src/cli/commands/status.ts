@@ -50,7 +50,7 @@ function lastExit(s: ServiceStatus): string | undefined {
 }
 
 export function flagWords(s: ServiceStatus): string[] {
-  return [s.paused && 'paused', s.once && 'once', s.flapping && 'flapping'].filter((w): w is string => !!w);
+  return [s.paused && 'paused', s.once && 'once', s.flapping && 'flapping', s.unhealthy && 'unhealthy'].filter((w): w is string => !!w);
 }
 
 /** The free text after the columns: what the state needs explained, then the want (SPEC 11). */
@@ -83,7 +83,10 @@ function wantNote(s: ServiceStatus, now: number, scriptGone: boolean): string | 
 }
 
 function stateNote(name: string, s: ServiceStatus, now: number): string | undefined {
+  if (s.unhealthy) return `check failed ${s.failedChecks} in a row: ${s.lastCheck ?? 'failed'}`;
   switch (s.state) {
+    case 'starting':
+      return s.ready === false && s.since !== undefined ? `not ready yet (${formatDuration(Math.max(0, now - s.since))})` : undefined;
     case 'restarting':
       if (s.next === undefined) return 'between runs';
       return s.next > now ? `next try in ${formatDuration(s.next - now)}` : 'next try now';
@@ -155,6 +158,10 @@ export function statusJson(seen: StatusRow & { stored: Stored }, now: number): R
     paused: s.paused,
     once: s.once,
     flapping: s.flapping,
+    ready: s.ready ?? null,
+    health: s.unhealthy ? 'unhealthy' : s.ready === true ? 'ok' : null,
+    failedChecks: s.failedChecks ?? 0,
+    lastCheck: s.lastCheck ?? null,
     next: s.next ?? null,
     wanted: s.wanted,
     nextRevival: s.nextRevival ?? null,

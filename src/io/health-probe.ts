@@ -1,0 +1,83 @@
+// One probe of a service on this machine: a TCP connect, or an HTTP GET's status line, bounded in time (SPEC 14.1, 14.2).
+import { connect } from 'node:net';
+
+export type ProbeTarget = { kind: 'port'; port: number } | { kind: 'url'; host: string; port: number; path: string };
+
+/** `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case. */
+export type ProbeResult = { ok: true } | { ok: false; why: string };
+
+export interface Probe {
+  result: Promise<ProbeResult>;
+  /** Ends it now; its result is then never reported. */
+  cancel(): void;
+}
+
+/** A probe that hangs is a failed one: the worker goes on handling its signals meanwhile. */
+export const PROBE_TIMEOUT_MS = 2000;
+
+/** The most of an answer read for its status line. */
+const STATUS_LINE_MAX = 1024;
+
+/** No name lookup: `localhost` is 127.0.0.1, so that a probe never waits on a resolver. */
+function addressOf(host: string): string {
+  if (host === 'localhost') return '127.0.0.1';
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}
+
+function whyOf(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED': return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE': return 'reset';
+    case 'ETIMEDOUT': return 'timeout';
+    default: return (error.code ?? 'error').toLowerCase().replace(/[^a-z0-9-]/g, '').slice(0, 32) || 'error';
+  }
+}
+
+/** The verdict of an HTTP status line: 2xx and 3xx are ready (SPEC 14.1). */
+export function statusVerdict(line: string): ProbeResult {
+  const match = /^HTTP\/\d(\.\d)? (\d{3})(\s|$)/.exec(line);
+  if (!match) return { ok: false, why: 'bad-answer' };
+  const code = Number(match[2]);
+  return code >= 200 && code < 400 ? { ok: true } : { ok: false, why: `http-${code}` };
+}
+
+export function probe(target: ProbeTarget, timeoutMs = PROBE_TIMEOUT_MS): Probe {
+  const host = target.kind === 'url' ? addressOf(target.host) : '127.0.0.1';
+  const socket = connect({ host, port: target.port });
+  let settle: (result: ProbeResult) => void = () => {};
+  let done = false;
+  const result = new Promise<ProbeResult>((resolve) => {
+    settle = (value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+  });
+  const timer = setTimeout(() => settle({ ok: false, why: 'timeout' }), timeoutMs);
+  socket.on('error', (error: NodeJS.ErrnoException) => settle({ ok: false, why: whyOf(error) }));
+  socket.on('connect', () => {
+    if (target.kind === 'port') return settle({ ok: true });
+    const hostHeader = target.host === 'localhost' ? `localhost:${target.port}` : `${target.host}:${target.port}`;
+    socket.write(`GET ${target.path} HTTP/1.0\r\nHost: ${hostHeader}\r\nUser-Agent: reraise\r\nConnection: close\r\n\r\n`);
+  });
+  let answer = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    answer += chunk;
+    const end = answer.indexOf('\r\n');
+    if (end >= 0) settle(statusVerdict(answer.slice(0, end)));
+    else if (answer.length > STATUS_LINE_MAX) settle({ ok: false, why: 'bad-answer' });
+  });
+  socket.on('end', () => settle(answer === '' ? { ok: false, why: 'reset' } : statusVerdict(answer)));
+  return {
+    result,
+    cancel: () => {
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// A run watched for readiness, and checked while it is ready, as policy.ts's watch-ready and check effects ask (SPEC 14).
+// A bundle of its own, loaded by the first run that has a rule: workers of other services never pay for it.
+import type { Readable } from 'node:stream';
+import type { Readiness } from '../core/config.js';
+import type { SupervisorEvent } from '../core/policy.js';
+import { probe, type Probe, type ProbeTarget } from '../io/health-probe.js';
+
+export interface Watching {
+  cancel(): void;
+}
+
+export interface ReadySources {
+  /** The worker's end of the readiness pipe of the run (config_ready_fd). */
+  readyStream?: Readable;
+  /** Calls `found` once a line of the run's output holds `text`; returns what stops looking. */
+  watchText(text: string, found: () => void): () => void;
+}
+
+type Report = (event: SupervisorEvent) => void;
+
+/** Between the end of one readiness probe and the next. */
+export const PROBE_GAP_MS = 250;
+
+const LINE_FEED = 0x0a;
+
+function targetOf(ready: Readiness): ProbeTarget | undefined {
+  if (ready.kind === 'port') return { kind: 'port', port: ready.port };
+  if (ready.kind === 'url') return { kind: 'url', host: ready.host, port: ready.port, path: ready.path };
+  return undefined;
+}
+
+/** Probes every PROBE_GAP_MS, one at a time, until one succeeds; `cancel` ends the probe under way too. */
+function probeUntilOk(target: ProbeTarget, ok: () => void): Watching {
+  let current: Probe | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const attempt = (): void => {
+    current = probe(target);
+    void current.result.then((result) => {
+      if (cancelled) return;
+      if (result.ok) ok();
+      else timer = setTimeout(attempt, PROBE_GAP_MS);
+    });
+  };
+  attempt();
+  return {
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+      current?.cancel();
+    },
+  };
+}
+
+/** The first newline on the pipe makes the run ready; the rest is read and let go, so that a writer never blocks. */
+function readyLine(stream: Readable, ready: () => void, closed: () => void): Watching {
+  let seen = false;
+  const onData = (chunk: Buffer): void => {
+    if (!seen && chunk.includes(LINE_FEED)) {
+      seen = true;
+      ready();
+    }
+  };
+  const onEnd = (): void => {
+    if (!seen) closed();
+  };
+  stream.on('data', onData);
+  stream.once('end', onEnd);
+  return {
+    cancel: () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      // Still read: a service that writes its line again must not fill the pipe and hang.
+      stream.resume();
+    },
+  };
+}
+
+export function watchReady(ready: Readiness, timeoutMs: number, sources: ReadySources, report: Report): Watching {
+  let over = false;
+  const once = (event: SupervisorEvent): void => {
+    if (over) return;
+    over = true;
+    clearTimeout(timer);
+    watching.cancel();
+    report(event);
+  };
+  const timer = setTimeout(() => once({ type: 'ready-timeout', at: Date.now() }), timeoutMs);
+  const isReady = (): void => once({ type: 'ready', at: Date.now() });
+  const target = targetOf(ready);
+  let watching: Watching;
+  if (target) watching = probeUntilOk(target, isReady);
+  else if (ready.kind === 'log') watching = { cancel: sources.watchText(ready.text, isReady) };
+  else if (sources.readyStream) watching = readyLine(sources.readyStream, isReady, () => { if (!over) report({ type: 'ready-fd-closed' }); });
+  else watching = { cancel: () => {} };
+  return {
+    cancel: () => {
+      over = true;
+      clearTimeout(timer);
+      watching.cancel();
+    },
+  };
+}
+
+/** One liveness check after `afterMs` (SPEC 14.2): its result comes back as `checked`. */
+export function checkAfter(rule: Readiness, afterMs: number, report: Report): Watching {
+  const target = targetOf(rule);
+  let current: Probe | undefined;
+  let cancelled = false;
+  const timer = setTimeout(() => {
+    if (!target) return;
+    current = probe(target);
+    void current.result.then((result) => {
+      if (!cancelled) report(result.ok ? { type: 'checked', ok: true, at: Date.now() } : { type: 'checked', ok: false, why: result.why, at: Date.now() });
+    });
+  }, afterMs);
+  return {
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+      current?.cancel();
+    },
+  };
+}
