@@ -8,6 +8,7 @@ import { lockPrefix } from '../core/lock-names.js';
 import { boundLocks } from '../io/lock.js';
 import { isStopped, isWorker, runIsAlive } from '../io/probe.js';
 import { describeEntry, type ServiceEntry } from '../io/service-dir.js';
+import { readWaiting } from '../io/waiting-mark.js';
 import type { Context } from './context.js';
 
 export interface Inspection {
@@ -78,6 +79,7 @@ export function inspect(ctx: Context, name: string, view?: PidDirView, want?: 'u
     servicePaused: servicePid !== undefined && isStopped(servicePid),
     now: Date.now() / 1000,
     lockHolder,
+    waitingFor: stored.kind === 'none' ? readWaiting(ctx.dirs.pid.path, name)?.needs : undefined,
     pidDirWritable: seen ? seen.unwritable === undefined : true,
     want,
   });

@@ -25,8 +25,13 @@ export function shortName(name: string, room: number, max = 255): string {
 }
 
 /** `.NAME.PID.KIND`: a writer's temporary file in the pid dir (`tmp`, `clean`, `fifo`), which `clean` knows as a leftover once PID is gone. */
-export function tempFileName(name: string, pid: number, kind: 'tmp' | 'clean' | 'fifo'): string {
+export function tempFileName(name: string, pid: number, kind: 'tmp' | 'clean' | 'fifo' | 'wtmp'): string {
   return `.${shortName(name, 2 + 10 + 1 + kind.length)}.${pid}.${kind}`;
+}
+
+/** `.NAME.waiting`: a start's note that it waits for what NAME needs before it starts it (SPEC 14.3). */
+export function waitingFileName(name: string): string {
+  return `.${shortName(name, 1 + '.waiting'.length)}.waiting`;
 }
 
 /** `.NAME.lock.`, or `.#HASH.lock.` for a name too long for a socket path. */

@@ -3,7 +3,7 @@ import type { PidRecord } from './pidfile.js';
 import { revivalDue } from './revival.js';
 
 export type StatusState =
-  | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned' | 'unknown';
+  | 'running' | 'starting' | 'restarting' | 'error' | 'down' | 'not-executable' | 'stale' | 'orphaned' | 'unknown' | 'waiting';
 
 export interface ServiceFacts {
   /** Undefined when the service dir has no such entry (a pid file left by a deleted script). */
@@ -24,6 +24,8 @@ export interface ServiceFacts {
   pidDirWritable?: boolean;
   /** The want (SPEC 13.1); undefined when there is none, or it cannot be used. */
   want?: 'up' | 'down';
+  /** What a start that runs now waits for before it starts the service (SPEC 14.3). */
+  waitingFor?: readonly string[];
 }
 
 export interface ServiceStatus {
@@ -101,6 +103,7 @@ function deriveState(facts: ServiceFacts): State {
   if (record === undefined) {
     if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is missing`);
     if (entry && !entry.runnable) return { ...NO_FLAGS, state: 'not-executable', note: entry.problem };
+    if (facts.waitingFor) return { ...NO_FLAGS, state: 'waiting', note: `waiting for ${facts.waitingFor.join(', ')}` };
     return { ...NO_FLAGS, state: 'down' };
   }
   if ('garbage' in record) {

@@ -6,6 +6,7 @@ import { isLive } from '../../core/status.js';
 import { probeLock } from '../../io/lock.js';
 import { isAlive } from '../../io/probe.js';
 import { pidFilePath, removePidFileIf } from '../../io/pid-store.js';
+import { removeStaleMarks } from '../../io/waiting-mark.js';
 import { actOnPatterns } from '../act.js';
 import type { Context } from '../context.js';
 import { inspect } from '../inspect.js';
@@ -32,7 +33,7 @@ function isOwn(st: Stats, kind: 'file' | 'fifo' | 'socket'): boolean {
 
 /**
  * Leftovers of writers that died between making and renaming or removing them: `.NAME.PID.tmp`,
- * `.clean`, `.fifo`, a lock socket not yet in place (`.lock.PID.new`), and lock sockets whose
+ * `.clean`, `.fifo`, `.wtmp`, a lock socket not yet in place (`.lock.PID.new`), and lock sockets whose
  * holder is gone (nobody answers on them).
  */
 async function removeLeftovers(pidDir: string): Promise<void> {
@@ -50,7 +51,7 @@ async function removeLeftovers(pidDir: string): Promise<void> {
     } catch {
       continue;
     }
-    const temp = /^\..+\.(\d+)\.(tmp|clean|fifo)$/.exec(file);
+    const temp = /^\..+\.(\d+)\.(tmp|clean|fifo|wtmp)$/.exec(file);
     const lock = parseAnyLockFile(file);
     const dead = temp ? !isAlive(Number(temp[1])) && isOwn(st, temp[2] === 'fifo' ? 'fifo' : 'file')
       : lock?.pending ? !isAlive(lock.pid) && isOwn(st, 'socket')
@@ -67,5 +68,10 @@ async function removeLeftovers(pidDir: string): Promise<void> {
 export async function clean(ctx: Context, patterns: readonly string[]): Promise<Report> {
   const report = await actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => cleanOne(ctx, t.name));
   await removeLeftovers(ctx.dirs.pid.path);
+  try {
+    removeStaleMarks(ctx.dirs.pid.path);
+  } catch {
+    // the pid dir went meanwhile: nothing is left in it
+  }
   return report;
 }

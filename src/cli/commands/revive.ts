@@ -27,6 +27,15 @@ async function launch(ctx: Context, name: string, line: (pid: number) => string)
   }
 }
 
+/** The starts in the order of their needs; a need is waited for until up, quietly: revive says one line a service. */
+async function orderedLaunches(ctx: Context, names: string[], decided: Map<string, Report | Launch>): Promise<Map<string, Promise<Report>>> {
+  const { orderedStarts, waitForNeed } = await import('./start.js');
+  return orderedStarts(ctx, names, async (name, needed) => {
+    const started = await launch(ctx, name, (decided.get(name) as Launch).line);
+    return needed && !started.failed ? waitForNeed(ctx, name, started) : started;
+  }, false);
+}
+
 function removeStale(ctx: Context, seen: Inspection): boolean {
   return seen.stored.kind === 'record' && removePidFileIf(ctx.dirs.pid.path, seen.name, seen.stored.text);
 }
@@ -40,7 +49,13 @@ function settledAtAGlance(ctx: Context, name: string, want: 'up' | 'down' | unde
   return want === undefined || lstatSync(join(ctx.dirs.service.path, name), { throwIfNoEntry: false }) !== undefined;
 }
 
-async function reviveOne(ctx: Context, name: string): Promise<Report> {
+/** A start revive makes: the line it says once the worker answers. */
+interface Launch {
+  line: (pid: number) => string;
+}
+
+/** What revive does for `name`: done at once (a report), or a start, made later in the order of needs. */
+function reviveOne(ctx: Context, name: string): Report | Launch {
   const wanted = seeWant(ctx, name);
   // A want that cannot be used is no want: nothing is started for it, and the user is told.
   if (wanted.problem) return failure(wanted.problem);
@@ -55,13 +70,13 @@ async function reviveOne(ctx: Context, name: string): Promise<Report> {
     case 'nothing':
       return emptyReport();
     case 'start':
-      return launch(ctx, name, (pid) => `${name}: started (pid ${pid})`);
+      return { line: (pid) => `${name}: started (pid ${pid})` };
     case 'take-over':
       // Gone meanwhile, the orphan leaves a plain start.
-      return launch(ctx, name, (pid) => `${name}: started (pid ${pid})`);
+      return { line: (pid) => `${name}: started (pid ${pid})` };
     case 'revive': {
       const revival = (seen.stored.kind === 'record' ? seen.stored.record.keys.revivals ?? 0 : 0) + 1;
-      return launch(ctx, name, (pid) => `${name}: revived after ERROR (pid ${pid}, revival ${revival})`);
+      return { line: (pid) => `${name}: revived after ERROR (pid ${pid}, revival ${revival})` };
     }
     case 'clean':
       return removeStale(ctx, seen) ? said(`${name}: removed stale pid file`) : emptyReport();
@@ -80,6 +95,10 @@ export async function revive(ctx: Context, patterns: readonly string[]): Promise
   if (!ready.ok) return failure(ready.message);
   const { targets, problems } = resolveTargets(ctx, patterns, true, true);
   print(merge(problems));
-  const acted = await eachInOrder(targets, (t) => reviveOne(ctx, t.name));
+  const decided = new Map(targets.map((t) => [t.name, reviveOne(ctx, t.name)]));
+  const starts = [...decided].flatMap(([name, what]) => ('line' in what ? [name] : []));
+  // Only what revive starts reads its config: a pass with nothing to start reads none (SPEC 13.2, 14.3).
+  const launches = starts.length === 0 ? new Map<string, Promise<Report>>() : await orderedLaunches(ctx, starts, decided);
+  const acted = await eachInOrder(targets, async (t) => launches.get(t.name) ?? (decided.get(t.name) as Report));
   return { ...acted, failed: acted.failed || problems.length > 0 };
 }

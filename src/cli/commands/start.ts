@@ -7,13 +7,15 @@ import { listLockHolders } from '../../io/pid-store.js';
 import { isAlive, unrecordedRuns } from '../../io/probe.js';
 import { currentConfig, describeEntry, readConfigText } from '../../io/service-dir.js';
 import { serviceLogPath } from '../../io/service-log.js';
-import { actOnPatterns } from '../act.js';
-import type { Context } from '../context.js';
+import { prepare, type Context } from '../context.js';
 import { ANSWER_TIMEOUT_MS, forkWorker } from '../fork-worker.js';
 import { inspect, type Inspection } from '../inspect.js';
 import { stopSettings } from './stop.js';
 import { checkRunAs } from '../run-as.js';
-import { failure, said, type Report } from '../report.js';
+import { eachInOrder, failure, merge, print, said, type Report } from '../report.js';
+import { resolveTargets } from '../targets.js';
+import { planNeeds, type NeedsOf } from '../../core/needs.js';
+import { markWaiting, unmarkWaiting } from '../../io/waiting-mark.js';
 import { waitUntilUp } from '../wait-up.js';
 import { recordWant } from '../wants.js';
 import { ASK, askWorker, REVIVE_VARIABLE, UNRECORDED_VARIABLE, withWorkerTunables } from '../../io/worker-protocol.js';
@@ -27,6 +29,12 @@ async function startOne(ctx: Context, name: string, wait: boolean): Promise<Repo
   const report = startReport(name, await launchWorker(ctx, name, 'start'));
   if (!wait || report.failed) return report;
   return waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), report);
+}
+
+/** A need that revive started, waited for until up; only a failure adds to what was said (SPEC 14.3). */
+export async function waitForNeed(ctx: Context, name: string, started: Report): Promise<Report> {
+  const waited = await waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), started);
+  return waited.failed ? waited : started;
 }
 
 function startReport(name: string, launched: Launched): Report {
@@ -153,6 +161,60 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
   }
 }
 
-export function start(ctx: Context, patterns: readonly string[], wait = false): Promise<Report> {
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid', 'log', 'want'], withPidDir: false }, (t) => startOne(ctx, t.name, wait));
+/** What `name`'s config says it needs, read as its worker would; undefined for a name that is no service. */
+export function needsOf(ctx: Context, name: string): NeedsOf | undefined {
+  const entry = describeEntry(ctx.dirs.service.path, name);
+  if (!entry) return undefined;
+  const { needs, needsLine } = currentConfig(entry);
+  return { needs, file: entry.file, line: needsLine };
+}
+
+/**
+ * Each service's start, begun after what it needs (SPEC 14.3): those that need nothing left at
+ * once, each need waited for until it is up before what needs it starts. `closure`: what the
+ * services need is started too (start); else only the order among them counts (revive, which
+ * starts nothing that is not wanted up). Returned in the order of the starts, needs first.
+ */
+export function orderedStarts(
+  ctx: Context, names: readonly string[], startOne: (name: string, needed: boolean) => Promise<Report>, closure: boolean,
+): Map<string, Promise<Report>> {
+  const among = new Set(names);
+  const plan = planNeeds(names, (name) => {
+    const spec = needsOf(ctx, name);
+    // Outside the set, a need that exists only orders nothing; one that does not is still an error.
+    return spec && (closure ? spec : { ...spec, needs: spec.needs.filter((need) => among.has(need) || !needsOf(ctx, need)) });
+  });
+  const outcomes = new Map<string, Promise<Report>>();
+  const act = async (name: string): Promise<Report> => {
+    const problem = plan.problems.get(name);
+    if (problem) return failure(`${name}: unable to start: ${problem}`);
+    const needs = plan.needs.get(name) ?? [];
+    if (needs.length > 0) {
+      const pidDir = ctx.dirs.pid.path;
+      let marked = false;
+      try {
+        markWaiting(pidDir, name, needs);
+        marked = true;
+      } catch {
+        // Only status misses it: the start goes on.
+      }
+      const results = await Promise.all(needs.map((need) => outcomes.get(need)!));
+      if (marked) unmarkWaiting(pidDir, name);
+      const failed = needs.find((_, i) => results[i].failed);
+      if (failed !== undefined) return failure(`${name}: unable to start: its need ${failed} failed to start`);
+    }
+    return startOne(name, plan.needed.has(name));
+  };
+  for (const name of plan.order) outcomes.set(name, act(name));
+  return outcomes;
+}
+
+export async function start(ctx: Context, patterns: readonly string[], wait = false): Promise<Report> {
+  const ready = prepare(ctx, ['service', 'pid', 'log', 'want']);
+  if (!ready.ok) return failure(ready.message);
+  const { targets, problems } = resolveTargets(ctx, patterns, false);
+  print(merge(problems));
+  const starts = orderedStarts(ctx, targets.map((t) => t.name), (name, needed) => startOne(ctx, name, wait || needed), true);
+  const acted = await eachInOrder([...starts.keys()], (name) => starts.get(name)!);
+  return { ...acted, failed: acted.failed || problems.length > 0 };
 }

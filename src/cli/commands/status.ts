@@ -18,6 +18,7 @@ const LABELS: Record<ServiceStatus['state'], string> = {
   stale: 'stale',
   orphaned: 'orphaned',
   unknown: 'unknown',
+  waiting: 'waiting',
 };
 
 // RESTART, not RESTARTS: with a 20-character name every column at its widest still fits 80.
@@ -100,6 +101,7 @@ function stateNote(name: string, s: ServiceStatus, now: number): string | undefi
       return `${s.note ?? 'pid file left, no worker'}: reraise clean removes it`;
     case 'not-executable':
     case 'unknown':
+    case 'waiting':
       return s.note;
     default:
       return undefined;

@@ -5,9 +5,11 @@ import { removePidFileIf } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { signalLabel } from './control.js';
 import { until } from '../../io/poll.js';
-import { currentConfig } from '../../io/service-dir.js';
+import { currentConfig, describeEntry, listNames } from '../../io/service-dir.js';
 import { stopOrphan } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
+import { resolveTargets } from '../targets.js';
+import { isLive } from '../../core/status.js';
 import { prepare, type Context } from '../context.js';
 import { inspect, type Inspection } from '../inspect.js';
 import { failure, said, type Report } from '../report.js';
@@ -79,8 +81,26 @@ async function stopRun(ctx: Context, name: string): Promise<Report> {
   }
 }
 
+/**
+ * The services still running that need `name` (SPEC 14.3): stop stops only what it is asked to,
+ * and says who is left without a need. `stopping`: the others this stop takes down too.
+ */
+function runningDependents(ctx: Context, name: string, stopping: ReadonlySet<string>): string[] {
+  return listNames(ctx.dirs.service.path).filter((other) => {
+    if (stopping.has(other)) return false;
+    const entry = describeEntry(ctx.dirs.service.path, other);
+    return entry !== undefined && currentConfig(entry).needs.includes(name) && isLive(inspect(ctx, other).status);
+  });
+}
+
 export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
   const wantDir = prepare(ctx, ['want']);
   const wantDirProblem = wantDir.ok ? undefined : wantDir.message;
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, (t) => stopOne(ctx, t.name, wantDirProblem));
+  let stopping: Set<string> | undefined;
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, async (t) => {
+    const report = await stopOne(ctx, t.name, wantDirProblem);
+    stopping ??= new Set(resolveTargets(ctx, patterns, true).targets.map((target) => target.name));
+    const warnings = runningDependents(ctx, t.name, stopping).map((other) => `${t.name}: warning: ${other} needs it and is running`);
+    return { ...report, err: [...report.err, ...warnings] };
+  });
 }
