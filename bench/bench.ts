@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { footprint } from './footprint.js';
+import { healthCost } from './health.js';
 import { cliLatency, restartLatency } from './latency.js';
 import { pssPerService, workerMemoryAndIdle } from './memory.js';
 import { makePlan, type Figure } from './plan.js';
@@ -15,7 +16,7 @@ const USAGE = `usage: npm run bench [-- --quick]
   --quick     a smoke run of about a minute: fewer repetitions, the same code paths (also BENCH_QUICK=1)
 Prints a markdown table and writes bench/results.json (bench/results.quick.json with --quick).`;
 
-const FIGURES: Figure[] = [workerMemoryAndIdle, pssPerService, restartLatency, cliLatency, startAll, footprint];
+const FIGURES: Figure[] = [workerMemoryAndIdle, pssPerService, restartLatency, cliLatency, startAll, footprint, healthCost];
 
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);

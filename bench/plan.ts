@@ -18,12 +18,20 @@ export interface Plan {
   cliPairs: number;
   /** Rounds of start '*' (figure 5). */
   startRounds: number;
+  /** Workers of each kind in figure 8: plain idle ones, ones that check their service every second, bare nodes. */
+  healthProcesses: number;
+  /** Checks each checking worker has made, on top of settleMs, before memory is read (figure 8). */
+  healthChecksBeforeRead: number;
+  /** The idle window of figure 8: wakeups of the plain workers, CPU of the checking ones. */
+  healthIdleSeconds: number;
 }
 
 export function makePlan(quick: boolean): Plan {
   return quick
-    ? { quick, memoryProcesses: 3, settleMs: 2000, idleSeconds: 5, pssRounds: 2, services: 20, restarts: 15, cliPairs: 6, startRounds: 2 }
-    : { quick, memoryProcesses: 7, settleMs: 3000, idleSeconds: 30, pssRounds: 5, services: 20, restarts: 50, cliPairs: 20, startRounds: 5 };
+    ? { quick, memoryProcesses: 3, settleMs: 2000, idleSeconds: 5, pssRounds: 2, services: 20, restarts: 15, cliPairs: 6, startRounds: 2,
+        healthProcesses: 3, healthChecksBeforeRead: 3, healthIdleSeconds: 5 }
+    : { quick, memoryProcesses: 7, settleMs: 3000, idleSeconds: 30, pssRounds: 5, services: 20, restarts: 50, cliPairs: 20, startRounds: 5,
+        healthProcesses: 7, healthChecksBeforeRead: 5, healthIdleSeconds: 30 };
 }
 
 export interface RowSpec {

@@ -1,4 +1,4 @@
-// /proc readers for the bench: memory (smaps_rollup), CPU ticks (stat), children, processes by environment.
+// /proc readers for the bench: memory (smaps_rollup), CPU ticks (stat), context switches (status), children, processes by environment.
 import fs from 'node:fs';
 
 /** USER_HZ: 100 on every Linux platform Node runs on. */
@@ -42,6 +42,44 @@ export function cpuTicks(pid: number): number {
 export function waitedChildrenTicks(): number {
   const f = statFields('self')!;
   return Number(f[13]) + Number(f[14]);
+}
+
+/** voluntary_ctxt_switches + nonvoluntary_ctxt_switches of one task's status file. */
+function switchesIn(file: string): number {
+  const text = fs.readFileSync(file, 'utf8');
+  const field = (key: string): number => {
+    const match = new RegExp(`^${key}:\\s+(\\d+)$`, 'm').exec(text);
+    if (!match) throw new Error(`${file} has no ${key} line`);
+    return Number(match[1]);
+  };
+  return field('voluntary_ctxt_switches') + field('nonvoluntary_ctxt_switches');
+}
+
+export interface Wakeups {
+  /** Of the main thread, /proc/PID/status: the event loop's own. */
+  main: number;
+  /** Of every thread, /proc/PID/task/TID/status summed: V8's and libuv's helper threads too. */
+  all: number;
+}
+
+/** Context switches so far: a sleeping process that is woken (timer, socket, signal) switches at least once. */
+export function contextSwitches(pid: number): Wakeups {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    throw new Error(`process ${pid} is gone`);
+  }
+  let all = 0;
+  for (const tid of tasks) {
+    try {
+      all += switchesIn(`/proc/${pid}/task/${tid}/status`);
+    } catch (error) {
+      if (fs.existsSync(`/proc/${pid}/task/${tid}`)) throw error;
+      // a thread that ended between the listing and the read: its count is gone with it
+    }
+  }
+  return { main: switchesIn(`/proc/${pid}/status`), all };
 }
 
 export function isAlive(pid: number): boolean {
