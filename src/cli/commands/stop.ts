@@ -81,26 +81,28 @@ async function stopRun(ctx: Context, name: string): Promise<Report> {
   }
 }
 
-/**
- * The services still running that need `name` (SPEC 14.3): stop stops only what it is asked to,
- * and says who is left without a need. `stopping`: the others this stop takes down too.
- */
-function runningDependents(ctx: Context, name: string, stopping: ReadonlySet<string>): string[] {
-  return listNames(ctx.dirs.service.path).filter((other) => {
-    if (stopping.has(other)) return false;
-    const entry = describeEntry(ctx.dirs.service.path, other);
-    return entry !== undefined && currentConfig(entry).needs.includes(name) && isLive(inspect(ctx, other).status);
-  });
+/** What each service of the service dir needs (SPEC 14.3), read once for a stop. */
+function needsByService(ctx: Context): Map<string, readonly string[]> {
+  const found = new Map<string, readonly string[]>();
+  for (const name of listNames(ctx.dirs.service.path)) {
+    const { needs } = currentConfig(describeEntry(ctx.dirs.service.path, name));
+    if (needs.length > 0) found.set(name, needs);
+  }
+  return found;
 }
 
 export function stop(ctx: Context, patterns: readonly string[]): Promise<Report> {
   const wantDir = prepare(ctx, ['want']);
   const wantDirProblem = wantDir.ok ? undefined : wantDir.message;
+  // stop stops only what it is asked to, and says who is left running without a need.
+  let needs: Map<string, readonly string[]> | undefined;
   let stopping: Set<string> | undefined;
   return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, async (t) => {
     const report = await stopOne(ctx, t.name, wantDirProblem);
+    needs ??= needsByService(ctx);
     stopping ??= new Set(resolveTargets(ctx, patterns, true).targets.map((target) => target.name));
-    const warnings = runningDependents(ctx, t.name, stopping).map((other) => `${t.name}: warning: ${other} needs it and is running`);
+    const warnings = [...needs].filter(([other, of]) => of.includes(t.name) && !stopping!.has(other) && isLive(inspect(ctx, other).status))
+      .map(([other]) => `${t.name}: warning: ${other} needs it and is running`);
     return { ...report, err: [...report.err, ...warnings] };
   });
 }
