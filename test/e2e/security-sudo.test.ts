@@ -142,4 +142,17 @@ describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through s
     expect(stop.stdout).toMatch(/^web: stopped orphaned service/);
     await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
   });
+
+  // sudo closes every descriptor above 2: the readiness pipe could never reach owner2's script (SPEC 14.1).
+  it('config_ready_fd through sudo: refused at start with the reason, nothing runs', async () => {
+    const { owner, owner2 } = users;
+    const s = setup(pkg, owner, owner2);
+    fs.writeFileSync(s.script, `config_ready_fd=3\n${fs.readFileSync(s.script, 'utf8')}`);
+    const start = await s.box.reraise('start', 'web');
+    expect(start.exitCode).toBe(1);
+    expect(start.stderr).toContain('config_ready_fd=3 cannot reach a service run through sudo');
+    await stays('a copy of the script', () => copies(owner2, s.script).length > 0, 500);
+    // As every refusal of a first run: the worker gave up, and says why.
+    expect(s.box.pidRecord('web')?.slice(0, 2)).toEqual(['ERROR', '126']);
+  });
 });
