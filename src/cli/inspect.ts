@@ -79,7 +79,7 @@ export function inspect(ctx: Context, name: string, view?: PidDirView, want?: 'u
     servicePaused: servicePid !== undefined && isStopped(servicePid),
     now: Date.now() / 1000,
     lockHolder,
-    waitingFor: stored.kind === 'none' ? readWaiting(ctx.dirs.pid.path, name)?.needs : undefined,
+    waitingFor: workerAlive ? undefined : readWaiting(ctx.dirs.pid.path, name)?.needs,
     pidDirWritable: seen ? seen.unwritable === undefined : true,
     want,
   });

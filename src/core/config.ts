@@ -307,10 +307,20 @@ function checkTogether(
   }
 }
 
+/** Where a service's programs run: beside an rc.log, and through sudo (SPEC 8, 6 `start`). */
+export interface RunPlace {
+  rcLog: boolean;
+  viaSudo: boolean;
+}
+
 /** Why a service cannot have its readiness rule where it runs, or undefined (SPEC 14.1). */
-export function readinessProblem(config: ServiceConfig, hasRcLog: boolean): string | undefined {
-  if (config.ready?.kind === 'log' && hasRcLog) {
+export function readinessProblem(config: ServiceConfig, place: RunPlace): string | undefined {
+  const { ready } = config;
+  if (ready?.kind === 'log' && place.rcLog) {
     return 'config_ready_log needs the worker to write the log, and this service\'s rc.log writes it; use config_ready_fd, _port or _url';
+  }
+  if (ready?.kind === 'fd' && place.viaSudo) {
+    return `config_ready_fd=${ready.fd} cannot reach a service run through sudo, which closes every descriptor above 2; use config_ready_port, _url or _log`;
   }
   return undefined;
 }

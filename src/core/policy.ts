@@ -231,13 +231,18 @@ function respawn(state: SupervisorState): Step {
   return prepare({ ...state, restarts: state.restarts + 1 });
 }
 
+/** With a readiness rule, a run is a success once ready and this long alive (SPEC 14.1). */
+const READY_RUN_MS = 1000;
+
 /**
  * A run that lasted config_start_sec was a success, however it ended (SPEC 5.4); with a
- * readiness rule, one that was ready (SPEC 14.1).
+ * readiness rule, one that was ready and ran a second (SPEC 14.1).
  */
 function startSucceeded(state: SupervisorState, endAt: number): boolean {
-  if (state.ready !== undefined) return state.ready;
-  return state.startedAt !== undefined && endAt - state.startedAt >= ms(state.config.startSec);
+  const ran = state.startedAt === undefined ? 0 : endAt - state.startedAt;
+  // A run that is ready and dies at once must not be started again at once, for ever.
+  if (state.ready !== undefined) return state.ready && ran >= READY_RUN_MS;
+  return state.startedAt !== undefined && ran >= ms(state.config.startSec);
 }
 
 /** Credit for a good run that ends by a restart: later quick exits are then retried. */
@@ -455,7 +460,7 @@ const TABLE: Readonly<Record<Phase, Row>> = {
         { type: 'write', record: runRecord(next) },
         { type: 'log', message: `${name}: started (pid ${event.pid})` },
         ...answerOnce(state, state.adopted === undefined ? `started ${event.pid}` : `started ${event.pid} ${state.adopted}`),
-        ...(ready ? [{ type: 'watch-ready', ready, timeoutMs: ms(state.config.readySec) } as const] : []),
+        ...(ready && state.want !== 'down' ? [{ type: 'watch-ready', ready, timeoutMs: ms(state.config.readySec) } as const] : []),
       ];
       // A stop that arrived while spawning applies to the new run.
       if (state.want === 'down') return { state: { ...next, phase: 'stopping' }, effects: [...effects, stopGroup(next)] };
@@ -596,8 +601,10 @@ function checked(state: SupervisorState, event: EventOf<'checked'>, name: string
   const failed = state.failedChecks + 1;
   const { checkFail } = state.config;
   if (failed >= checkFail) {
+    // A run flagged once is its last: an unhealthy one ends it, as a stop would.
+    const want: Want = state.want === 'once' ? 'down' : state.want;
     return {
-      state: { ...credit(state, event.at), phase: 'stopping', failedChecks: 0, lastCheck: undefined },
+      state: { ...credit(state, event.at), phase: 'stopping', want, failedChecks: 0, lastCheck: undefined },
       effects: [
         { type: 'log', message: `${name}: unhealthy: ${failed} check${failed === 1 ? '' : 's'} in a row failed (last: ${why}): restarting` },
         { type: 'unwatch' },

@@ -100,10 +100,13 @@ export function deriveStatus(facts: ServiceFacts): ServiceStatus {
 
 function deriveState(facts: ServiceFacts): State {
   const { record, entry, lockHolder } = facts;
+  // A start waits for what it needs before it forks a worker: whatever an old record says, that is the news.
+  if (facts.waitingFor && !facts.workerAlive && !facts.serviceAlive && lockHolder === undefined) {
+    return { ...NO_FLAGS, state: 'waiting', note: `waiting for ${facts.waitingFor.join(', ')}` };
+  }
   if (record === undefined) {
     if (lockHolder !== undefined) return unknown(lockHolder, `worker pid ${lockHolder} runs, but its pid file is missing`);
     if (entry && !entry.runnable) return { ...NO_FLAGS, state: 'not-executable', note: entry.problem };
-    if (facts.waitingFor) return { ...NO_FLAGS, state: 'waiting', note: `waiting for ${facts.waitingFor.join(', ')}` };
     return { ...NO_FLAGS, state: 'down' };
   }
   if ('garbage' in record) {

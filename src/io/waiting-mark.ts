@@ -2,12 +2,14 @@
 import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempFileName, waitingFileName } from '../core/lock-names.js';
-import { isAlive } from './probe.js';
+import { processInfo } from './probe.js';
+import { dirItselfProblem } from './trusted-dir.js';
 import { isOwnRegularFile, readOwnSmallFile, replaceFile } from './safe-file.js';
 
 export interface Waiting {
-  /** The start that waits. */
+  /** The start that waits, and when it started (epoch seconds): a pid alone may be another process by now. */
   pid: number;
+  since: number;
   needs: string[];
 }
 
@@ -16,20 +18,35 @@ function markPath(pidDir: string, name: string): string {
 }
 
 function decode(text: string): Waiting | undefined {
-  const [pid, ...needs] = text.trim().split(' ');
-  return /^\d{1,10}$/.test(pid) && Number(pid) > 0 ? { pid: Number(pid), needs } : undefined;
+  const [pid, since, ...needs] = text.trim().split(' ');
+  if (!/^\d{1,10}$/.test(pid) || Number(pid) === 0 || !/^\d{1,12}$/.test(since ?? '')) return undefined;
+  return { pid: Number(pid), since: Number(since), needs };
+}
+
+/** The start that wrote the mark still runs: the same pid, started when the mark says, the user's. */
+function writerLives(mark: Waiting): boolean {
+  const info = processInfo(mark.pid);
+  return info !== undefined && info.state !== 'Z' && info.uid === process.getuid!() && Math.abs(info.startEpoch - mark.since) <= 2;
+}
+
+/** The pid dir as it is now, not as the command found it when it began: the wait may be long (SPEC 12.2). */
+function usable(pidDir: string): boolean {
+  return dirItselfProblem(pidDir, { uid: process.getuid!(), shared: true }) === undefined;
 }
 
 /** Written whole and renamed into place: what is at the name (a link of someone else's) is replaced, never followed. */
 export function markWaiting(pidDir: string, name: string, needs: readonly string[]): void {
-  replaceFile(markPath(pidDir, name), join(pidDir, tempFileName(name, process.pid, 'wtmp')), `${process.pid} ${needs.join(' ')}\n`, 0o644);
+  const since = processInfo(process.pid)?.startEpoch;
+  if (since === undefined || !usable(pidDir)) throw new Error(`unable to use ${pidDir} (RERAISE_PIDDIR)`);
+  const text = `${process.pid} ${Math.round(since)} ${needs.join(' ')}\n`;
+  replaceFile(markPath(pidDir, name), join(pidDir, tempFileName(name, process.pid, 'wtmp')), text, 0o644);
 }
 
 /** Removes this process's own mark only. */
 export function unmarkWaiting(pidDir: string, name: string): void {
   const path = markPath(pidDir, name);
   const read = readOwnSmallFile(path, 4096);
-  if (read.kind === 'text' && decode(read.text)?.pid === process.pid) {
+  if (read.kind === 'text' && decode(read.text)?.pid === process.pid && usable(pidDir)) {
     try {
       unlinkSync(path);
     } catch {
@@ -44,25 +61,22 @@ export function readWaiting(pidDir: string, name: string): Waiting | undefined {
   if (!lstatSync(path, { throwIfNoEntry: false })) return undefined;
   const read = readOwnSmallFile(path, 4096);
   const mark = read.kind === 'text' ? decode(read.text) : undefined;
-  return mark && isAlive(mark.pid) ? mark : undefined;
+  return mark && writerLives(mark) ? mark : undefined;
 }
 
-/** Removes the user's marks whose start is gone (`clean`); returns the names of the files removed. */
-export function removeStaleMarks(pidDir: string): string[] {
-  const removed: string[] = [];
+/** Removes the user's marks whose start is gone (`clean`). */
+export function removeStaleMarks(pidDir: string): void {
   for (const file of readdirSync(pidDir)) {
     if (!file.startsWith('.') || !file.endsWith('.waiting')) continue;
     const path = join(pidDir, file);
     if (!isOwnRegularFile(path)) continue;
     const read = readOwnSmallFile(path, 4096);
     const mark = read.kind === 'text' ? decode(read.text) : undefined;
-    if (!mark || isAlive(mark.pid)) continue;
+    if (!mark || writerLives(mark)) continue;
     try {
       unlinkSync(path);
-      removed.push(file);
     } catch {
       // gone meanwhile
     }
   }
-  return removed;
 }

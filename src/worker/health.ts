@@ -19,7 +19,7 @@ export interface ReadySources {
 type Report = (event: SupervisorEvent) => void;
 
 /** Between the end of one readiness probe and the next. */
-export const PROBE_GAP_MS = 250;
+const PROBE_GAP_MS = 250;
 
 const LINE_FEED = 0x0a;
 

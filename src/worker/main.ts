@@ -174,7 +174,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const parsed = parseConfig(text, entry.file);
   if (hasErrors(parsed)) return fatal(parsed.diagnostics.find((d) => d.severity === 'error')!.message);
-  const unready = readinessProblem(parsed.config, loggerFile(entry) !== undefined);
+  const unready = readinessProblem(parsed.config, { rcLog: loggerFile(entry) !== undefined, viaSudo: false });
   if (unready) return fatal(`${entry.file}: ${unready}`);
   const env = becomeServiceEnvironment(process.env, dirsEnv(dirs), name);
 

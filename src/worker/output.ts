@@ -77,7 +77,8 @@ function textWatch(text: Buffer, found: () => void): (pieces: Buffer[]) => void 
     for (const piece of pieces) {
       const seen = Buffer.concat([tail, piece]);
       if (seen.includes(text)) return found();
-      tail = seen.subarray(Math.max(0, seen.length - text.length + 1));
+      // A copy: a view would hold on to the whole of a long piece.
+      tail = Buffer.from(seen.subarray(Math.max(0, seen.length - text.length + 1)));
     }
   };
 }

@@ -102,17 +102,22 @@ export class Supervisor {
         return this.dispatch({ type: 'want-read', want: this.readWant() });
       case 'spawn':
         return this.spawnService(effect.readyFd);
-      case 'watch-ready':
-        this.health ??= loadHealth();
-        this.watching = this.health.watchReady(effect.ready, effect.timeoutMs, {
+      case 'watch-ready': {
+        const health = this.loadHealth();
+        // Without the probes the run cannot prove it is ready: a failed start, and the log says why.
+        if (!health) return this.dispatch({ type: 'ready-timeout', at: Date.now() });
+        this.watching = health.watchReady(effect.ready, effect.timeoutMs, {
           readyStream: this.readyStream,
           watchText: (text, found) => output.watchText(text, found),
         }, (event) => this.dispatch(event));
         return;
-      case 'check':
-        this.health ??= loadHealth();
-        this.checking = this.health.checkAfter(effect.probe, effect.afterMs, (event) => this.dispatch(event));
+      }
+      case 'check': {
+        const health = this.loadHealth();
+        if (!health) return this.dispatch({ type: 'checked', ok: false, why: 'no-probe', at: Date.now() });
+        this.checking = health.checkAfter(effect.probe, effect.afterMs, (event) => this.dispatch(event));
         return;
+      }
       case 'unwatch':
         this.watching?.cancel();
         this.checking?.cancel();
@@ -159,6 +164,20 @@ export class Supervisor {
         void output.drain(effect.drainMs).finally(() => process.exit(effect.code));
         return;
     }
+  }
+
+  /**
+   * The probes' bundle, loaded by the first run that has a rule, maybe days after the worker began:
+   * one that cannot be loaded (an upgrade half done) must not end the worker and orphan its service.
+   */
+  private loadHealth(): typeof Health | undefined {
+    if (this.health) return this.health;
+    try {
+      this.health = loadHealth();
+    } catch (error) {
+      this.setup.output.say(`warning: unable to load the readiness probes: ${(error as Error).message.split('\n')[0]}`);
+    }
+    return this.health;
   }
 
   /** The want as it is on disk now; one that cannot be used is none, and the log says why (SPEC 13.1). */
@@ -241,7 +260,7 @@ export class Supervisor {
       }
       this.configText = text;
     }
-    const unready = readinessProblem(parsed.config, output.sharesPipe);
+    const unready = readinessProblem(parsed.config, { rcLog: output.sharesPipe, viaSudo: false });
     if (unready) {
       if (changed) output.say(`warning: ${entry.file}: ${unready}; keeping the last good rule`);
       parsed.config.ready = this.state.config.ready;
@@ -259,10 +278,9 @@ export class Supervisor {
     const plan = planLaunch(entry, command, env);
     if (!plan.ok) throw Object.assign(new Error(plan.message), { code: 'EACCES', refused: true });
     const launch = plan.value;
-    if (readyFd !== undefined && launch.viaSudo) {
-      const message = `config_ready_fd=${readyFd} cannot reach a service run through sudo, which closes every descriptor above 2; use config_ready_port, _url or _log`;
-      throw Object.assign(new Error(message), { code: 'EACCES', refused: true });
-    }
+    // Known only now: whether this run goes through sudo (the file's owner may have changed).
+    const unready = readyFd !== undefined && readinessProblem(this.state.config, { rcLog: false, viaSudo: launch.viaSudo === true });
+    if (unready) throw Object.assign(new Error(unready), { code: 'EACCES', refused: true });
     if (launch.withoutGroups && !this.saidNoGroups) {
       this.saidNoGroups = true;
       output.say(`warning: setpriv (util-linux) not found: ${command.file} runs with the primary group of uid ${launch.owner} only`);
@@ -319,7 +337,8 @@ export class Supervisor {
     // Through sudo the process is sudo's, run by the worker's own user (SPEC 4).
     this.dispatch({ type: 'spawned', pid, at, uid: this.viaSudo ? process.getuid!() : launch.owner });
     // Its start is written (record and log line): now it may write too.
-    const gate = child.stdio[3] as Writable | null | undefined;
+    // Descriptor 3 is the gate only for a gated run: else it may be the service's readiness descriptor.
+    const gate = output.sharesPipe ? child.stdio[3] as Writable | null | undefined : undefined;
     if (gate) {
       // Gone before it read (killed at once): nothing to let go.
       gate.on('error', () => {});

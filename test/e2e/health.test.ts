@@ -74,6 +74,35 @@ describe('config_ready_fd (SPEC 14.1)', () => {
     expect(box.pidFile('mute')!.state).toBe('ERROR');
   });
 
+  it('descriptor 3 of a script service is the readiness pipe alone: nothing else arrives on it', async () => {
+    const box = sandbox();
+    box.script('three', 'config_ready_fd=3\nconfig_ready_sec=20\nif read -t 1 x <&3; then echo STRAY; else echo clean; fi\necho >&3\nexec sleep 1000\n');
+    const start = await box.reraise('start', '--wait', 'three');
+    expect(start.exitCode, start.all).toBe(0);
+    expect(box.log('three')).toContain('clean');
+    expect(box.log('three')).not.toContain('STRAY');
+    await stopped(box, 'three');
+  });
+
+  it('ready, then dead at once, every time: a failed start, not a restart loop', async () => {
+    const box = sandbox();
+    box.script('flash', 'config_ready_fd=3\nconfig_ready_sec=20\necho >&3\nexit 1\n');
+    const start = await box.reraise('start', '--wait', 'flash');
+    expect(start.exitCode).toBe(1);
+    expect(box.pidFile('flash')?.state).toBe('ERROR');
+    expect(lines(box.log('flash'), ': started (pid')).toHaveLength(1);
+  });
+
+  it('a run not ready yet can be signalled: it has a pid', async () => {
+    const box = sandbox();
+    box.script('slowly', `config_ready_fd=3\nconfig_ready_sec=20\ntrap 'echo got-hup' HUP\nwhile :; do sleep 0.1; done\n`);
+    expect((await box.reraise('start', 'slowly')).exitCode).toBe(0);
+    const signal = await box.reraise('signal', 'HUP', 'slowly');
+    expect(signal.exitCode, signal.all).toBe(0);
+    await box.waitFor('the HUP trapped', () => box.log('slowly').includes('got-hup'));
+    await stopped(box, 'slowly');
+  });
+
   it('descriptor 3 of a perp service with an rc.log (the gate\'s descriptor until it runs)', async () => {
     const box = sandbox();
     const dir = path.join(box.dir, 'perpfd');

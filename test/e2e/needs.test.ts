@@ -124,8 +124,10 @@ describe('stop and revive with config_needs', () => {
     // The pid dir, made as reraise makes it.
     expect((await box.reraise('start', 'app')).exitCode).toBe(0);
     expect((await box.reraise('stop', 'app')).exitCode).toBe(0);
-    fs.writeFileSync(path.join(box.pidDir, '.app.waiting'), '999999999 db\n');
-    fs.writeFileSync(path.join(box.pidDir, '.live.waiting'), `${process.pid} db\n`);
+    fs.writeFileSync(path.join(box.pidDir, '.app.waiting'), '999999999 1000 db\n');
+    fs.writeFileSync(path.join(box.pidDir, '.live.waiting'), `${process.pid} ${Math.round(Date.now() / 1000 - process.uptime())} db\n`);
+    // A mark of a pid that now runs something else (it started later): stale, as its start is gone.
+    fs.writeFileSync(path.join(box.pidDir, '.reused.waiting'), `${process.pid} 1000 db\n`);
     fs.writeFileSync(path.join(box.pidDir, '.odd.waiting'), 'not a mark\n');
     expect((await box.reraise('status', 'app')).stdout).toMatch(/^app +not running/m);
     expect((await box.reraise('clean')).exitCode).toBe(0);

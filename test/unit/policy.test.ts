@@ -1619,14 +1619,15 @@ describe('readiness (SPEC 14.1): a run with a rule is a successful start once it
   });
 
   it.each([
-    ['exits before it is ready, after a long time', 3600, false],
-    ['exits after it was ready, however soon', 0.2, true],
-  ])('%s: judged by readiness, not config_start_sec', (_, exitAfter, ready) => {
-    const sim = begun(withRule());
+    ['exits before it is ready, after a long time', 3600, false, false],
+    ['exits ready, a second after its spawn, well under config_start_sec', 1.5, true, true],
+    ['exits ready, but at once: it must not spin', 0.5, true, false],
+  ])('%s: judged by readiness, not config_start_sec', (_, exitAfter, ready, success) => {
+    const sim = begun(withRule({ startSec: 10 }));
     sim.spawned(at(0));
     if (ready) sim.send({ type: 'ready', at: at(0.1) });
     const effects = sim.exits(at(exitAfter));
-    if (ready) {
+    if (success) {
       expect(logs(effects)[0]).toContain('starting again');
     } else {
       expect(logs(effects)[0]).toBe('web: failed to start (exit code 1, retries 0)');
@@ -1705,10 +1706,10 @@ describe('readiness (SPEC 14.1): a run with a rule is a successful start once it
     const sim = begun(withRule());
     sim.spawned(at(0));
     sim.send({ type: 'ready', at: at(0.5) });
-    sim.send({ type: 'restart', at: at(0.6) });
+    sim.send({ type: 'restart', at: at(2) });
     sim.drive({ type: 'group-stopped', killed: false });
     expect(sim.state.hadSuccess).toBe(true);
-    const next = sim.spawned(at(1));
+    const next = sim.spawned(at(3));
     expect(types(next)).toContain('watch-ready');
     expect(sim.state.ready).toBe(false);
   });
@@ -1762,6 +1763,22 @@ describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_ch
     expect(types(after)).toEqual(PREPARE);
     expect(sim.state).toMatchObject({ restarts: 1, retries: 0, hadSuccess: true, failedChecks: 0 });
     expect(startRecord(after)?.keys.restarts).toBe(1);
+  });
+
+  it('a run flagged once that turns unhealthy is stopped, not started again', () => {
+    const sim = ready({ checkFail: 1 });
+    sim.send({ type: 'once', on: true });
+    check(sim, false, 3);
+    const end = sim.send({ type: 'group-stopped', killed: false });
+    expect(exitCode(end)).toBe(0);
+    expect(types(end)).not.toContain('read-config');
+  });
+
+  it('a spawn while a stop is pending: no watch, the stop goes on', () => {
+    const sim = new Sim({ config: { ready: PORT } });
+    sim.drive({ type: 'begin' });
+    sim.send({ type: 'stop' });
+    expect(types(sim.spawned(at(0)))).not.toContain('watch-ready');
   });
 
   it('config_check_fail=1: the first failure restarts it', () => {

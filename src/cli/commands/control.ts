@@ -34,7 +34,9 @@ export function signalLabel(signal: number): string {
 async function signalOne(ctx: Context, target: Target, signal: number, done: string): Promise<Report> {
   const { name } = target;
   const { status } = inspect(ctx, name);
-  if ((status.state !== 'running' && status.state !== 'orphaned') || status.pid === undefined) {
+  // A run not ready yet is `starting` with its pid (SPEC 14.1): it is there to be signalled.
+  const signallable = status.state === 'running' || status.state === 'orphaned' || (status.state === 'starting' && status.pid !== undefined);
+  if (!signallable || status.pid === undefined) {
     const between = status.state === 'starting' || status.state === 'restarting' || status.state === 'unknown' ? ` (${status.state})` : '';
     const line = `${name}: not running${between}`;
     return target.named ? failure(line) : said(line);

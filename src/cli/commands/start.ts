@@ -1,5 +1,6 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
-import { hasErrors, parseConfig } from '../../core/config.js';
+import { hasErrors, parseConfig, readinessProblem } from '../../core/config.js';
+import { loggerFile } from '../../io/run-check.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { lockPrefix } from '../../core/lock-names.js';
@@ -142,6 +143,10 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
   }
   const runAs = await checkRunAs(ctx, entry);
   if (runAs) return failed(...warnings, runAs);
+  // Refused before the want is up: a revive must not try it again at every pass (SPEC 14.1).
+  const place = { rcLog: loggerFile(entry) !== undefined, viaSudo: entry.uid !== ctx.uid && ctx.uid !== 0 };
+  const unready = readinessProblem(parsed.config, place);
+  if (unready) return failed(...warnings, `${name}: ${entry.file}: ${unready}`);
   // Before the fork: the worker reads it after its START, so a stop meanwhile wins (SPEC 13.1).
   const unrecorded = how === 'start' ? recordWant(ctx, name, 'up') : undefined;
   if (unrecorded) return failed(...warnings, unrecorded);
