@@ -26,12 +26,26 @@
 // orphans that status names, start refuses, revive takes over (one copy at a time) and stop ends
 // (SPEC 5.6, 13.2).
 //
+// Four services prove their health (SPEC 14): one by config_ready_fd, one by config_ready_log, a
+// node TCP server by config_ready_port and a node HTTP server by config_ready_url, the last two
+// checked every config_check_sec. Every RUN record the sampler reads says ready=0|1 exactly for
+// those (a run with ready=0 is a legal `starting`), never goes back from 1 to 0, says 1 only after
+// the run marked itself ready, and carries checks=N check=WHY only as SPEC 14.2 words it; a run
+// may not stay ready=0 under its live worker past config_ready_sec; at the end each of them wanted
+// up must be RUN with ready=1, and status --json must agree. A client action makes a checked
+// service unhealthy for a while (its socket closed, 503 answers, or SIGSTOP): its worker must
+// restart it, never two copies at once, and, when nothing else touched it meanwhile, as SPEC 14.2
+// says (the log line, one restart, checks=1 in the record on the way); the finale does it once
+// more for each way with nothing else running. A node server that finds its port taken is a
+// violation too: an earlier copy of it was still running.
+//
 // The seed fixes the services, each client's sequence of actions and intervals, the config edits,
 // the reboots' times (their kinds come in a fixed turn) and the final choice of services; which pid a kill hits depends on
 // what runs at that moment. --keep keeps the temp dir and its journal.log (every action and its
 // answer) for a post-mortem. Run as root, a hostile second user joins in (soak-attacker.ts) unless
 // --without-attacker.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +56,7 @@ import {
   Rng, bootTime, killEverything, living, parsePidLine, procOf, readPidText, runCli, scan, shq, sleep,
   startEpoch, stillAlive, verifiedKill, workerName, workerTitle, type CliResult, type PidRecord, type Proc,
 } from './soak-lib.js';
-import type { SamplerReport } from './soak-sampler.js';
+import type { HealthSeen, SamplerReport, SamplerRule } from './soak-sampler.js';
 import { Attack } from './soak-attacker.js';
 import { WantModel, matchNames, readWantFile, revivalDue, type WantChange, type WantValue } from './soak-wants.js';
 
@@ -129,8 +143,27 @@ function violate(kind: string, detail: string): void {
  * exec: `exec sleep`; child: a shell waiting for its sleep; trap: the same, ignoring TERM (stop
  * needs SIGKILL); short: exits 0 after 3 s (restarted, a success); noisy: a line every 0.1 s;
  * crash: one good run per worker, then quick exits until ERROR; fail: exits at once, always.
+ * The probed ones (SPEC 14): ready-fd writes its newline to descriptor 3 after a short random
+ * delay; ready-log says a line with its config_ready_log text; ready-port is a node TCP server,
+ * ready-url a node HTTP server answering 200 on /health, both checked every config_check_sec.
+ * Each of them creates marks/ready.PID just before it becomes ready, so that a record saying
+ * ready=1 earlier is caught.
  */
-type Kind = 'exec' | 'child' | 'trap' | 'short' | 'noisy' | 'crash' | 'fail';
+type Kind = 'exec' | 'child' | 'trap' | 'short' | 'noisy' | 'crash' | 'fail' | 'ready-fd' | 'ready-port' | 'ready-url' | 'ready-log';
+
+/** The readiness rule of a probed service (SPEC 14.1) and its liveness checks (SPEC 14.2). */
+interface Health {
+  rule: 'fd' | 'port' | 'url' | 'log';
+  /** config_ready_sec, as its line says it. */
+  readySec: string;
+  /** config_check_sec and config_check_fail: a port or url rule only. */
+  checkSec?: string;
+  checkFail?: number;
+  /** The TCP port of a port or url service, free when the soak chose it. */
+  port?: number;
+  /** The host of a url rule: 127.0.0.1 or localhost (the probe never looks a name up). */
+  host?: string;
+}
 
 interface Service {
   name: string;
@@ -140,32 +173,91 @@ interface Service {
   stop: string;
   /** config_revive_sec: short, so that revive tries a service in ERROR again within the run. */
   revive: string;
+  health?: Health;
 }
 
-const BODIES: Record<Kind, string> = {
-  exec: 'exec sleep 100000',
-  child: 'sleep 100000 &\nwait',
-  trap: "trap '' TERM\nsleep 100000 &\nwait",
-  short: 'sleep 3\necho "short run over"',
-  noisy: 'i=0\nwhile :; do\n  i=$((i+1))\n  echo "tick $i"\n  sleep 0.1\ndone',
-  crash: `m=${markDir}/crash.$PPID\nif [ -e "$m" ]; then echo "crash"; exit 3; fi\n: > "$m"\nsleep 1\nexit 0`,
-  fail: 'echo "no luck"\nexit 1',
-};
+/** The text a ready-log service says when it is ready, and its config_ready_log (quoted: it has a space). */
+const READY_TEXT = 'now serving';
+/** How long a probed service stays unhealthy when the soak makes it so (ms), by how. */
+type Sickness = 'refuse' | 'http-503' | 'sigstop';
+const SICK_MS: Record<Sickness, number> = { refuse: 4000, 'http-503': 4000, sigstop: 8000 };
+/** The `check=` reason (SPEC 14.2) each way of being unhealthy gives. */
+const SICK_WHY: Record<Sickness, string> = { refuse: 'refused', 'http-503': 'http-503', sigstop: 'timeout' };
+
+/** A short random delay in sh (0.1 to 0.5 s, from the pid), then the mark, just before the run is ready. */
+const markReady = (): string => `sleep "0.$(( $$ % 5 + 1 ))"\n: > "${markDir}/ready.$$"`;
+
+/**
+ * The node servers (no single quote in them: they are one sh word). argv: port, mark dir, how long
+ * SIGUSR2 makes them unhealthy. The port one closes its listening socket for that long (checks are
+ * refused); the url one answers 503 for that long. A port taken says `listen error` and exits 1.
+ */
+const PORT_JS = [
+  'const net=require("net"),fs=require("fs");const port=Number(process.argv[1]),marks=process.argv[2],sick=Number(process.argv[3]);',
+  'let server,closed=false;process.stdout.on("error",()=>{});',
+  'function open(){server=net.createServer(s=>s.end());server.on("error",e=>{console.log("listen error "+e.code);process.exit(1)});',
+  'fs.writeFileSync(marks+"/ready."+process.pid,"");server.listen(port,"127.0.0.1",()=>console.log("listening on "+port))}',
+  'process.on("SIGUSR2",()=>{if(!server||closed)return;closed=true;console.log("closing for a while");server.close();',
+  'setTimeout(()=>{closed=false;open()},sick)});setTimeout(open,100+Math.floor(Math.random()*300));',
+].join('');
+const URL_JS = [
+  'const http=require("http"),fs=require("fs");const port=Number(process.argv[1]),marks=process.argv[2],sick=Number(process.argv[3]);',
+  'let until=0;process.stdout.on("error",()=>{});',
+  'const server=http.createServer((q,r)=>{r.writeHead(Date.now()<until?503:q.url==="/health"?200:404);r.end()});',
+  'server.on("error",e=>{console.log("listen error "+e.code);process.exit(1)});',
+  'process.on("SIGUSR2",()=>{console.log("answering 503 for a while");until=Date.now()+sick});',
+  'setTimeout(()=>{fs.writeFileSync(marks+"/ready."+process.pid,"");server.listen(port,"127.0.0.1",()=>console.log("health on "+port))},',
+  '100+Math.floor(Math.random()*300));',
+].join('');
+
+function body(s: Service): string {
+  switch (s.kind) {
+    case 'exec': return 'exec sleep 100000';
+    case 'child': return 'sleep 100000 &\nwait';
+    case 'trap': return "trap '' TERM\nsleep 100000 &\nwait";
+    case 'short': return 'sleep 3\necho "short run over"';
+    case 'noisy': return 'i=0\nwhile :; do\n  i=$((i+1))\n  echo "tick $i"\n  sleep 0.1\ndone';
+    case 'crash': return `m=${markDir}/crash.$PPID\nif [ -e "$m" ]; then echo "crash"; exit 3; fi\n: > "$m"\nsleep 1\nexit 0`;
+    case 'fail': return 'echo "no luck"\nexit 1';
+    // The newline, and more after it (read and ignored, SPEC 14.1).
+    case 'ready-fd': return `${markReady()}\necho ready >&3\necho and more >&3\nexec sleep 100000`;
+    case 'ready-log': return `echo "warming up"\n${markReady()}\necho "${READY_TEXT} requests"\nexec sleep 100000`;
+    case 'ready-port': return `exec "$RERAISE_NODE" -e '${PORT_JS}' ${s.health!.port} "${markDir}" ${SICK_MS.refuse}`;
+    case 'ready-url': return `exec "$RERAISE_NODE" -e '${URL_JS}' ${s.health!.port} "${markDir}" ${SICK_MS['http-503']}`;
+  }
+}
 
 /**
  * Lines a service's log may hold (config_log_stamp=1: each after its time); anything else is a
  * line cut or mixed up. `Killed` and
- * `Terminated` are what sh says when a child it waits for dies of SIGKILL or SIGTERM.
+ * `Terminated` are what sh says when a child it waits for dies of SIGKILL or SIGTERM. A node
+ * server's `listen error` (its port taken: by an earlier copy of itself) is a violation of its own.
  */
-const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (tick \d+|short run over|crash|no luck|Killed|Terminated|auto-reraise\[\d+\]: .*)$/;
+const LOG_LINE = new RegExp('^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (tick \\d+|short run over|crash|no luck|Killed|Terminated|' +
+  `warming up|${READY_TEXT} requests|listening on \\d+|health on \\d+|closing for a while|answering 503 for a while|auto-reraise\\[\\d+\\]: .*)$`);
+
+/** Two ports that were free a moment ago, for the port and url services. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
 
 const setupRng = new Rng(SEED);
 // Its own stream, so that the services, kinds and configs of a seed stay what they were.
 const reviveRng = new Rng(SEED * 13 + 5);
+// And one for the probed services' rules.
+const healthRng = new Rng(SEED * 17 + 11);
 const width = Math.max(2, String(SERVICES - 1).length);
 const services: Service[] = [];
+const [tcpPort, httpPort] = await freePorts(2);
 for (let i = 0; i < SERVICES; i++) {
-  const fixed: Kind[] = ['crash', 'fail', 'exec', 'child', 'trap', 'noisy', 'short'];
+  const fixed: Kind[] = ['crash', 'fail', 'exec', 'child', 'trap', 'noisy', 'short', 'ready-fd', 'ready-port', 'ready-url', 'ready-log'];
   const kind: Kind = i < fixed.length ? fixed[i] : setupRng.weighted({ exec: 4, child: 3, trap: 3, noisy: 2, short: 2 });
   services.push({
     name: `svc-${String(i).padStart(width, '0')}`,
@@ -173,6 +265,7 @@ for (let i = 0; i < SERVICES; i++) {
     start: goodStart(setupRng),
     stop: goodStop(setupRng),
     revive: String(reviveRng.int(1, 2)),
+    health: healthOf(kind),
   });
 }
 const byName = new Map(services.map((s) => [s.name, s]));
@@ -186,6 +279,27 @@ function goodStop(rng: Rng): string {
   return (rng.int(10, 20) / 10).toFixed(1);
 }
 
+function healthOf(kind: Kind): Health | undefined {
+  const checkSec = (): string => (healthRng.int(2, 4) / 10).toFixed(1);
+  switch (kind) {
+    case 'ready-fd': return { rule: 'fd', readySec: '3' };
+    case 'ready-log': return { rule: 'log', readySec: '3' };
+    case 'ready-port': return { rule: 'port', readySec: '5', checkSec: checkSec(), checkFail: healthRng.int(2, 3), port: tcpPort };
+    // Two failures: a SIGSTOP makes each check wait out the probe's 2 s before it fails.
+    case 'ready-url': return { rule: 'url', readySec: '5', checkSec: checkSec(), checkFail: 2, port: httpPort, host: healthRng.pick(['127.0.0.1', 'localhost']) };
+    default: return undefined;
+  }
+}
+
+function healthLines(h: Health): string[] {
+  const rule = h.rule === 'fd' ? 'config_ready_fd=3'
+    : h.rule === 'log' ? `config_ready_log="${READY_TEXT}"`
+    : h.rule === 'port' ? `config_ready_port=${h.port}`
+    : `config_ready_url=http://${h.host}:${h.port}/health`;
+  const checks = h.checkSec === undefined ? [] : [`config_check_sec=${h.checkSec}`, `config_check_fail=${h.checkFail}`];
+  return [rule, `config_ready_sec=${h.readySec}`, ...checks];
+}
+
 function scriptText(s: Service): string {
   return [
     '#!/bin/sh',
@@ -196,7 +310,8 @@ function scriptText(s: Service): string {
     'config_max_retry=2',
     `config_revive_sec=${s.revive}`,
     'config_log_stamp=1',
-    BODIES[s.kind],
+    ...(s.health ? healthLines(s.health) : []),
+    body(s),
     '',
   ].join('\n');
 }
@@ -350,6 +465,8 @@ const ACTIONS = {
   'edit-config': 8,
   // What cron does every 5 minutes, and what mends most of the chaos: orphans, ERROR, stale files.
   revive: 6,
+  // A checked service made unhealthy for a while (SPEC 14.2): its worker must restart it, one copy at a time.
+  unhealthy: 3,
 } as const;
 type Action = keyof typeof ACTIONS;
 /** The client actions, and the reboots (an event of their own, on their own clock). */
@@ -359,8 +476,18 @@ const contTimers = new Set<NodeJS.Timeout>();
 
 /** When the soak signalled a process of each service (kill -9, SIGSTOP): a revive then may fail. */
 const signalledAt = new Map<string, number[]>();
+/** When the soak killed a worker of each service (kill -9). */
+const workerKilledAt = new Map<string, number[]>();
 /** When each service's config had a bad value (the soak's edits): [from, until], until Infinity while it has. */
 const badConfig = new Map<string, [number, number][]>();
+/** When each reboot ran: [from, until]. */
+const rebootSpans: [number, number][] = [];
+/** When the soak kept each checked service unhealthy (the unhealthy action): [from, until]. */
+const sickSpans = new Map<string, [number, number][]>();
+/** The unhealthy drills under way (each watches its service until it runs again, ready). */
+const drills = new Set<Promise<unknown>>();
+/** Unhealthy drills whose outcome was checked (in the chaos, in the finale), and those something else of the chaos got in the way of. */
+const drillTally = { chaos: 0, final: 0, excused: 0 };
 
 function signalled(name: string | undefined): void {
   if (name === undefined) return;
@@ -452,6 +579,8 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       if (!workers.length) return journal(`${who} kill9-worker: none to kill`);
       const victim = rng.pick(workers);
       signalled(workerName(victim));
+      const killedOf = workerName(victim)!;
+      workerKilledAt.set(killedOf, [...(workerKilledAt.get(killedOf) ?? []), Date.now()]);
       const done = verifiedKill(victim, MARKER, 'SIGKILL');
       return journal(`${who} kill -9 worker ${victim.pid} (${victim.cmdline})${done ? '' : ' skipped: gone'}`);
     }
@@ -490,6 +619,20 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
     case 'revive':
       await reviveAction(rng, who);
       return;
+    case 'unhealthy': {
+      const checked = services.filter((s) => s.health?.checkSec !== undefined);
+      if (!checked.length) return journal(`${who} unhealthy: no checked service`);
+      const s = rng.pick(checked);
+      const mode: Sickness = s.health!.rule === 'port' ? 'refuse' : rng.chance(0.5) ? 'http-503' : 'sigstop';
+      // Not awaited: the client goes on while the service is unhealthy and its worker restarts it.
+      const drill = sicken(s, mode, who).then((outcome) => {
+        if (outcome === 'checked') drillTally.chaos++;
+        else if (outcome === 'excused') drillTally.excused++;
+      });
+      drills.add(drill);
+      void drill.finally(() => drills.delete(drill));
+      return;
+    }
     case 'edit-config': {
       const s = rng.pick(services);
       if (rng.chance(0.1)) {
@@ -505,6 +648,152 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       return journal(`${who} edit ${s.name}: config_start_sec=${s.start} config_stop_sec=${s.stop}`);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// unhealthy for a while (SPEC 14.2): the worker restarts its service, one copy at a time
+
+/** Every line of every log file of `name` (current and rotated). */
+function logLines(name: string): string[] {
+  const dir = path.join(logDir, name);
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => {
+    try {
+      return fs.readFileSync(path.join(dir, f), 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** What of the chaos, between `from` and `until`, may have changed what the worker of `name` does. */
+function interference(name: string, mode: Sickness, from: number, until: number): string | undefined {
+  // SIGCONT changes nothing for a server that runs (closed, or answering 503); it ends a SIGSTOP early.
+  const actions = mode === 'sigstop' ? ['stop', 'restart', 'once', 'pause', 'cont'] : ['stop', 'restart', 'once', 'pause'];
+  const command = commands.find((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= until && c.e >= from);
+  if (command) return `${command.who} ${command.action} matched it meanwhile`;
+  if ((signalledAt.get(name) ?? []).some((t) => t >= from - 100 && t <= until)) return 'the soak signalled a process of it (or its worker) meanwhile';
+  if (rebootSpans.some(([a, b]) => a <= until && b >= from)) return 'a reboot came meanwhile';
+  if (badDuring(name, from, until)) return 'it had a bad config value meanwhile';
+  return undefined;
+}
+
+/**
+ * Makes a checked service unhealthy for a while: the port server closes its socket (checks are
+ * refused), the url server answers 503, or is SIGSTOPped (each check waits out the probe's 2 s).
+ * Then watches it: never two process groups at once, and, when nothing else of the chaos touched
+ * it, the same worker restarts it (`unhealthy: K checks in a row failed (last: WHY): restarting`,
+ * one restart more, no retry counted), the record said `checks=1 check=WHY` on the way, and the
+ * new run becomes ready. Outcome: checked, excused (something got in the way) or skipped (it was
+ * not running healthy under its worker when the soak came to it).
+ */
+async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked' | 'excused' | 'skipped'> {
+  const { name } = s;
+  const health = s.health!;
+  // A run that is starting is given a moment to be ready.
+  const waitUntil = Date.now() + 4000;
+  let text: string | undefined;
+  let record: PidRecord | undefined;
+  let victim: Proc | undefined;
+  let worker: Proc | undefined;
+  let healthy = false;
+  for (;;) {
+    text = readPidText(pidDir, name);
+    record = parsePidLine(text ?? '');
+    victim = record?.state === 'RUN' && record.pid !== undefined ? procOf(record.pid) : undefined;
+    worker = record?.workerPid !== undefined ? procOf(record.workerPid) : undefined;
+    healthy = record?.extra.ready === '1' && record.extra.checks === undefined && victim?.service === name && victim.pgid === victim.pid &&
+      worker?.cmdline === workerTitle(name) && victim.state !== 'T';
+    if (healthy || Date.now() > waitUntil || (stopping && !finaleOn)) break;
+    await sleep(100);
+  }
+  if (!healthy || !record || !victim || !worker || (sickSpans.get(name) ?? []).some(([, b]) => b === Infinity)) {
+    journal(`${who} unhealthy ${name}: not running healthy under its worker (${JSON.stringify(text?.trim() ?? null)}): nothing done`);
+    return 'skipped';
+  }
+  const signal: NodeJS.Signals = mode === 'sigstop' ? 'SIGSTOP' : 'SIGUSR2';
+  const at = Date.now();
+  if (!verifiedKill(victim, MARKER, signal)) {
+    journal(`${who} unhealthy ${name}: pid ${victim.pid} gone meanwhile: nothing done`);
+    return 'skipped';
+  }
+  const span: [number, number] = [at, Infinity];
+  sickSpans.set(name, [...(sickSpans.get(name) ?? []), span]);
+  journal(`${who} unhealthy ${name}: kill -${signal.slice(3)} ${victim.pid} (${mode} for ${SICK_MS[mode]} ms; checks every ${health.checkSec}s, ` +
+    `${health.checkFail} failures restart it), worker ${worker.pid}`);
+  if (mode === 'sigstop') {
+    const timer = setTimeout(() => {
+      contTimers.delete(timer);
+      verifiedKill(victim, MARKER, 'SIGCONT');
+    }, SICK_MS.sigstop);
+    contTimers.add(timer);
+  }
+  // Detected within K x (check_sec + a probe's 2 s), then a stop and a new run to be ready.
+  const deadline = at + SICK_MS[mode] + 8000;
+  let next: PidRecord | undefined;
+  let twinsSeen = false;
+  while (Date.now() < deadline) {
+    const procs = living(scan(MARKER));
+    const twins = confirmedTwins(procs, name);
+    if (twins && !twinsSeen) {
+      twinsSeen = true;
+      violate('two-copies', `${name}: made unhealthy (${mode}), live processes in process groups ${twins.join(', ')} at once: ` +
+        show(procs.filter((p) => p.service === name)));
+    }
+    const now = parsePidLine(readPidText(pidDir, name) ?? '');
+    if (!stillAlive(victim) && now?.state === 'RUN' && now.pid !== victim.pid && now.extra.ready === '1') {
+      next = now;
+      break;
+    }
+    // Ended by something else of the chaos: no restart of the worker's own to wait for.
+    if (!stillAlive(victim) && interference(name, mode, at, Date.now())) break;
+    await sleep(50);
+  }
+  span[1] = Date.now();
+  // The sampler's news of the records it read meanwhile.
+  await sleep(600);
+  const why = interference(name, mode, at, Date.now());
+  const where = `${name} (${s.kind}) made unhealthy (${mode}) at t=${((at - t0) / 1000).toFixed(3)}`;
+  if (why) {
+    // Whatever else came, an unhealthy run does not go on: its worker, a stop, a restart or a kill
+    // ends it. But not once its worker is killed (an orphan is never checked), nor when a pause
+    // (or, for a SIGSTOP, a cont) made it look healthy again.
+    const actions = mode === 'sigstop' ? ['pause', 'cont'] : ['pause'];
+    const healed = commands.some((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= Date.now() && c.e >= at);
+    const orphaned = (workerKilledAt.get(name) ?? []).some((t) => t >= at - 100);
+    if (stillAlive(victim) && !healed && !orphaned) {
+      violate('unhealthy-left', `${where}: pid ${victim.pid} still runs ${((Date.now() - at) / 1000).toFixed(1)}s later, worker ${worker.pid} ` +
+        `${stillAlive(worker) ? 'alive' : 'gone'} (${why}); pid file ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}`);
+    }
+    journal(`${who} unhealthy ${name}: not checked: ${why}`);
+    return 'excused';
+  }
+  if (!next) {
+    violate('unhealthy-restart', `${where}: no new ready run under worker ${worker.pid} ${((Date.now() - at) / 1000).toFixed(1)}s later; ` +
+      `pid ${victim.pid} ${stillAlive(victim) ? 'still runs' : 'is gone'}, worker ${stillAlive(worker) ? 'alive' : 'gone'}, ` +
+      `pid file ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}; log: ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
+    return 'checked';
+  }
+  journal(`${who} unhealthy ${name}: restarted as pid ${next.pid} ${((Date.now() - at) / 1000).toFixed(1)}s later: ${JSON.stringify(readPidText(pidDir, name)?.trim())}`);
+  if (next.workerPid !== worker.pid) violate('unhealthy-restart', `${where}: the new run ${next.pid} names worker ${next.workerPid}, not ${worker.pid}`);
+  const before = Number(record.extra.restarts ?? 0);
+  const after = Number(next.extra.restarts ?? 0);
+  if (after !== before + 1) violate('unhealthy-restart', `${where}: restarts=${before} before, restarts=${after} after: not one restart`);
+  if (Number(next.extra.retries ?? 0) !== 0) violate('unhealthy-restart', `${where}: the restart counted a retry: ${JSON.stringify(readPidText(pidDir, name)?.trim())}`);
+  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): restarting`;
+  if (!logLines(name).some((l) => l.endsWith(said))) {
+    violate('unhealthy-restart', `${where}: its log does not say "${said}": ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
+  }
+  if (health.checkFail! > 1 && !healthSeen.some((h) => h.name === name && h.pid === victim.pid && h.checks === 1 && h.check === SICK_WHY[mode])) {
+    const seen = healthSeen.filter((h) => h.name === name && h.pid === victim.pid).map((h) => `checks=${h.checks} check=${h.check}`);
+    violate('unhealthy-record', `${where}: the sampler never read checks=1 check=${SICK_WHY[mode]} in the record of pid ${victim.pid} (read: ${seen.join(', ') || 'none'})`);
+  }
+  return 'checked';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,6 +828,7 @@ function excused(name: string, cmd: Command): string | undefined {
   if (badDuring(name, cmd.s, cmd.e)) return 'the soak gave it a bad config value';
   if ((signalledAt.get(name) ?? []).some((t) => t >= cmd.s - 200 && t <= cmd.e)) return 'the soak signalled a process of it meanwhile';
   if (overlapping(['stop'], name, cmd).length) return 'a stop of it ran meanwhile';
+  if ((sickSpans.get(name) ?? []).some(([a, b]) => a <= cmd.e && b >= cmd.s - 200)) return 'the soak made it unhealthy meanwhile';
   return undefined;
 }
 
@@ -671,6 +961,16 @@ async function cronRevive(who: string, excuse: (name: string) => string | undefi
 type PidDirAfterBoot = 'kept' | 'kept, pids reused' | 'emptied' | 'gone';
 
 async function reboot(rng: Rng, how: PidDirAfterBoot): Promise<void> {
+  const span: [number, number] = [Date.now(), Infinity];
+  rebootSpans.push(span);
+  try {
+    await rebootNow(rng, how);
+  } finally {
+    span[1] = Date.now();
+  }
+}
+
+async function rebootNow(rng: Rng, how: PidDirAfterBoot): Promise<void> {
   counts.reboot++;
   const forge = how === 'kept, pids reused';
   const before = living(scan(MARKER));
@@ -689,7 +989,10 @@ async function reboot(rng: Rng, how: PidDirAfterBoot): Promise<void> {
       if (!decoyProc) break;
       const epoch = Math.floor(startEpoch(decoyProc, BOOT));
       const temp = path.join(pidDir, `.${name}.soak-reboot.tmp`);
-      fs.writeFileSync(temp, `RUN - ${decoyProc.pid} ${decoyProc.pid} ${epoch} restarts=0\n`, { mode: 0o644 });
+      // A probed service's record said it was ready: the decoy is marked so for the sampler.
+      const ready = byName.get(name)!.health ? ' ready=1' : '';
+      if (ready) fs.writeFileSync(path.join(markDir, `ready.${decoyProc.pid}`), '');
+      fs.writeFileSync(temp, `RUN - ${decoyProc.pid} ${decoyProc.pid} ${epoch} restarts=0${ready}\n`, { mode: 0o644 });
       fs.renameSync(temp, path.join(pidDir, name));
       journal(`reboot: ${name}'s kept record now names pid ${decoyProc.pid} ("${decoyProc.cmdline}", no marker) as service and worker`);
     }
@@ -822,6 +1125,12 @@ function monitorOnce(): void {
       seen.set(`twin-services:${name}:${groups.join(',')}`, [`${name}: processes in ${groups.length} process groups at once (pgids ${groups.join(', ')})`, 8000]);
     }
     const record = parsePidLine(readPidText(pidDir, name) ?? '');
+    // A run not ready within config_ready_sec is stopped by its live worker (SPEC 14.1): stop_sec, SIGKILL, reaping.
+    const health = byName.get(name)!.health;
+    if (health && record?.state === 'RUN' && record.extra.ready === '0' && record.workerPid !== undefined && workers.includes(record.workerPid)) {
+      seen.set(`stuck-starting:${name}:${record.pid}:${record.workerPid}`,
+        [`${name}: RUN ready=0 (pid ${record.pid}) under its live worker ${record.workerPid}, config_ready_sec=${health.readySec}`, (Number(health.readySec) + 6) * 1000]);
+    }
     for (const w of workers) {
       if (record?.workerPid === w) continue;
       const says = record ? `names worker ${record.workerPid ?? '-'} (${record.state})` : 'is missing';
@@ -861,13 +1170,18 @@ let samplerFinal: Promise<SamplerReport> | undefined;
 const badReads: { at: number; name: string; text: string; why: string }[] = [];
 /** Every change of a want file the sampler saw. */
 const wantChanges: WantChange[] = [];
+/** Each failed-checks count a record of a checked service said, once per run and count (SPEC 14.2). */
+const healthSeen: HealthSeen[] = [];
 
 function startSampler(): void {
-  sampler = new Worker(SAMPLER, { workerData: { pidDir, wantDir, flag: samplerFlag, intervalMs: 2, t0 } });
+  const rules: Record<string, SamplerRule> = {};
+  for (const s of services) if (s.health) rules[s.name] = { rule: s.health.rule, checkFail: s.health.checkFail ?? null };
+  sampler = new Worker(SAMPLER, { workerData: { pidDir, wantDir, markDir, rules, flag: samplerFlag, intervalMs: 2, t0 } });
   samplerFinal = new Promise((resolve, reject) => {
     sampler!.on('message', (m: SamplerReport) => {
       badReads.push(...m.bad);
       wantChanges.push(...m.wants);
+      healthSeen.push(...m.health);
       if (m.type === 'final') resolve(m);
     });
     sampler!.on('error', reject);
@@ -916,8 +1230,11 @@ function seeService(procs: readonly Proc[], name: string): Seen {
   };
 }
 
-/** Running as it should: one worker, a RUN record naming it and a live leader of one process group. Its pid, once found. */
-function runningProblems(name: string, procs: readonly Proc[], seen: Seen, problems: string[]): number | undefined {
+/**
+ * Running as it should: one worker, a RUN record naming it and a live leader of one process group;
+ * with a readiness rule (and `ready`), ready=1 (SPEC 14.1). Its pid, once found.
+ */
+function runningProblems(name: string, procs: readonly Proc[], seen: Seen, problems: string[], ready = true): number | undefined {
   const { workers, members, text, record } = seen;
   if (workers.length !== 1) problems.push(`${name}: should run: ${workers.length} workers${workers.length ? ` (${show(workers)})` : ''}`);
   if (text === undefined) return void problems.push(`${name}: should run: no pid file`);
@@ -936,6 +1253,10 @@ function runningProblems(name: string, procs: readonly Proc[], seen: Seen, probl
   if (main.pgid !== main.pid) problems.push(`${name}: service pid ${main.pid} does not lead its process group (pgid ${main.pgid})`);
   const strays = members.filter((p) => p.pgid !== record.pid);
   if (strays.length) problems.push(`${name}: processes of ${name} outside group ${record.pid}: ${show(strays)}`);
+  const health = byName.get(name)!.health;
+  if (!health && record.extra.ready !== undefined) problems.push(`${name}: no readiness rule, yet its record says ready=${record.extra.ready}: ${JSON.stringify(text.trim())}`);
+  if (health && record.extra.ready === undefined) problems.push(`${name}: config_ready_${health.rule}, yet its record has no ready=: ${JSON.stringify(text.trim())}`);
+  if (health && ready && record.extra.ready !== '1') problems.push(`${name}: should run and be ready (config_ready_${health.rule}): pid file says ${JSON.stringify(text.trim())}`);
   return main.pid;
 }
 
@@ -1042,6 +1363,7 @@ function checkLogs(): void {
       let shown = 0;
       for (const line of lines) {
         if (/internal error/.test(line)) violate('worker-crash', `${name}/${file}: ${line.slice(0, 300)}`);
+        else if (/^\S+ listen error /.test(line)) violate('port-taken', `${name}/${file}: a run found its port taken (by an earlier copy still running?): ${line}`);
         else if (!LOG_LINE.test(line) && shown++ < 3) violate('log', `${name}/${file}: a line in no expected form (torn, or without its stamp): ${JSON.stringify(line.slice(0, 300))}`);
       }
     }
@@ -1120,6 +1442,40 @@ async function orphanDrill(wantRun: ReadonlySet<string>): Promise<void> {
 }
 
 /**
+ * SPEC 14.2 with nothing else going on: the checked services run (started if need be) and are
+ * ready; each is then made unhealthy in each way it can be, one way after another, and each time
+ * its worker must restart it (sicken's checks, none of them excused).
+ */
+async function healthDrill(): Promise<void> {
+  const checked = services.filter((s) => s.health?.checkSec !== undefined);
+  if (!checked.length) return;
+  const up = await reraise('health', 'start', ...checked.map((s) => s.name));
+  if (up.code !== 0) violate('health-drill', `reraise start ${checked.map((s) => s.name).join(' ')} exited ${up.code}: ${(up.out + up.err).trim()}`);
+  await Promise.all(checked.map(async (s) => {
+    for (const mode of s.health!.rule === 'port' ? (['refuse'] as const) : (['http-503', 'sigstop'] as const)) {
+      const readyBy = Date.now() + 15_000;
+      let problems: string[] = [];
+      for (;;) {
+        const procs = living(scan(MARKER));
+        problems = [];
+        runningProblems(s.name, procs, seeService(procs, s.name), problems);
+        if (!problems.length || Date.now() > readyBy) break;
+        await sleep(100);
+      }
+      if (problems.length) {
+        for (const p of problems) violate('health-drill', `before making it unhealthy (${mode}): ${p}`);
+        return;
+      }
+      // Healthy a moment first: a check or two that succeed.
+      await sleep(Number(s.health!.checkSec) * 2000);
+      const outcome = await sicken(s, mode, 'health');
+      if (outcome !== 'checked') violate('health-drill', `${s.name}: made unhealthy (${mode}) with nothing else running, the drill was ${outcome}`);
+      else drillTally.final++;
+    }
+  }));
+}
+
+/**
  * revive on orphans wanted up: a new worker stops each orphan and runs it again (SPEC 13.2). /proc
  * is watched all along: never two process groups of one service at once.
  */
@@ -1153,9 +1509,21 @@ async function takeOverDrill(orphans: string[], before: Map<string, { service: P
     const left = group.filter(stillAlive);
     if (left.length) violate('take-over', `${name}: after the take-over, the orphan's ${show(left)} still run`);
     const problems: string[] = [];
-    const pid = runningProblems(name, procs, seeService(procs, name), problems);
+    const pid = runningProblems(name, procs, seeService(procs, name), problems, false);
     for (const p of problems) violate('take-over', `after the take-over: ${p}`);
     if (pid !== undefined && pid !== line.pid) violate('take-over', `${name}: revive said it runs again as pid ${line.pid}, the pid file says ${pid}`);
+    // revive answers once the new run is spawned; a probed one has to become ready still.
+    if (pid !== undefined && byName.get(name)!.health) {
+      const readyBy = Date.now() + 10_000;
+      let record = parsePidLine(readPidText(pidDir, name) ?? '');
+      while (record?.pid === pid && record.extra.ready !== '1' && Date.now() < readyBy) {
+        await sleep(50);
+        record = parsePidLine(readPidText(pidDir, name) ?? '');
+      }
+      if (record?.pid !== pid || record.extra.ready !== '1') {
+        violate('take-over', `${name}: the run ${pid} after the take-over is not ready 10 s later: ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}`);
+      }
+    }
     const said = `${name}: taking over orphaned pid ${service.pid} (its worker is gone)`;
     if (!tail(path.join(logDir, name, 'current'), 100).some((l) => l.includes(said))) violate('take-over', `${name}: its log does not say "${said}"`);
   }
@@ -1219,7 +1587,7 @@ function evaluateWants(before: readonly Proc[], deadline: number, notes: Map<str
     }
     if (want === 'down' && record?.state === 'RUN' && record.extra.once === '1' && workers.length > 0) {
       const before = problems.length;
-      runningProblems(name, procs, seen, problems);
+      runningProblems(name, procs, seen, problems, false);
       if (problems.length === before) notes.set(name, `${name}: wanted down by once, its last run still under way: ${JSON.stringify(text!.trim())}`);
       continue;
     }
@@ -1309,11 +1677,28 @@ async function wantsEndState(): Promise<void> {
   }
 
   const status = await reraise('final', 'status', '--json');
-  let rows: { name: string; state: string; wanted: string; nextRevival: number | null }[] = [];
+  let rows: {
+    name: string; state: string; wanted: string; nextRevival: number | null;
+    ready: boolean | null; health: string | null; failedChecks: number; lastCheck: string | null; pidFile: string | null;
+  }[] = [];
   try {
     rows = JSON.parse(status.out);
   } catch {
     violate('want-status', `reraise status --json printed no JSON: ${JSON.stringify(status.out.slice(0, 200))}`);
+  }
+  // SPEC 14.1, 14.2: a ready run of a probed service is running and healthy, one not ready yet is
+  // starting; a run without a rule has neither. (A START record is `starting` too: no run yet.)
+  for (const row of rows) {
+    const health = byName.get(row.name)?.health;
+    const run = row.pidFile?.startsWith('RUN ') ?? false;
+    const fine = row.state === 'running' && health ? row.ready === true && row.health === 'ok' && row.failedChecks === 0 && row.lastCheck === null
+      : row.state === 'running' ? row.ready === null && row.health === null && row.failedChecks === 0
+      : row.state === 'starting' && run ? !!health && row.ready === false && row.health === null
+      : true;
+    if (!fine) {
+      violate('health-status', `${row.name} (${byName.get(row.name)?.kind}), settled: status --json says state ${row.state}, ready ${row.ready}, health ${row.health}, ` +
+        `failedChecks ${row.failedChecks}, lastCheck ${row.lastCheck}; pid file ${JSON.stringify(readPidText(pidDir, row.name)?.trim() ?? null)}`);
+    }
   }
   for (const name of names) {
     const file = readWantFile(wantDir, name);
@@ -1330,7 +1715,11 @@ async function wantsEndState(): Promise<void> {
   }
 }
 
+/** The finale has begun: nothing of the chaos runs any more. */
+let finaleOn = false;
+
 async function finale(): Promise<void> {
+  finaleOn = true;
   process.stdout.write(`soak: chaos over after ${elapsed()}s; bringing every service to a known state\n`);
   for (const t of contTimers) clearTimeout(t);
   contTimers.clear();
@@ -1393,12 +1782,22 @@ async function finale(): Promise<void> {
     if (!errorsWantedUp.has(name)) violate('final-state', `${name} (${byName.get(name)!.kind}): not in ERROR, wanted up, before clean: ${JSON.stringify(readPidText(pidDir, name)?.trim() ?? null)}`);
   }
   await reraise('final', 'clean');
-  for (const p of evaluate(wantRun, new Map()).problems) violate('after-clean', p);
+  // As in 3: a short service restarts every 3 s, and for a moment its record names the run that just ended.
+  let afterClean = evaluate(wantRun, new Map());
+  const shortOnly = (problems: string[]): boolean => problems.every((p) => byName.get(p.slice(0, p.indexOf(':')))?.kind === 'short');
+  for (const until = Date.now() + 1000; afterClean.problems.length && shortOnly(afterClean.problems) && Date.now() < until; ) {
+    await sleep(100);
+    afterClean = evaluate(wantRun, new Map());
+  }
+  for (const p of afterClean.problems) violate('after-clean', p);
   for (const f of tempFiles()) violate('temp-left', `after clean: ${f} in the pid dir`);
 
   // 5. Orphans: kill -9 the workers; the services keep running, status calls them orphaned,
   //    start refuses them without making a worker, and the stop below stops them.
   await orphanDrill(wantRun);
+
+  // 5b. Health: each checked service, made unhealthy with nothing else running, is restarted by its worker.
+  await healthDrill();
 
   // 6. All down: nothing of the run is left, and clean leaves an empty pid dir.
   const all = await reraise('final', 'stop', '*');
@@ -1473,6 +1872,8 @@ async function main(): Promise<number> {
   await Promise.all(loops);
   await watching;
   const chaosSeconds = (Date.now() - t0) / 1000;
+  // The unhealthy drills under way end by themselves (a few seconds at most).
+  while (drills.size) await Promise.all([...drills]);
 
   // The attacker stays through the finale: a squatted lock must not turn a start into "already running".
   await finale();
@@ -1495,7 +1896,7 @@ async function main(): Promise<number> {
   }
   if (report) {
     journal(`sampler: ${report.reads} reads and ${report.wantReads} want reads in ${report.sweeps} sweeps, ${report.tempSeen} temp files seen; ` +
-      `${wantChanges.length} want changes; monitor: ${monitorSamples} samples`);
+      `${wantChanges.length} want changes; monitor: ${monitorSamples} samples; unhealthy drills: ${drillTally.chaos} checked and ${drillTally.excused} excused in the chaos, ${drillTally.final} in the finale`);
     if (!report.reads) violate('sampler', 'the sampler read no pid file at all');
     if (!report.wantReads) violate('sampler', 'the sampler read no want file at all');
   }
@@ -1512,7 +1913,7 @@ async function main(): Promise<number> {
   const actions = Object.values(counts).reduce((a, b) => a + b, 0);
   const detail = (Object.entries(counts) as [Action, number][]).map(([a, n]) => `${n} ${a}`).join(', ');
   process.stdout.write(`soak: seed ${SEED}, ${SERVICES} services, ${Math.round(chaosSeconds)} s, ${actions} actions (${detail}), ` +
-    `${violations.length} violations${attacked}\n`);
+    `${violations.length} violations; ${drillTally.chaos + drillTally.final} unhealthy restarts checked (${drillTally.chaos} in the chaos)${attacked}\n`);
   return violations.length ? 1 : 0;
 }
 
