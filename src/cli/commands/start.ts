@@ -1,7 +1,7 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
 import { hasErrors, parseConfig, readinessProblem } from '../../core/config.js';
 import { loggerFile } from '../../io/run-check.js';
-import { isLive } from '../../core/status.js';
+import { isLive, type StatusState } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { lockPrefix } from '../../core/lock-names.js';
 import { listLockHolders } from '../../io/pid-store.js';
@@ -194,7 +194,9 @@ export function orderedStarts(
     const problem = plan.problems.get(name);
     if (problem) return failure(`${name}: unable to start: ${problem}`);
     const needs = plan.needs.get(name) ?? [];
-    if (needs.length > 0) {
+    // One that runs already, or is orphaned, is said so as it is: its needs change nothing for it.
+    const state: StatusState = needs.length > 0 ? inspect(ctx, name).status.state : 'down';
+    if (needs.length > 0 && !isLive({ state }) && state !== 'orphaned') {
       const pidDir = ctx.dirs.pid.path;
       let marked = false;
       try {
