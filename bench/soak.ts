@@ -174,6 +174,8 @@ interface Service {
   /** config_revive_sec: short, so that revive tries a service in ERROR again within the run. */
   revive: string;
   health?: Health;
+  /** config_needs (SPEC 14.3): a chain, child -> exec -> ready-fd, that start starts in its order. */
+  needs?: string[];
 }
 
 /** The text a ready-log service says when it is ready, and its config_ready_log (quoted: it has a space). */
@@ -236,15 +238,33 @@ function body(s: Service): string {
 const LOG_LINE = new RegExp('^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (tick \\d+|short run over|crash|no luck|Killed|Terminated|' +
   `warming up|${READY_TEXT} requests|listening on \\d+|health on \\d+|closing for a while|answering 503 for a while|auto-reraise\\[\\d+\\]: .*)$`);
 
-/** Two ports that were free a moment ago, for the port and url services. */
+/**
+ * Ports that were free a moment ago, for the port and url services: below the ephemeral range, so
+ * that no outgoing connection (a probe's among them) takes one while its server is down; chosen
+ * at random (not by the seed), so that two soaks at once do not pick the same.
+ */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
+  let low = 32768;
+  try {
+    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual range
+  }
+  const lowest = Math.min(10_000, Math.max(1024, low - 1000));
+  const bind = (port: number): Promise<net.Server | undefined> => new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+  const held: net.Server[] = [];
+  for (let tries = 0; held.length < n && tries < 200; tries++) {
+    const port = tries < 100 && low > lowest + 100 ? lowest + Math.floor(Math.random() * (low - lowest)) : 0;
+    const server = await bind(port);
+    if (server) held.push(server);
+  }
+  const ports = held.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  if (ports.length < n) throw new Error(`soak: could not find ${n} free ports`);
   return ports;
 }
 
@@ -268,8 +288,25 @@ for (let i = 0; i < SERVICES; i++) {
     health: healthOf(kind),
   });
 }
+// The dependency chain (SPEC 14.3): the child one needs the exec one, which needs the one that proves it is ready by its fd.
+if (services.length > 7) {
+  services[2].needs = [services[7].name];
+  services[3].needs = [services[2].name];
+}
 const byName = new Map(services.map((s) => [s.name, s]));
 const names = services.map((s) => s.name);
+
+/** The services and all they need: what a start of them starts (SPEC 14.3). */
+function withNeeds(list: Iterable<string>): Set<string> {
+  const all = new Set<string>();
+  const add = (name: string): void => {
+    if (all.has(name)) return;
+    all.add(name);
+    for (const need of byName.get(name)?.needs ?? []) add(need);
+  };
+  for (const name of list) add(name);
+  return all;
+}
 
 function goodStart(rng: Rng): string {
   return (rng.int(2, 5) / 10).toFixed(1);
@@ -311,6 +348,7 @@ function scriptText(s: Service): string {
     `config_revive_sec=${s.revive}`,
     'config_log_stamp=1',
     ...(s.health ? healthLines(s.health) : []),
+    ...(s.needs ? [`config_needs="${s.needs.join(' ')}"`] : []),
     body(s),
     '',
   ].join('\n');
@@ -365,7 +403,9 @@ async function command(who: string, args: string[], options: CommandOptions = {}
   const [action, ...rest] = args;
   const patterns = rest.filter((a) => !a.startsWith('--'));
   const all = action === 'revive' || action === 'clean' || action === 'status';
-  const cmd: Command = { who, action, matched: matchNames(patterns.length || !all ? patterns : ['*'], names), s: Date.now(), e: Infinity };
+  const matched = matchNames(patterns.length || !all ? patterns : ['*'], names);
+  // A start starts what its services need too, and says so for each (SPEC 14.3).
+  const cmd: Command = { who, action, matched: action === 'start' ? withNeeds(matched) : matched, s: Date.now(), e: Infinity };
   commands.push(cmd);
   options.before?.(cmd);
   const r = await (options.run ?? (() => runCli(RERAISE, args, env, CLI_TIMEOUT_MS)))();
@@ -672,10 +712,12 @@ function logLines(name: string): string[] {
 }
 
 /** What of the chaos, between `from` and `until`, may have changed what the worker of `name` does. */
-function interference(name: string, mode: Sickness, from: number, until: number): string | undefined {
+function interference(name: string, mode: Sickness, from: number, until: number, last: boolean): string | undefined {
   // SIGCONT changes nothing for a server that runs (closed, or answering 503); it ends a SIGSTOP early.
-  const actions = mode === 'sigstop' ? ['stop', 'restart', 'once', 'pause', 'cont'] : ['stop', 'restart', 'once', 'pause'];
-  const command = commands.find((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= until && c.e >= from);
+  // A start takes a once flag away (SPEC 10).
+  const actions = ['stop', 'restart', 'once', 'pause', ...(mode === 'sigstop' ? ['cont'] : []), ...(last ? ['start'] : [])];
+  // Ended before it: a command that ended in the very millisecond the sickness began (the drill's own once) came first.
+  const command = commands.find((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= until && c.e > from);
   if (command) return `${command.who} ${command.action} matched it meanwhile`;
   if ((signalledAt.get(name) ?? []).some((t) => t >= from - 100 && t <= until)) return 'the soak signalled a process of it (or its worker) meanwhile';
   if (rebootSpans.some(([a, b]) => a <= until && b >= from)) return 'a reboot came meanwhile';
@@ -689,8 +731,10 @@ function interference(name: string, mode: Sickness, from: number, until: number)
  * Then watches it: never two process groups at once, and, when nothing else of the chaos touched
  * it, the same worker restarts it (`unhealthy: K checks in a row failed (last: WHY): restarting`,
  * one restart more, no retry counted), the record said `checks=1 check=WHY` on the way, and the
- * new run becomes ready. Outcome: checked, excused (something got in the way) or skipped (it was
- * not running healthy under its worker when the soak came to it).
+ * new run becomes ready; a run flagged once is its last: it is stopped, its worker leaves and
+ * takes its record along, and nothing starts it again (SPEC 14.2). Outcome: checked, excused
+ * (something got in the way) or skipped (it was not running healthy under its worker when the
+ * soak came to it).
  */
 async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked' | 'excused' | 'skipped'> {
   const { name } = s;
@@ -717,6 +761,7 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
     return 'skipped';
   }
   const signal: NodeJS.Signals = mode === 'sigstop' ? 'SIGSTOP' : 'SIGUSR2';
+  const last = record.extra.once === '1';
   const at = Date.now();
   if (!verifiedKill(victim, MARKER, signal)) {
     journal(`${who} unhealthy ${name}: pid ${victim.pid} gone meanwhile: nothing done`);
@@ -725,7 +770,7 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
   const span: [number, number] = [at, Infinity];
   sickSpans.set(name, [...(sickSpans.get(name) ?? []), span]);
   journal(`${who} unhealthy ${name}: kill -${signal.slice(3)} ${victim.pid} (${mode} for ${SICK_MS[mode]} ms; checks every ${health.checkSec}s, ` +
-    `${health.checkFail} failures restart it), worker ${worker.pid}`);
+    `${health.checkFail} failures ${last ? 'end its last run (once)' : 'restart it'}), worker ${worker.pid}`);
   if (mode === 'sigstop') {
     const timer = setTimeout(() => {
       contTimers.delete(timer);
@@ -750,14 +795,15 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
       next = now;
       break;
     }
+    if (last && !stillAlive(victim) && !stillAlive(worker)) break;
     // Ended by something else of the chaos: no restart of the worker's own to wait for.
-    if (!stillAlive(victim) && interference(name, mode, at, Date.now())) break;
+    if (!stillAlive(victim) && interference(name, mode, at, Date.now(), last)) break;
     await sleep(50);
   }
   span[1] = Date.now();
   // The sampler's news of the records it read meanwhile.
   await sleep(600);
-  const why = interference(name, mode, at, Date.now());
+  const why = interference(name, mode, at, Date.now(), last);
   const where = `${name} (${s.kind}) made unhealthy (${mode}) at t=${((at - t0) / 1000).toFixed(3)}`;
   if (why) {
     // Whatever else came, an unhealthy run does not go on: its worker, a stop, a restart or a kill
@@ -773,6 +819,25 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
     journal(`${who} unhealthy ${name}: not checked: ${why}`);
     return 'excused';
   }
+  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): restarting`;
+  if (!logLines(name).some((l) => l.endsWith(said))) {
+    violate('unhealthy-restart', `${where}: its log does not say "${said}": ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
+  }
+  if (health.checkFail! > 1 && !healthSeen.some((h) => h.name === name && h.pid === victim.pid && h.checks === 1 && h.check === SICK_WHY[mode])) {
+    const seen = healthSeen.filter((h) => h.name === name && h.pid === victim.pid).map((h) => `checks=${h.checks} check=${h.check}`);
+    violate('unhealthy-record', `${where}: the sampler never read checks=1 check=${SICK_WHY[mode]} in the record of pid ${victim.pid} (read: ${seen.join(', ') || 'none'})`);
+  }
+  if (last) {
+    const left = readPidText(pidDir, name);
+    if (next) violate('unhealthy-once', `${where}: flagged once, yet started again as pid ${next.pid}: ${JSON.stringify(left?.trim() ?? null)}`);
+    else if (stillAlive(victim) || stillAlive(worker)) {
+      violate('unhealthy-once', `${where}: flagged once: ${((Date.now() - at) / 1000).toFixed(1)}s later pid ${victim.pid} ${stillAlive(victim) ? 'still runs' : 'is gone'}, ` +
+        `worker ${worker.pid} ${stillAlive(worker) ? 'still runs' : 'is gone'}; pid file ${JSON.stringify(left?.trim() ?? null)}`);
+    } else if (left !== undefined && parsePidLine(left)?.workerPid === worker.pid) {
+      violate('unhealthy-once', `${where}: flagged once, its worker ${worker.pid} is gone but left its record ${JSON.stringify(left.trim())}`);
+    } else journal(`${who} unhealthy ${name}: flagged once, stopped for good: ${JSON.stringify(left?.trim() ?? null)}`);
+    return 'checked';
+  }
   if (!next) {
     violate('unhealthy-restart', `${where}: no new ready run under worker ${worker.pid} ${((Date.now() - at) / 1000).toFixed(1)}s later; ` +
       `pid ${victim.pid} ${stillAlive(victim) ? 'still runs' : 'is gone'}, worker ${stillAlive(worker) ? 'alive' : 'gone'}, ` +
@@ -785,14 +850,6 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
   const after = Number(next.extra.restarts ?? 0);
   if (after !== before + 1) violate('unhealthy-restart', `${where}: restarts=${before} before, restarts=${after} after: not one restart`);
   if (Number(next.extra.retries ?? 0) !== 0) violate('unhealthy-restart', `${where}: the restart counted a retry: ${JSON.stringify(readPidText(pidDir, name)?.trim())}`);
-  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): restarting`;
-  if (!logLines(name).some((l) => l.endsWith(said))) {
-    violate('unhealthy-restart', `${where}: its log does not say "${said}": ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
-  }
-  if (health.checkFail! > 1 && !healthSeen.some((h) => h.name === name && h.pid === victim.pid && h.checks === 1 && h.check === SICK_WHY[mode])) {
-    const seen = healthSeen.filter((h) => h.name === name && h.pid === victim.pid).map((h) => `checks=${h.checks} check=${h.check}`);
-    violate('unhealthy-record', `${where}: the sampler never read checks=1 check=${SICK_WHY[mode]} in the record of pid ${victim.pid} (read: ${seen.join(', ') || 'none'})`);
-  }
   return 'checked';
 }
 
@@ -1444,7 +1501,8 @@ async function orphanDrill(wantRun: ReadonlySet<string>): Promise<void> {
 /**
  * SPEC 14.2 with nothing else going on: the checked services run (started if need be) and are
  * ready; each is then made unhealthy in each way it can be, one way after another, and each time
- * its worker must restart it (sicken's checks, none of them excused).
+ * its worker must restart it (sicken's checks, none of them excused); last, flagged once, and
+ * unhealthy again: that run must be its last.
  */
 async function healthDrill(): Promise<void> {
   const checked = services.filter((s) => s.health?.checkSec !== undefined);
@@ -1452,7 +1510,8 @@ async function healthDrill(): Promise<void> {
   const up = await reraise('health', 'start', ...checked.map((s) => s.name));
   if (up.code !== 0) violate('health-drill', `reraise start ${checked.map((s) => s.name).join(' ')} exited ${up.code}: ${(up.out + up.err).trim()}`);
   await Promise.all(checked.map(async (s) => {
-    for (const mode of s.health!.rule === 'port' ? (['refuse'] as const) : (['http-503', 'sigstop'] as const)) {
+    const ways: [Sickness, boolean][] = s.health!.rule === 'port' ? [['refuse', false], ['refuse', true]] : [['http-503', false], ['sigstop', false], ['http-503', true]];
+    for (const [mode, once] of ways) {
       const readyBy = Date.now() + 15_000;
       let problems: string[] = [];
       for (;;) {
@@ -1468,8 +1527,15 @@ async function healthDrill(): Promise<void> {
       }
       // Healthy a moment first: a check or two that succeed.
       await sleep(Number(s.health!.checkSec) * 2000);
+      if (once) {
+        const r = await reraise('health', 'once', s.name);
+        if (!r.out.startsWith(`${s.name}: once`)) violate('health-drill', `reraise once ${s.name}: ${(r.out + r.err).trim()}`);
+        for (const until = Date.now() + 2000; parsePidLine(readPidText(pidDir, s.name) ?? '')?.extra.once !== '1' && Date.now() < until; ) await sleep(50);
+        // A check that passes with the flag set; and the once is over before the sickness begins.
+        await sleep(Number(s.health!.checkSec) * 1000);
+      }
       const outcome = await sicken(s, mode, 'health');
-      if (outcome !== 'checked') violate('health-drill', `${s.name}: made unhealthy (${mode}) with nothing else running, the drill was ${outcome}`);
+      if (outcome !== 'checked') violate('health-drill', `${s.name}: made unhealthy (${mode}${once ? ', flagged once' : ''}) with nothing else running, the drill was ${outcome}`);
       else drillTally.final++;
     }
   }));
@@ -1745,7 +1811,7 @@ async function finale(): Promise<void> {
 
   // 2. A chosen half up; the crash-looper and the failing one started too (they must end in ERROR).
   const healthy = services.filter((s) => s.kind !== 'crash' && s.kind !== 'fail').map((s) => s.name);
-  const wantRun = new Set(setupRng.shuffle(healthy).slice(0, Math.ceil(healthy.length / 2)));
+  const wantRun = withNeeds(setupRng.shuffle(healthy).slice(0, Math.ceil(healthy.length / 2)));
   const doomed = services.filter((s) => s.kind === 'crash' || s.kind === 'fail').map((s) => s.name);
   const up = await reraise('final', 'start', ...[...wantRun].sort(), ...doomed);
   for (const name of wantRun) {
