@@ -174,6 +174,8 @@ interface Service {
   /** config_revive_sec: short, so that revive tries a service in ERROR again within the run. */
   revive: string;
   health?: Health;
+  /** config_needs (SPEC 14.3): a chain, child -> exec -> ready-fd, that start starts in its order. */
+  needs?: string[];
 }
 
 /** The text a ready-log service says when it is ready, and its config_ready_log (quoted: it has a space). */
@@ -286,8 +288,25 @@ for (let i = 0; i < SERVICES; i++) {
     health: healthOf(kind),
   });
 }
+// The dependency chain (SPEC 14.3): the child one needs the exec one, which needs the one that proves it is ready by its fd.
+if (services.length > 7) {
+  services[2].needs = [services[7].name];
+  services[3].needs = [services[2].name];
+}
 const byName = new Map(services.map((s) => [s.name, s]));
 const names = services.map((s) => s.name);
+
+/** The services and all they need: what a start of them starts (SPEC 14.3). */
+function withNeeds(list: Iterable<string>): Set<string> {
+  const all = new Set<string>();
+  const add = (name: string): void => {
+    if (all.has(name)) return;
+    all.add(name);
+    for (const need of byName.get(name)?.needs ?? []) add(need);
+  };
+  for (const name of list) add(name);
+  return all;
+}
 
 function goodStart(rng: Rng): string {
   return (rng.int(2, 5) / 10).toFixed(1);
@@ -329,6 +348,7 @@ function scriptText(s: Service): string {
     `config_revive_sec=${s.revive}`,
     'config_log_stamp=1',
     ...(s.health ? healthLines(s.health) : []),
+    ...(s.needs ? [`config_needs="${s.needs.join(' ')}"`] : []),
     body(s),
     '',
   ].join('\n');
@@ -383,7 +403,9 @@ async function command(who: string, args: string[], options: CommandOptions = {}
   const [action, ...rest] = args;
   const patterns = rest.filter((a) => !a.startsWith('--'));
   const all = action === 'revive' || action === 'clean' || action === 'status';
-  const cmd: Command = { who, action, matched: matchNames(patterns.length || !all ? patterns : ['*'], names), s: Date.now(), e: Infinity };
+  const matched = matchNames(patterns.length || !all ? patterns : ['*'], names);
+  // A start starts what its services need too, and says so for each (SPEC 14.3).
+  const cmd: Command = { who, action, matched: action === 'start' ? withNeeds(matched) : matched, s: Date.now(), e: Infinity };
   commands.push(cmd);
   options.before?.(cmd);
   const r = await (options.run ?? (() => runCli(RERAISE, args, env, CLI_TIMEOUT_MS)))();
@@ -694,7 +716,8 @@ function interference(name: string, mode: Sickness, from: number, until: number,
   // SIGCONT changes nothing for a server that runs (closed, or answering 503); it ends a SIGSTOP early.
   // A start takes a once flag away (SPEC 10).
   const actions = ['stop', 'restart', 'once', 'pause', ...(mode === 'sigstop' ? ['cont'] : []), ...(last ? ['start'] : [])];
-  const command = commands.find((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= until && c.e >= from);
+  // Ended before it: a command that ended in the very millisecond the sickness began (the drill's own once) came first.
+  const command = commands.find((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= until && c.e > from);
   if (command) return `${command.who} ${command.action} matched it meanwhile`;
   if ((signalledAt.get(name) ?? []).some((t) => t >= from - 100 && t <= until)) return 'the soak signalled a process of it (or its worker) meanwhile';
   if (rebootSpans.some(([a, b]) => a <= until && b >= from)) return 'a reboot came meanwhile';
@@ -1788,7 +1811,7 @@ async function finale(): Promise<void> {
 
   // 2. A chosen half up; the crash-looper and the failing one started too (they must end in ERROR).
   const healthy = services.filter((s) => s.kind !== 'crash' && s.kind !== 'fail').map((s) => s.name);
-  const wantRun = new Set(setupRng.shuffle(healthy).slice(0, Math.ceil(healthy.length / 2)));
+  const wantRun = withNeeds(setupRng.shuffle(healthy).slice(0, Math.ceil(healthy.length / 2)));
   const doomed = services.filter((s) => s.kind === 'crash' || s.kind === 'fail').map((s) => s.name);
   const up = await reraise('final', 'start', ...[...wantRun].sort(), ...doomed);
   for (const name of wantRun) {
