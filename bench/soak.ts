@@ -819,7 +819,8 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
     journal(`${who} unhealthy ${name}: not checked: ${why}`);
     return 'excused';
   }
-  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): restarting`;
+  const ending = last ? 'stopping it (once: its last run)' : 'restarting';
+  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): ${ending}`;
   if (!logLines(name).some((l) => l.endsWith(said))) {
     violate('unhealthy-restart', `${where}: its log does not say "${said}": ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
   }

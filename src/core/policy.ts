@@ -606,7 +606,7 @@ function checked(state: SupervisorState, event: EventOf<'checked'>, name: string
     return {
       state: { ...credit(state, event.at), phase: 'stopping', want, failedChecks: 0, lastCheck: undefined },
       effects: [
-        { type: 'log', message: `${name}: unhealthy: ${failed} check${failed === 1 ? '' : 's'} in a row failed (last: ${why}): restarting` },
+        { type: 'log', message: `${name}: unhealthy: ${failed} check${failed === 1 ? '' : 's'} in a row failed (last: ${why}): ${state.want === 'once' ? 'stopping it (once: its last run)' : 'restarting'}` },
         { type: 'unwatch' },
         stopGroup(state),
       ],

@@ -1768,7 +1768,7 @@ describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_ch
   it('a run flagged once that turns unhealthy is stopped, not started again', () => {
     const sim = ready({ checkFail: 1 });
     sim.send({ type: 'once', on: true });
-    check(sim, false, 3);
+    expect(logs(check(sim, false, 3))).toEqual(['web: unhealthy: 1 check in a row failed (last: refused): stopping it (once: its last run)']);
     const end = sim.send({ type: 'group-stopped', killed: false });
     expect(exitCode(end)).toBe(0);
     expect(types(end)).not.toContain('read-config');
