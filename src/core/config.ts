@@ -9,6 +9,13 @@ export type Readiness =
   | { kind: 'url'; host: string; port: number; path: string; url: string }
   | { kind: 'log'; text: string };
 
+/** The rules a probe answers, by port or url: the ones a liveness check uses too (SPEC 14.2). */
+export type ProbedReadiness = Extract<Readiness, { kind: 'port' | 'url' }>;
+
+export function isProbed(ready: Readiness): ready is ProbedReadiness {
+  return ready.kind === 'port' || ready.kind === 'url';
+}
+
 export interface ServiceConfig {
   startSec: number;
   maxRetry: number;

@@ -1,5 +1,5 @@
 // The worker's decisions (SPEC 5, 13): a table of phase by event, each entry giving the next state and the effects. No I/O, no clock.
-import { describeReadiness, type Readiness, type ServiceConfig } from './config.js';
+import { describeReadiness, isProbed, type ProbedReadiness, type Readiness, type ServiceConfig } from './config.js';
 import type { PidRecord, RecordKeys } from './pidfile.js';
 import { signalName } from './signals.js';
 import { loggerRestartDelay } from './logger-policy.js';
@@ -120,7 +120,7 @@ export type Effect =
   /** Watch the run for `ready` until `timeoutMs`; answer with `ready`, `ready-timeout` or `ready-fd-closed`. */
   | { type: 'watch-ready'; ready: Readiness; timeoutMs: number }
   /** One liveness check with the probe of `probe`, after `afterMs`; answer with `checked`. */
-  | { type: 'check'; probe: Readiness; afterMs: number }
+  | { type: 'check'; probe: ProbedReadiness; afterMs: number }
   /** Stop watching the run: its readiness, its ready timeout, its pending check. */
   | { type: 'unwatch' }
   | { type: 'write'; record: PidRecord }
@@ -583,7 +583,7 @@ function unwatch(state: SupervisorState): Effect[] {
 /** The next liveness check of a ready run, when it has checks (SPEC 14.2). */
 function nextCheck(state: SupervisorState): Effect[] {
   const { ready, checkSec } = state.config;
-  return ready && checkSec !== undefined ? [{ type: 'check', probe: ready, afterMs: ms(checkSec) }] : [];
+  return ready && isProbed(ready) && checkSec !== undefined ? [{ type: 'check', probe: ready, afterMs: ms(checkSec) }] : [];
 }
 
 /** A check's result: the count of failures in a row, and the restart at config_check_fail. */

@@ -1,7 +1,6 @@
 // One probe of a service on this machine: a TCP connect, or an HTTP GET's status line, bounded in time (SPEC 14.1, 14.2).
 import { connect } from 'node:net';
-
-export type ProbeTarget = { kind: 'port'; port: number } | { kind: 'url'; host: string; port: number; path: string };
+import type { ProbedReadiness } from '../core/config.js';
 
 /** `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case. */
 export type ProbeResult = { ok: true } | { ok: false; why: string };
@@ -42,7 +41,7 @@ export function statusVerdict(line: string): ProbeResult {
   return code >= 200 && code < 400 ? { ok: true } : { ok: false, why: `http-${code}` };
 }
 
-export function probe(target: ProbeTarget, timeoutMs = PROBE_TIMEOUT_MS): Probe {
+export function probe(target: ProbedReadiness, timeoutMs = PROBE_TIMEOUT_MS): Probe {
   const host = target.kind === 'url' ? addressOf(target.host) : '127.0.0.1';
   const socket = connect({ host, port: target.port });
   let settle: (result: ProbeResult) => void = () => {};

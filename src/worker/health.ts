@@ -1,9 +1,9 @@
 // A run watched for readiness, and checked while it is ready, as policy.ts's watch-ready and check effects ask (SPEC 14).
 // A bundle of its own, loaded by the first run that has a rule: workers of other services never pay for it.
 import type { Readable } from 'node:stream';
-import type { Readiness } from '../core/config.js';
+import type { ProbedReadiness, Readiness } from '../core/config.js';
 import type { SupervisorEvent } from '../core/policy.js';
-import { probe, type Probe, type ProbeTarget } from '../io/health-probe.js';
+import { probe, type Probe } from '../io/health-probe.js';
 
 export interface Watching {
   cancel(): void;
@@ -23,14 +23,8 @@ const PROBE_GAP_MS = 250;
 
 const LINE_FEED = 0x0a;
 
-function targetOf(ready: Readiness): ProbeTarget | undefined {
-  if (ready.kind === 'port') return { kind: 'port', port: ready.port };
-  if (ready.kind === 'url') return { kind: 'url', host: ready.host, port: ready.port, path: ready.path };
-  return undefined;
-}
-
 /** Probes every PROBE_GAP_MS, one at a time, until one succeeds; `cancel` ends the probe under way too. */
-function probeUntilOk(target: ProbeTarget, ok: () => void): Watching {
+function probeUntilOk(target: ProbedReadiness, ok: () => void): Watching {
   let current: Probe | undefined;
   let timer: NodeJS.Timeout | undefined;
   let cancelled = false;
@@ -87,12 +81,16 @@ export function watchReady(ready: Readiness, timeoutMs: number, sources: ReadySo
   };
   const timer = setTimeout(() => once({ type: 'ready-timeout', at: Date.now() }), timeoutMs);
   const isReady = (): void => once({ type: 'ready', at: Date.now() });
-  const target = targetOf(ready);
+  const fdClosed = (): void => {
+    if (!over) report({ type: 'ready-fd-closed' });
+  };
   let watching: Watching;
-  if (target) watching = probeUntilOk(target, isReady);
-  else if (ready.kind === 'log') watching = { cancel: sources.watchText(ready.text, isReady) };
-  else if (sources.readyStream) watching = readyLine(sources.readyStream, isReady, () => { if (!over) report({ type: 'ready-fd-closed' }); });
-  else watching = { cancel: () => {} };
+  switch (ready.kind) {
+    case 'port':
+    case 'url': watching = probeUntilOk(ready, isReady); break;
+    case 'log': watching = { cancel: sources.watchText(ready.text, isReady) }; break;
+    case 'fd': watching = sources.readyStream ? readyLine(sources.readyStream, isReady, fdClosed) : { cancel: () => {} }; break;
+  }
   return {
     cancel: () => {
       over = true;
@@ -103,13 +101,11 @@ export function watchReady(ready: Readiness, timeoutMs: number, sources: ReadySo
 }
 
 /** One liveness check after `afterMs` (SPEC 14.2): its result comes back as `checked`. */
-export function checkAfter(rule: Readiness, afterMs: number, report: Report): Watching {
-  const target = targetOf(rule);
+export function checkAfter(rule: ProbedReadiness, afterMs: number, report: Report): Watching {
   let current: Probe | undefined;
   let cancelled = false;
   const timer = setTimeout(() => {
-    if (!target) return;
-    current = probe(target);
+    current = probe(rule);
     void current.result.then((result) => {
       if (!cancelled) report(result.ok ? { type: 'checked', ok: true, at: Date.now() } : { type: 'checked', ok: false, why: result.why, at: Date.now() });
     });
