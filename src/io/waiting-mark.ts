@@ -1,10 +1,10 @@
 // `.NAME.waiting` in the pid dir: a start that waits for what NAME needs says so there, for status (SPEC 14.3).
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempFileName, waitingFileName } from '../core/lock-names.js';
 import { processInfo } from './probe.js';
 import { dirItselfProblem } from './trusted-dir.js';
-import { isOwnRegularFile, readOwnSmallFile, replaceFile } from './safe-file.js';
+import { readOwnSmallFile, replaceFile } from './safe-file.js';
 
 export interface Waiting {
   /** The start that waits, and when it started (epoch seconds): a pid alone may be another process by now. */
@@ -15,6 +15,12 @@ export interface Waiting {
 
 function markPath(pidDir: string, name: string): string {
   return join(pidDir, waitingFileName(name));
+}
+
+/** The mark at `path` when it is a file of the user's that says what a mark says; else none (missing, a link, another user's, garbage). */
+function readMark(path: string): Waiting | undefined {
+  const read = readOwnSmallFile(path, 4096);
+  return read.kind === 'text' ? decode(read.text) : undefined;
 }
 
 function decode(text: string): Waiting | undefined {
@@ -45,8 +51,7 @@ export function markWaiting(pidDir: string, name: string, needs: readonly string
 /** Removes this process's own mark only. */
 export function unmarkWaiting(pidDir: string, name: string): void {
   const path = markPath(pidDir, name);
-  const read = readOwnSmallFile(path, 4096);
-  if (read.kind === 'text' && decode(read.text)?.pid === process.pid && usable(pidDir)) {
+  if (readMark(path)?.pid === process.pid && usable(pidDir)) {
     try {
       unlinkSync(path);
     } catch {
@@ -57,10 +62,7 @@ export function unmarkWaiting(pidDir: string, name: string): void {
 
 /** A mark of the user's whose start still runs; a stale one, another user's, or garbage is none. */
 export function readWaiting(pidDir: string, name: string): Waiting | undefined {
-  const path = markPath(pidDir, name);
-  if (!lstatSync(path, { throwIfNoEntry: false })) return undefined;
-  const read = readOwnSmallFile(path, 4096);
-  const mark = read.kind === 'text' ? decode(read.text) : undefined;
+  const mark = readMark(markPath(pidDir, name));
   return mark && writerLives(mark) ? mark : undefined;
 }
 
@@ -69,9 +71,7 @@ export function removeStaleMarks(pidDir: string): void {
   for (const file of readdirSync(pidDir)) {
     if (!file.startsWith('.') || !file.endsWith('.waiting')) continue;
     const path = join(pidDir, file);
-    if (!isOwnRegularFile(path)) continue;
-    const read = readOwnSmallFile(path, 4096);
-    const mark = read.kind === 'text' ? decode(read.text) : undefined;
+    const mark = readMark(path);
     if (!mark || writerLives(mark)) continue;
     try {
       unlinkSync(path);

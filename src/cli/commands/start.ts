@@ -1,7 +1,7 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
 import { hasErrors, parseConfig, readinessProblem } from '../../core/config.js';
 import { loggerFile } from '../../io/run-check.js';
-import { isLive, type StatusState } from '../../core/status.js';
+import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { lockPrefix } from '../../core/lock-names.js';
 import { listLockHolders } from '../../io/pid-store.js';
@@ -28,13 +28,16 @@ export function orphanHint(name: string, pid: number): string {
 /** With --wait, a started (or already running) service is followed until it is up or has given up. */
 async function startOne(ctx: Context, name: string, wait: boolean): Promise<Report> {
   const report = startReport(name, await launchWorker(ctx, name, 'start'));
-  if (!wait || report.failed) return report;
-  return waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), report);
+  return !wait || report.failed ? report : waitUp(ctx, name, report);
+}
+
+function waitUp(ctx: Context, name: string, started: Report): Promise<Report> {
+  return waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), started);
 }
 
 /** A need that revive started, waited for until up; only a failure adds to what was said (SPEC 14.3). */
 export async function waitForNeed(ctx: Context, name: string, started: Report): Promise<Report> {
-  const waited = await waitUntilUp(ctx, name, currentConfig(describeEntry(ctx.dirs.service.path, name)), started);
+  const waited = await waitUp(ctx, name, started);
   return waited.failed ? waited : started;
 }
 
@@ -195,8 +198,8 @@ export function orderedStarts(
     if (problem) return failure(`${name}: unable to start: ${problem}`);
     const needs = plan.needs.get(name) ?? [];
     // One that runs already, or is orphaned, is said so as it is: its needs change nothing for it.
-    const state: StatusState = needs.length > 0 ? inspect(ctx, name).status.state : 'down';
-    if (needs.length > 0 && !isLive({ state }) && state !== 'orphaned') {
+    const status = needs.length > 0 ? inspect(ctx, name).status : undefined;
+    if (status && !isLive(status) && status.state !== 'orphaned') {
       const pidDir = ctx.dirs.pid.path;
       let marked = false;
       try {
