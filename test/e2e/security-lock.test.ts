@@ -185,6 +185,35 @@ describe.runIf(CAN_USE_USERS)('the lock, against another user binding sockets', 
     expect(credentials(fakeService.pid!)?.uid[0], 'the attacker\'s process was not signalled').toBe(attacker.uid);
   });
 
+  it('in a shared pid dir, a waiting mark the attacker planted: status does not believe it, and a link there is replaced, never followed', async () => {
+    const { owner, attacker } = users;
+    const box = userBox(pkg, owner);
+    box.script('db', LONG);
+    box.script('app', `config_needs=db\n${LONG}`);
+    expect((await box.reraise('status')).exitCode).toBe(0);
+    fs.chmodSync(box.pidDir, 0o1777);
+    const env = attackerEnv(attacker, { RERAISE_PIDDIR: box.pidDir });
+    const mark = path.join(box.pidDir, '.app.waiting');
+    // A mark of the attacker's naming a live process of theirs, with its true start time.
+    const sleeper = spawnAs(attacker, ['sleep', '1000'], env);
+    await waitFor('the attacker\'s process', () => sleeper.pid !== undefined && argvOf(sleeper.pid).join(' ') === 'sleep 1000', 5000);
+    const since = Math.round(Date.now() / 1000);
+    const plant = await runAs(attacker, ['sh', '-c', `echo "${sleeper.pid} ${since} db" > "$0"`, mark], env);
+    expect(plant.exitCode, plant.stderr).toBe(0);
+    expect((await box.reraise('status', 'app')).stdout).toMatch(/^app +not running/m);
+    // Then a link in its place, to a file of the owner's: the start's mark goes in by rename, over the link.
+    const victim = path.join(box.root, 'victim');
+    fs.writeFileSync(victim, 'keep\n');
+    fs.chownSync(victim, owner.uid, owner.gid);
+    expect((await runAs(attacker, ['sh', '-c', 'rm -f "$0" && ln -s "$1" "$0"', mark, victim], env)).exitCode).toBe(0);
+    const start = await box.reraise('start', 'app');
+    expect(start.exitCode, start.all).toBe(0);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('keep\n');
+    expect(fs.lstatSync(mark, { throwIfNoEntry: false }), 'the start removed its own mark, and the link went with the rename').toBeUndefined();
+    expect(credentials(sleeper.pid!)?.uid[0], 'the attacker\'s process was not signalled').toBe(attacker.uid);
+    await box.reraise('stop', 'app', 'db');
+  });
+
   // Root can read everyone's environment: a record of the attacker's own, naming a process of theirs
   // that carries RERAISE_SERVICE=web, would pass every identity check but the owner of the file (SPEC 4).
   it('root\'s shared pid dir: a record the attacker planted is not trusted, their process is neither orphaned nor stopped', async () => {
