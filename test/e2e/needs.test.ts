@@ -118,6 +118,27 @@ describe('stop and revive with config_needs', () => {
     await box.reraise('stop', '*');
   });
 
+  it('revive waits for a need that runs but is not ready yet, though it does not start it', async () => {
+    const box = sandbox();
+    service(box, 'db', '', 1.5);
+    service(box, 'app', 'db');
+    expect((await box.reraise('start', 'app')).exitCode).toBe(0);
+    // app's run and worker gone (an OOM kill), its want still up; db restarted, not ready for a while.
+    const app = box.pidFile('app')!;
+    const pids = [Number(app.workerPid), Number(app.pid)];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await box.waitFor('app gone', () => box.ourProcesses().every((pid) => !pids.includes(pid)));
+    fs.rmSync(path.join(box.pidDir, 'app'));
+    fs.writeFileSync(path.join(box.root, 'order'), '');
+    expect((await box.reraise('restart', 'db')).exitCode).toBe(0);
+    const revive = await box.reraise('revive');
+    expect(revive.exitCode, revive.all).toBe(0);
+    expect(revive.stdout).toMatch(/^app: started \(pid \d+\)$/);
+    expect(box.pidFile('db')?.extra.ready).toBe('1');
+    expect(starts(box).filter(Boolean)).toEqual(['db', 'app']);
+    await box.reraise('stop', '*');
+  });
+
   it('clean removes a waiting mark whose start is gone, and no other', async () => {
     const box = sandbox();
     box.script('app', 'config_start_sec=0.2\nexec sleep 1000\n');

@@ -31,7 +31,10 @@ async function launch(ctx: Context, name: string, line: (pid: number) => string)
 async function orderedLaunches(ctx: Context, names: string[], decided: Map<string, Report | Launch>): Promise<Map<string, Promise<Report>>> {
   const { orderedStarts, waitForNeed } = await import('./start.js');
   return orderedStarts(ctx, names, async (name, needed) => {
-    const started = await launch(ctx, name, (decided.get(name) as Launch).line);
+    // A need revive does not start runs already: it is only waited for.
+    const what = decided.get(name);
+    if (what === undefined || !('line' in what)) return waitForNeed(ctx, name, emptyReport());
+    const started = await launch(ctx, name, what.line);
     return needed && !started.failed ? waitForNeed(ctx, name, started) : started;
   }, false);
 }

@@ -180,17 +180,20 @@ export function needsOf(ctx: Context, name: string): NeedsOf | undefined {
 /**
  * Each service's start, begun after what it needs (SPEC 14.3): those that need nothing left at
  * once, each need waited for until it is up before what needs it starts. `closure`: what the
- * services need is started too (start); else only the order among them counts (revive, which
- * starts nothing that is not wanted up). Returned in the order of the starts, needs first.
+ * services need is started too (start); else the order among them counts, and a need outside
+ * them is waited for if it runs (revive, which starts nothing that is not wanted up). Returned in the order of the starts, needs first.
  */
 export function orderedStarts(
   ctx: Context, names: readonly string[], startOne: (name: string, needed: boolean) => Promise<Report>, closure: boolean,
 ): Map<string, Promise<Report>> {
   const among = new Set(names);
+  // Outside the set, a need that runs is waited for, one that does not is still an error, and one that is down orders nothing.
+  const counts = (need: string): boolean => among.has(need) || !needsOf(ctx, need) || isLive(inspect(ctx, need).status);
   const plan = planNeeds(names, (name) => {
     const spec = needsOf(ctx, name);
-    // Outside the set, a need that exists only orders nothing; one that does not is still an error.
-    return spec && (closure ? spec : { ...spec, needs: spec.needs.filter((need) => among.has(need) || !needsOf(ctx, need)) });
+    if (!spec || closure) return spec;
+    // A running need is only waited for: what it needs is its own affair.
+    return { ...spec, needs: among.has(name) ? spec.needs.filter(counts) : [] };
   });
   const outcomes = new Map<string, Promise<Report>>();
   const act = async (name: string): Promise<Report> => {
