@@ -35,6 +35,8 @@ export interface Orphan {
   /** Its start time (epoch seconds) and real uid: the record the taking-over worker writes for it. */
   epoch: number;
   uid?: number;
+  /** What its record said of its readiness (SPEC 14.1): kept while it is stopped. */
+  ready?: boolean;
   signal: number;
   graceMs: number;
 }
@@ -80,7 +82,7 @@ export type WantOnDisk = 'up' | 'down' | 'none';
 
 export type SupervisorEvent =
   | { type: 'begin'; orphan?: Orphan }
-  | { type: 'orphan-stopped'; gone: boolean; killed: boolean; pid: number; epoch: number; uid?: number }
+  | { type: 'orphan-stopped'; gone: boolean; killed: boolean; orphan: Orphan }
   | { type: 'config-read'; config: ServiceConfig; at: number }
   | { type: 'start-written'; at: number; failure?: string }
   | { type: 'want-read'; want: WantOnDisk }
@@ -184,6 +186,9 @@ function counters(state: SupervisorState): RecordKeys {
     stopSignal: signalName(state.config.stopSignal),
   };
 }
+
+/** An orphan's readiness in the record written for it, when its own record said. */
+const readyKey = (ready: boolean | undefined): RecordKeys => (ready === undefined ? {} : { ready });
 
 /** The RUN record: the counters, the once flag, and how the previous run ended. */
 function runRecord(state: SupervisorState): PidRecord {
@@ -379,11 +384,11 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   idle: {
     begin: (state, event, name) => {
       if (!event.orphan) return prepare(state);
-      const { pid, epoch: since, uid, signal, graceMs } = event.orphan;
+      const { pid, epoch: since, uid, ready, signal, graceMs } = event.orphan;
       // The run is this worker's from now on: status, stop and other starts find it here, not orphaned.
       const record: PidRecord = {
         state: 'RUN', pid, workerPid: state.workerPid, epoch: since,
-        keys: { restarts: 0, uid, stopSec: graceMs / 1000, stopSignal: signalName(signal) },
+        keys: { restarts: 0, uid, ...readyKey(ready), stopSec: graceMs / 1000, stopSignal: signalName(signal) },
       };
       return {
         state: { ...state, phase: 'adopting', adopted: pid },
@@ -401,13 +406,13 @@ const TABLE: Readonly<Record<Phase, Row>> = {
   adopting: {
     'orphan-stopped': (state, event, name) => {
       if (!event.gone) {
-        const pid = event.pid;
+        const { pid, epoch: since, uid, ready } = event.orphan;
         return {
           state: { ...state, phase: 'done', answered: true },
           effects: [
             { type: 'log', message: `${name}: orphaned pid ${pid} outlived its stop; leaving it and its record` },
             // Its record names it again with no worker: status calls it orphaned, start refuses it.
-            { type: 'write', record: { state: 'RUN', pid, epoch: event.epoch, keys: { uid: event.uid } } },
+            { type: 'write', record: { state: 'RUN', pid, epoch: since, keys: { uid, ...readyKey(ready) } } },
             ...answerOnce(state, `error orphaned pid ${pid} outlived its stop signal and config_stop_sec`),
             exitEffect(state, 1),
           ],

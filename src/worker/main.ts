@@ -108,7 +108,7 @@ function orphanToTakeOver(record: PidRecord, config: ServiceConfig): Orphan {
   const graceMs = Math.round((record.keys.stopSec ?? config.stopSec) * 1000);
   // Its real uid, for its old rc.log (SPEC 13.2): the record of an older version may not say.
   const uid = record.keys.uid ?? processFacts(record.pid!)?.uid;
-  return { pid: record.pid!, epoch: record.epoch, uid, signal, graceMs };
+  return { pid: record.pid!, epoch: record.epoch, uid, ready: record.keys.ready, signal, graceMs };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

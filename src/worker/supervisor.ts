@@ -194,7 +194,7 @@ export class Supervisor {
     const followed = output.follow(pid, orphan!.uid);
     void stopOrphan(pid, signal, graceMs).then(async (stopped) => {
       await followed.gone(graceMs);
-      this.dispatch({ type: 'orphan-stopped', gone: stopped.gone, killed: stopped.killed, pid, epoch: orphan!.epoch, uid: orphan!.uid });
+      this.dispatch({ type: 'orphan-stopped', gone: stopped.gone, killed: stopped.killed, orphan: orphan! });
     });
   }
 

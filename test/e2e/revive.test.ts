@@ -332,6 +332,24 @@ describe('revive (SPEC 13.2)', () => {
     expect(serviceGroups(box, 'stub').size).toBe(0);
   });
 
+  it('while a takeover runs, an orphan that was not yet ready still says so: starting, and ready false in --json (SPEC 14.1)', async () => {
+    const box = sandbox();
+    box.script('slowup', 'config_ready_fd=3\nconfig_ready_sec=60\nconfig_stop_sec=2\ntrap "" TERM\nwhile :; do sleep 0.05; done\n');
+    const { service } = await orphan(box, 'slowup');
+    expect(box.pidFile('slowup')?.extra.ready).toBe('0');
+    const reviving = box.reraise('revive');
+    const worker = await box.waitFor('the new worker in the record', () => {
+      const rec = box.pidFile('slowup');
+      return rec && rec.pid === String(service) && rec.workerPid !== '-' && isAlive(Number(rec.workerPid)) ? Number(rec.workerPid) : undefined;
+    });
+    expect(box.pidFile('slowup')?.extra.ready).toBe('0');
+    expect((await box.reraise('status', 'slowup')).stdout).toMatch(new RegExp(`^slowup +starting +${service} +${worker} `, 'm'));
+    expect(JSON.parse((await box.reraise('status', '--json', 'slowup')).stdout)[0]).toMatchObject({ pid: service, ready: false });
+    expect((await box.reraise('stop', 'slowup')).exitCode).toBe(0);
+    expect((await reviving).exitCode).toBe(0);
+    expect(isAlive(service)).toBe(false);
+  });
+
   it('an orphan whose record a cleaner took: start refuses it by pid and gives it its record back; revive takes it over', async () => {
     const box = sandbox();
     box.script('cnt', COUNTER);

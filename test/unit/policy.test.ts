@@ -44,7 +44,7 @@ const ORPHAN: Orphan = { pid: 77, epoch: epoch(T0) - 86_400, uid: 1005, signal: 
 
 /** The supervisor's report once the orphan's stop is over: it names the orphan as begin gave it. */
 const orphanStopped = (gone: boolean, killed = false, orphan: Orphan = ORPHAN): SupervisorEvent =>
-  ({ type: 'orphan-stopped', gone, killed, pid: orphan.pid, epoch: orphan.epoch, uid: orphan.uid });
+  ({ type: 'orphan-stopped', gone, killed, orphan });
 
 /** The preparation of a run as the worker answers it: the first run reads the want, later ones do not. */
 const PREPARE_FIRST = ['read-config', 'write-start', 'read-want', 'spawn'];
@@ -932,6 +932,10 @@ describe('taking over an orphan (SPEC 13.2)', () => {
       { restarts: 0, uid: 1005, stopSec: 4.03, stopSignal: 'HUP' }],
     ['no uid known (an older record): none in the record', { pid: 77, epoch: 1_600_000_000, signal: 2, graceMs: 0 },
       { restarts: 0, uid: undefined, stopSec: 0, stopSignal: 'INT' }],
+    ['a run that was ready: still ready while it is stopped (SPEC 14.1)', { pid: 77, epoch: 1_600_000_000, uid: 0, ready: true, signal: 15, graceMs: 0 },
+      { restarts: 0, uid: 0, ready: true, stopSec: 0, stopSignal: 'TERM' }],
+    ['a run not yet ready: starting while it is stopped', { pid: 77, epoch: 1_600_000_000, uid: 0, ready: false, signal: 15, graceMs: 0 },
+      { restarts: 0, uid: 0, ready: false, stopSec: 0, stopSignal: 'TERM' }],
   ])('the record it writes: %s', (_, orphan, keys) => {
     const sim = new Sim();
     const record = written(sim.send({ type: 'begin', orphan }));
@@ -999,6 +1003,12 @@ describe('taking over an orphan (SPEC 13.2)', () => {
     expect(written(effects)).toEqual({ state: 'RUN', pid: 4242, epoch: 1_650_000_000, keys: { uid: 33 } });
     expect(logs(effects)).toEqual(['web: orphaned pid 4242 outlived its stop; leaving it and its record']);
     expect(answers(effects)).toEqual(['error orphaned pid 4242 outlived its stop signal and config_stop_sec']);
+  });
+
+  it('not gone, of a ready run: its record still says ready', () => {
+    const other: Orphan = { pid: 4242, epoch: 1_650_000_000, uid: 33, ready: true, signal: 15, graceMs: 1000 };
+    const record = written(adopting(other).drive(orphanStopped(false, true, other)));
+    expect(record).toEqual({ state: 'RUN', pid: 4242, epoch: 1_650_000_000, keys: { uid: 33, ready: true } });
   });
 
   it('not gone, no uid known: the record has none either', () => {
