@@ -10,12 +10,12 @@ export interface ActOptions {
 }
 
 export async function actOnPatterns(
-  ctx: Context, patterns: readonly string[], options: ActOptions, act: (target: Target) => Promise<Report>,
+  ctx: Context, patterns: readonly string[], options: ActOptions, act: (target: Target, targets: readonly Target[]) => Promise<Report>,
 ): Promise<Report> {
   const ready = prepare(ctx, options.needs);
   if (!ready.ok) return failure(ready.message);
   const { targets, problems } = resolveTargets(ctx, patterns, options.withPidDir);
   print(merge(problems));
-  const acted = await eachInOrder(targets, act);
+  const acted = await eachInOrder(targets, (target) => act(target, targets));
   return { ...acted, failed: acted.failed || problems.length > 0 };
 }

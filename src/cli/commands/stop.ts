@@ -1,14 +1,13 @@
 // reraise stop PATTERN...: stop each service through its worker and wait until the worker is gone (SPEC 6).
 import { ASK, askWorker } from '../../io/worker-protocol.js';
 import { signalNumber } from '../../core/signals.js';
-import { removePidFileIf } from '../../io/pid-store.js';
+import { listPidNames, removePidFileIf } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { signalLabel } from './control.js';
 import { until } from '../../io/poll.js';
-import { currentConfig, describeEntry, listNames } from '../../io/service-dir.js';
+import { currentConfig, describeEntry } from '../../io/service-dir.js';
 import { stopOrphan } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
-import { resolveTargets } from '../targets.js';
 import { isLive } from '../../core/status.js';
 import { prepare, type Context } from '../context.js';
 import { inspect, type Inspection } from '../inspect.js';
@@ -81,10 +80,14 @@ async function stopRun(ctx: Context, name: string): Promise<Report> {
   }
 }
 
-/** What each service of the service dir needs (SPEC 14.3), read once for a stop. */
-function needsByService(ctx: Context): Map<string, readonly string[]> {
+/**
+ * What each running service this stop leaves alone needs (SPEC 14.3), read once for a stop: only
+ * the scripts of those with a pid file are read, not every one of the service dir.
+ */
+function needsOfTheRest(ctx: Context, stopping: ReadonlySet<string>): Map<string, readonly string[]> {
   const found = new Map<string, readonly string[]>();
-  for (const name of listNames(ctx.dirs.service.path)) {
+  for (const name of listPidNames(ctx.dirs.pid.path)) {
+    if (stopping.has(name) || !isLive(inspect(ctx, name).status)) continue;
     const { needs } = currentConfig(describeEntry(ctx.dirs.service.path, name));
     if (needs.length > 0) found.set(name, needs);
   }
@@ -96,13 +99,10 @@ export function stop(ctx: Context, patterns: readonly string[]): Promise<Report>
   const wantDirProblem = wantDir.ok ? undefined : wantDir.message;
   // stop stops only what it is asked to, and says who is left running without a need.
   let needs: Map<string, readonly string[]> | undefined;
-  let stopping: Set<string> | undefined;
-  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, async (t) => {
+  return actOnPatterns(ctx, patterns, { needs: ['service', 'pid'], withPidDir: true }, async (t, targets) => {
     const report = await stopOne(ctx, t.name, wantDirProblem);
-    needs ??= needsByService(ctx);
-    stopping ??= new Set(resolveTargets(ctx, patterns, true).targets.map((target) => target.name));
-    const warnings = [...needs].filter(([other, of]) => of.includes(t.name) && !stopping!.has(other) && isLive(inspect(ctx, other).status))
-      .map(([other]) => `${t.name}: warning: ${other} needs it and is running`);
+    needs ??= needsOfTheRest(ctx, new Set(targets.map((target) => target.name)));
+    const warnings = [...needs].filter(([, of]) => of.includes(t.name)).map(([other]) => `${t.name}: warning: ${other} needs it and is running`);
     return { ...report, err: [...report.err, ...warnings] };
   });
 }
