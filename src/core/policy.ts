@@ -76,6 +76,8 @@ export interface SupervisorState {
   /** Failed liveness checks in a row of the current run, and why the last one failed (SPEC 14.2). */
   failedChecks: number;
   lastCheck?: string;
+  /** A check found the run paused: said once, until a check finds it going again. */
+  checkPaused?: boolean;
 }
 
 export type WantOnDisk = 'up' | 'down' | 'none';
@@ -105,7 +107,8 @@ export type SupervisorEvent =
   /** The service closed its readiness descriptor without a newline. */
   | { type: 'ready-fd-closed' }
   /** A liveness check ended (SPEC 14.2); `why`: refused, timeout, reset, http-CODE, bad-answer. */
-  | { type: 'checked'; ok: boolean; why?: string; at: number };
+  /** `paused`: a failed check found the run stopped (`reraise pause`), which is no sign of ill health. */
+  | { type: 'checked'; ok: boolean; why?: string; paused?: boolean; at: number };
 
 type EventType = SupervisorEvent['type'];
 type EventOf<T extends EventType> = Extract<SupervisorEvent, { type: T }>;
@@ -122,7 +125,7 @@ export type Effect =
   /** Watch the run for `ready` until `timeoutMs`; answer with `ready`, `ready-timeout` or `ready-fd-closed`. */
   | { type: 'watch-ready'; ready: Readiness; timeoutMs: number }
   /** One liveness check with the probe of `probe`, after `afterMs`; answer with `checked`. */
-  | { type: 'check'; probe: ProbedReadiness; afterMs: number }
+  | { type: 'check'; probe: ProbedReadiness; afterMs: number; pid: number }
   /** Stop watching the run: its readiness, its ready timeout, its pending check. */
   | { type: 'unwatch' }
   | { type: 'write'; record: PidRecord }
@@ -227,7 +230,7 @@ function finish(state: SupervisorState, name: string, message = `${name}: stoppe
 /** The next run: the config is read first, as before every run (SPEC 3). */
 function prepare(state: SupervisorState): Step {
   return {
-    state: { ...state, phase: 'spawning', pid: undefined, startedAt: undefined, ready: undefined, failedChecks: 0, lastCheck: undefined },
+    state: { ...state, phase: 'spawning', pid: undefined, startedAt: undefined, ready: undefined, failedChecks: 0, lastCheck: undefined, checkPaused: undefined },
     effects: [{ type: 'read-config' }],
   };
 }
@@ -588,12 +591,22 @@ function unwatch(state: SupervisorState): Effect[] {
 /** The next liveness check of a ready run, when it has checks (SPEC 14.2). */
 function nextCheck(state: SupervisorState): Effect[] {
   const { ready, checkSec } = state.config;
-  return ready && isProbed(ready) && checkSec !== undefined ? [{ type: 'check', probe: ready, afterMs: ms(checkSec) }] : [];
+  return ready && isProbed(ready) && checkSec !== undefined && state.pid !== undefined
+    ? [{ type: 'check', probe: ready, afterMs: ms(checkSec), pid: state.pid }] : [];
 }
 
 /** A check's result: the count of failures in a row, and the restart at config_check_fail. */
-function checked(state: SupervisorState, event: EventOf<'checked'>, name: string): Step {
-  if (state.ready !== true || state.config.checkSec === undefined) return { state, effects: [] };
+function checked(current: SupervisorState, event: EventOf<'checked'>, name: string): Step {
+  if (current.ready !== true || current.config.checkSec === undefined) return { state: current, effects: [] };
+  // A paused service answers nothing until `cont`: it is checked again later, nothing counted.
+  if (!event.ok && event.paused) {
+    if (current.checkPaused) return { state: current, effects: nextCheck(current) };
+    return {
+      state: { ...current, checkPaused: true },
+      effects: [{ type: 'log', message: `${name}: paused: its failed checks are not counted until it is continued (reraise cont)` }, ...nextCheck(current)],
+    };
+  }
+  const state = current.checkPaused ? { ...current, checkPaused: undefined } : current;
   if (event.ok) {
     if (state.failedChecks === 0) return { state, effects: nextCheck(state) };
     const next: SupervisorState = { ...state, failedChecks: 0, lastCheck: undefined };

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { ProbedReadiness, Readiness } from '../core/config.js';
 import type { SupervisorEvent } from '../core/policy.js';
 import { probe, type Probe } from '../io/health-probe.js';
+import { isStopped } from '../io/probe.js';
 
 export interface Watching {
   cancel(): void;
@@ -100,14 +101,17 @@ export function watchReady(ready: Readiness, timeoutMs: number, sources: ReadySo
   };
 }
 
-/** One liveness check after `afterMs` (SPEC 14.2): its result comes back as `checked`. */
-export function checkAfter(rule: ProbedReadiness, afterMs: number, report: Report): Watching {
+/** One liveness check of run `pid` after `afterMs` (SPEC 14.2): its result comes back as `checked`. */
+export function checkAfter(rule: ProbedReadiness, afterMs: number, pid: number, report: Report): Watching {
   let current: Probe | undefined;
   let cancelled = false;
   const timer = setTimeout(() => {
     current = probe(rule);
     void current.result.then((result) => {
-      if (!cancelled) report(result.ok ? { type: 'checked', ok: true, at: Date.now() } : { type: 'checked', ok: false, why: result.why, at: Date.now() });
+      if (cancelled) return;
+      // Only a failure looks at the process: a healthy check costs no read of /proc.
+      report(result.ok ? { type: 'checked', ok: true, at: Date.now() }
+        : { type: 'checked', ok: false, why: result.why, paused: isStopped(pid) || undefined, at: Date.now() });
     });
   }, afterMs);
   return {

@@ -115,7 +115,7 @@ export class Supervisor {
       case 'check': {
         const health = this.loadHealth();
         if (!health) return this.dispatch({ type: 'checked', ok: false, why: 'no-probe', at: Date.now() });
-        this.checking = health.checkAfter(effect.probe, effect.afterMs, (event) => this.dispatch(event));
+        this.checking = health.checkAfter(effect.probe, effect.afterMs, effect.pid, (event) => this.dispatch(event));
         return;
       }
       case 'unwatch':

@@ -225,6 +225,27 @@ describe('liveness (SPEC 14.2)', () => {
     expect(box.ourProcesses()).toEqual([]);
   });
 
+  it('a paused service is not restarted for the checks it fails; once continued it is checked again', async () => {
+    const box = sandbox();
+    const port = await freePort();
+    // Healthy while the file is there.
+    const healthy = path.join(box.root, 'healthy');
+    fs.writeFileSync(healthy, '');
+    box.script('frozen', `config_ready_url=http://127.0.0.1:${port}/\nconfig_check_sec=0.2\nconfig_check_fail=1\nconfig_stop_sec=1\n` +
+      http(port, `()=>require('fs').existsSync(${JSON.stringify(healthy)})?200:503`));
+    expect((await box.reraise('start', '--wait', 'frozen')).exitCode).toBe(0);
+    const pid = box.pidFile('frozen')!.pid;
+    expect((await box.reraise('pause', 'frozen')).exitCode).toBe(0);
+    await box.waitFor('a check that found it paused', () => box.log('frozen').includes('frozen: paused: its failed checks are not counted'));
+    expect((await box.reraise('cont', 'frozen')).exitCode).toBe(0);
+    expect(box.log('frozen')).not.toContain('unhealthy');
+    expect(box.pidFile('frozen')).toMatchObject({ pid, state: 'RUN' });
+    expect(box.pidFile('frozen')!.extra.checks).toBeUndefined();
+    fs.rmSync(healthy);
+    await box.waitFor('the checks going on', () => box.log('frozen').includes('frozen: unhealthy: 1 check in a row failed (last: http-503)'));
+    await stopped(box, 'frozen');
+  });
+
   it('a port that opens and closes again: ready, then unhealthy and restarted', async () => {
     const box = sandbox();
     const port = await freePort();

@@ -1731,7 +1731,7 @@ describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_ch
     const sim = begun({ config: { ready: PORT, checkSec: 1, checkFail: 3, ...config } });
     sim.spawned(at(0));
     const effects = sim.send({ type: 'ready', at: at(1) });
-    expect(effects).toContainEqual({ type: 'check', probe: PORT, afterMs: 1000 });
+    expect(effects).toContainEqual({ type: 'check', probe: PORT, afterMs: 1000, pid: 101 });
     return sim;
   }
   const check = (sim: Sim, ok: boolean, s: number, why = 'refused'): Effect[] =>
@@ -1745,7 +1745,7 @@ describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_ch
 
   it('a good check asks for the next one and writes nothing', () => {
     const sim = ready();
-    expect(check(sim, true, 2)).toEqual([{ type: 'check', probe: PORT, afterMs: 1000 }]);
+    expect(check(sim, true, 2)).toEqual([{ type: 'check', probe: PORT, afterMs: 1000, pid: 101 }]);
   });
 
   it('failures count up in the record, one good check clears them', () => {
@@ -1806,6 +1806,28 @@ describe('liveness (SPEC 14.2): checks of a ready run, a restart after config_ch
     const state = sim.state;
     expect(check(sim, false, 3)).toEqual([]);
     expect(sim.state).toBe(state);
+  });
+
+  it('a failed check of a paused run counts nothing and asks for the next; failures before the pause stay', () => {
+    const sim = ready({ checkFail: 2 });
+    check(sim, false, 2);
+    const paused = (s: number): Effect[] => sim.send({ type: 'checked', ok: false, why: 'timeout', paused: true, at: at(s) });
+    const said = paused(3);
+    expect(logs(said)).toEqual(['web: paused: its failed checks are not counted until it is continued (reraise cont)']);
+    expect(types(said)).toEqual(['log', 'check']);
+    // Said once a pause, whatever its length.
+    expect(paused(4)).toEqual([{ type: 'check', probe: PORT, afterMs: 1000, pid: 101 }]);
+    expect(sim.state.failedChecks).toBe(1);
+    expect(logs(check(sim, false, 5))).toEqual(['web: unhealthy: 2 checks in a row failed (last: refused): restarting']);
+  });
+
+  it('a pause, a good check once continued, another pause: each pause said once', () => {
+    const sim = ready();
+    const paused = (s: number): Effect[] => sim.send({ type: 'checked', ok: false, why: 'timeout', paused: true, at: at(s) });
+    expect(logs(paused(2))).toHaveLength(1);
+    expect(check(sim, true, 3)).toEqual([{ type: 'check', probe: PORT, afterMs: 1000, pid: 101 }]);
+    expect(sim.state.checkPaused).toBeUndefined();
+    expect(logs(paused(4))).toHaveLength(1);
   });
 
   it('a check result before the run is ready changes nothing', () => {
