@@ -106,6 +106,8 @@ export type SupervisorEvent =
   | { type: 'ready-timeout'; at: number }
   /** The service closed its readiness descriptor without a newline. */
   | { type: 'ready-fd-closed' }
+  /** A readiness probe was answered by `uid`, which is not the service's (SPEC 14.1); said once a uid. */
+  | { type: 'ready-foreign'; uid: number }
   /** A liveness check ended (SPEC 14.2); `why`: refused, timeout, reset, http-CODE, bad-answer. */
   /** `paused`: a failed check found the run stopped (`reraise pause`), which is no sign of ill health. */
   | { type: 'checked'; ok: boolean; why?: string; paused?: boolean; at: number };
@@ -515,6 +517,12 @@ const TABLE: Readonly<Record<Phase, Row>> = {
           stopGroup(state),
         ],
       };
+    },
+    'ready-foreign': (state, event, name) => {
+      const { ready } = state.config;
+      if (state.ready !== false || !ready || !isProbed(ready)) return { state, effects: [] };
+      const where = ready.kind === 'url' ? `${ready.host}:${ready.port}` : `127.0.0.1:${ready.port}`;
+      return { state, effects: [{ type: 'log', message: `${name}: not ready: ${where} is answered by uid ${event.uid}, not by the service` }] };
     },
     'ready-fd-closed': (state, _event, name) => {
       if (state.ready !== false || state.config.ready?.kind !== 'fd') return { state, effects: [] };

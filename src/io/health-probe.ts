@@ -1,9 +1,13 @@
 // One probe of a service on this machine: a TCP connect, or an HTTP GET's status line, bounded in time (SPEC 14.1, 14.2).
 import { connect } from 'node:net';
 import type { ProbedReadiness } from '../core/config.js';
+import { answeringUids } from './tcp-table.js';
 
-/** `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case. */
-export type ProbeResult = { ok: true } | { ok: false; why: string };
+/**
+ * `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case; or
+ * `foreign` when `foreignUid`, a uid not trusted, answered.
+ */
+export type ProbeResult = { ok: true } | { ok: false; why: string; foreignUid?: number };
 
 export interface Probe {
   result: Promise<ProbeResult>;
@@ -41,7 +45,8 @@ export function statusVerdict(line: string): ProbeResult {
   return code >= 200 && code < 400 ? { ok: true } : { ok: false, why: `http-${code}` };
 }
 
-export function probe(target: ProbedReadiness, timeoutMs = PROBE_TIMEOUT_MS): Probe {
+/** `trusted`: the uids that may answer; without it, any answer counts (a check of a ready run). */
+export function probe(target: ProbedReadiness, trusted?: ReadonlySet<number>, timeoutMs = PROBE_TIMEOUT_MS): Probe {
   const host = target.kind === 'url' ? addressOf(target.host) : '127.0.0.1';
   const socket = connect({ host, port: target.port });
   let settle: (result: ProbeResult) => void = () => {};
@@ -56,21 +61,48 @@ export function probe(target: ProbedReadiness, timeoutMs = PROBE_TIMEOUT_MS): Pr
     };
   });
   const timer = setTimeout(() => settle({ ok: false, why: 'timeout' }), timeoutMs);
-  socket.on('error', (error: NodeJS.ErrnoException) => settle({ ok: false, why: whyOf(error) }));
-  socket.on('connect', () => {
-    if (target.kind === 'port') return settle({ ok: true });
-    const hostHeader = target.host === 'localhost' ? `localhost:${target.port}` : `${target.host}:${target.port}`;
-    socket.write(`GET ${target.path} HTTP/1.0\r\nHost: ${hostHeader}\r\nUser-Agent: reraise\r\nConnection: close\r\n\r\n`);
-  });
+  // Until the answerer is known to be the service's, what it says or does is kept, not believed.
+  let believed = false;
+  let connected = false;
   let answer = '';
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    answer += chunk;
+  let ended = false;
+  const judge = (): void => {
     const end = answer.indexOf('\r\n');
     if (end >= 0) settle(statusVerdict(answer.slice(0, end)));
     else if (answer.length > STATUS_LINE_MAX) settle({ ok: false, why: 'bad-answer' });
+    else if (ended) settle(answer === '' ? { ok: false, why: 'reset' } : statusVerdict(answer));
+  };
+  const ask = (): void => {
+    believed = true;
+    if (target.kind === 'port') return settle({ ok: true });
+    const hostHeader = target.host === 'localhost' ? `localhost:${target.port}` : `${target.host}:${target.port}`;
+    if (!ended) socket.write(`GET ${target.path} HTTP/1.0\r\nHost: ${hostHeader}\r\nUser-Agent: reraise\r\nConnection: close\r\n\r\n`);
+    judge();
+  };
+  // A port probe has its answer once connected: a server that closes at once is still there.
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    if (!(connected && target.kind === 'port')) settle({ ok: false, why: whyOf(error) });
   });
-  socket.on('end', () => settle(answer === '' ? { ok: false, why: 'reset' } : statusVerdict(answer)));
+  socket.on('connect', () => {
+    connected = true;
+    if (!trusted) return ask();
+    // Who is at the other end is known while the connection stands: another user may hold the port (SPEC 14.1).
+    void answeringUids(host, target.port, socket.localPort!).then((uids) => {
+      if (done) return;
+      const foreign = uids.find((uid) => !trusted.has(uid));
+      if (foreign === undefined) ask();
+      else settle({ ok: false, why: 'foreign', foreignUid: foreign });
+    });
+  });
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => {
+    answer += chunk;
+    if (believed) judge();
+  });
+  socket.on('end', () => {
+    ended = true;
+    if (believed && target.kind === 'url') judge();
+  });
   return {
     result,
     cancel: () => {

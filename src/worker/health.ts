@@ -15,6 +15,8 @@ export interface ReadySources {
   readyStream?: Readable;
   /** Calls `found` once a line of the run's output holds `text`; returns what stops looking. */
   watchText(text: string, found: () => void): () => void;
+  /** The uids that may answer a port or url probe: the service's own (SPEC 14.1). */
+  trusted: ReadonlySet<number>;
 }
 
 type Report = (event: SupervisorEvent) => void;
@@ -24,17 +26,25 @@ const PROBE_GAP_MS = 250;
 
 const LINE_FEED = 0x0a;
 
-/** Probes every PROBE_GAP_MS, one at a time, until one succeeds; `cancel` ends the probe under way too. */
-function probeUntilOk(target: ProbedReadiness, ok: () => void): Watching {
+/**
+ * Probes every PROBE_GAP_MS, one at a time, until one succeeds; `cancel` ends the probe under way
+ * too. Each uid not trusted that answers is reported once.
+ */
+function probeUntilOk(target: ProbedReadiness, trusted: ReadonlySet<number>, ok: () => void, foreign: (uid: number) => void): Watching {
   let current: Probe | undefined;
   let timer: NodeJS.Timeout | undefined;
   let cancelled = false;
+  const reported = new Set<number>();
   const attempt = (): void => {
-    current = probe(target);
+    current = probe(target, trusted);
     void current.result.then((result) => {
       if (cancelled) return;
-      if (result.ok) ok();
-      else timer = setTimeout(attempt, PROBE_GAP_MS);
+      if (result.ok) return ok();
+      if (result.foreignUid !== undefined && !reported.has(result.foreignUid)) {
+        reported.add(result.foreignUid);
+        foreign(result.foreignUid);
+      }
+      timer = setTimeout(attempt, PROBE_GAP_MS);
     });
   };
   attempt();
@@ -88,7 +98,7 @@ export function watchReady(ready: Readiness, timeoutMs: number, sources: ReadySo
   let watching: Watching;
   switch (ready.kind) {
     case 'port':
-    case 'url': watching = probeUntilOk(ready, isReady); break;
+    case 'url': watching = probeUntilOk(ready, sources.trusted, isReady, (uid) => report({ type: 'ready-foreign', uid })); break;
     case 'log': watching = { cancel: sources.watchText(ready.text, isReady) }; break;
     case 'fd': watching = sources.readyStream ? readyLine(sources.readyStream, isReady, fdClosed) : { cancel: () => {} }; break;
   }

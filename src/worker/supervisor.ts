@@ -109,6 +109,8 @@ export class Supervisor {
         this.watching = health.watchReady(effect.ready, effect.timeoutMs, {
           readyStream: this.readyStream,
           watchText: (text, found) => output.watchText(text, found),
+          // The service runs as this worker's user, or as its script's owner (SPEC 6 `start`); root may answer for anyone.
+          trusted: new Set([0, process.getuid!(), this.setup.entry.uid]),
         }, (event) => this.dispatch(event));
         return;
       }

@@ -1481,6 +1481,7 @@ const EVENTS: Record<SupervisorEvent['type'], SupervisorEvent> = {
   ready: { type: 'ready', at: at(5) },
   'ready-timeout': { type: 'ready-timeout', at: at(5) },
   'ready-fd-closed': { type: 'ready-fd-closed' },
+  'ready-foreign': { type: 'ready-foreign', uid: 1001 },
   checked: { type: 'checked', ok: false, why: 'refused', at: at(5) },
 };
 
@@ -1700,6 +1701,24 @@ describe('readiness (SPEC 14.1): a run with a rule is a successful start once it
     expect(effects).toContainEqual({ type: 'spawn', readyFd: 5 });
     sim.spawned(at(0));
     expect(logs(sim.send({ type: 'ready-fd-closed' }))).toEqual(['web: closed its readiness descriptor (config_ready_fd=5) without a newline; not ready']);
+  });
+
+  it.each<[string, Partial<ServiceConfig>, string]>([
+    ['port', {}, 'web: not ready: 127.0.0.1:8080 is answered by uid 1001, not by the service'],
+    ['url', { ready: { kind: 'url', host: '[::1]', port: 9000, path: '/', url: 'http://[::1]:9000/' } },
+      'web: not ready: [::1]:9000 is answered by uid 1001, not by the service'],
+  ])('%s answered by another uid while not ready: said, still not ready', (_, config, line) => {
+    const sim = begun(withRule(config));
+    sim.spawned(at(0));
+    expect(sim.send({ type: 'ready-foreign', uid: 1001 })).toEqual([{ type: 'log', message: line }]);
+    expect(sim.state.ready).toBe(false);
+  });
+
+  it('answered by another uid once ready (a late report): nothing said', () => {
+    const sim = begun(withRule());
+    sim.spawned(at(0));
+    sim.send({ type: 'ready', at: at(1) });
+    expect(sim.send({ type: 'ready-foreign', uid: 1001 })).toEqual([]);
   });
 
   it('a stop while not ready: the watch ends, one stop, no restart', () => {
