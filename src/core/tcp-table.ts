@@ -8,6 +8,7 @@ const SHORT_LINE_FIELDS = 12;
 interface Line {
   local: string;
   localPort: number;
+  remote: string;
   remotePort: number;
   state: string;
   uid: number;
@@ -17,12 +18,11 @@ interface Line {
 function parse(line: string): Line | undefined {
   // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
   const fields = line.trim().split(/\s+/);
-  if (fields.length < SHORT_LINE_FIELDS) return undefined;
+  if (fields.length < SHORT_LINE_FIELDS || !/^\d+$/.test(fields[7])) return undefined;
   const [local, localPort] = endpoint(fields[1]);
-  const [, remotePort] = endpoint(fields[2]);
-  const uid = Number(fields[7]);
-  if (localPort === undefined || remotePort === undefined || !/^\d+$/.test(fields[7])) return undefined;
-  return { local, localPort, remotePort, state: fields[3], uid, full: fields.length > SHORT_LINE_FIELDS };
+  const [remote, remotePort] = endpoint(fields[2]);
+  if (localPort === undefined || remotePort === undefined) return undefined;
+  return { local, localPort, remote, remotePort, state: fields[3], uid: Number(fields[7]), full: fields.length > SHORT_LINE_FIELDS };
 }
 
 /** `ADDRESS:PORT`, both in hex: the address as printed, the port as a number. */
@@ -33,29 +33,52 @@ function endpoint(text: string): [string, number | undefined] {
 }
 
 /** 32 bits as the kernel prints them: in the machine's byte order, either one. */
-const orders = (bytes: readonly number[]): string[] => {
+function orders(bytes: readonly number[]): string[] {
   const hex = (list: readonly number[]): string => list.map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
   return [hex([...bytes].reverse()), hex(bytes)];
-};
+}
 
-/** The local addresses of a listener that takes a connection to `address` (a dotted IPv4 address or `::1`). */
+const V6_ZEROS = '0'.repeat(32);
+
+/**
+ * How the tables print `address` (a dotted IPv4 address, or `::1`): as itself, and an IPv4 one as
+ * IPv4-mapped IPv6. Nothing for any other: the probes only ever connect to these.
+ */
+export function printedAddresses(address: string): Set<string> {
+  if (address === '::1') return new Set(orders([0, 0, 0, 1]).map((word) => '0'.repeat(24) + word));
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return new Set();
+  const words = orders(address.split('.').map(Number));
+  const [mappedLittle, mappedBig] = orders([0, 0, 0xff, 0xff]);
+  return new Set([...words, '0'.repeat(16) + mappedLittle + words[0], '0'.repeat(16) + mappedBig + words[1]]);
+}
+
+/** The local addresses of a listener that may take a connection to `address`: itself, or a wildcard. */
 export function listenerAddresses(address: string): Set<string> {
-  const zeros = '0'.repeat(32);
-  if (address === '::1') return new Set([zeros, ...orders([0, 0, 0, 1]).map((word) => '0'.repeat(24) + word)]);
-  const bytes = address.split('.').map(Number);
-  const mapped = orders(bytes).flatMap((word) => orders([0, 0, 0xff, 0xff]).map((prefix) => '0'.repeat(16) + prefix + word));
-  return new Set([...orders(bytes), '00000000', zeros, ...mapped]);
+  return new Set([...printedAddresses(address), ...(address === '::1' ? [] : ['00000000']), V6_ZEROS]);
+}
+
+/** Our connection, from `from`:`peerPort` to `to`:`port`. */
+export interface Connection {
+  to: string;
+  port: number;
+  from: string;
+  peerPort: number;
 }
 
 /**
- * The uids that may have answered our connection from `peerPort` to `address`:`port`: the owner of
- * the server's end of that very connection; or, once that end is gone (a server that closed it at
- * once), the owners of the listeners that take such a connection. None when the tables do not say.
+ * The uids that answered `connection`: the owner of the server's end of that very connection; or,
+ * once that end is gone (a server that closed it at once), the owners of the listeners that take
+ * such a connection. Undefined when the tables show neither: nothing proves who answered.
  */
-export function answererUids(tables: string, address: string, port: number, peerPort: number): number[] {
+export function answererUids(tables: string, connection: Connection): number[] | undefined {
+  const { to, port, from, peerPort } = connection;
   const lines = tables.split('\n').map(parse).filter((line): line is Line => line !== undefined && line.localPort === port);
-  const end = lines.find((line) => line.state !== LISTEN && line.remotePort === peerPort && (line.full || line.state === SYN_RECV));
+  const here = printedAddresses(to);
+  const there = printedAddresses(from);
+  const end = lines.find((line) => line.state !== LISTEN && line.remotePort === peerPort && here.has(line.local) && there.has(line.remote) &&
+    (line.full || line.state === SYN_RECV));
   if (end) return [end.uid];
-  const addresses = listenerAddresses(address);
-  return [...new Set(lines.filter((line) => line.state === LISTEN && addresses.has(line.local)).map((line) => line.uid))];
+  const addresses = listenerAddresses(to);
+  const listeners = lines.filter((line) => line.state === LISTEN && addresses.has(line.local));
+  return listeners.length > 0 ? [...new Set(listeners.map((line) => line.uid))] : undefined;
 }

@@ -4,8 +4,9 @@ import type { ProbedReadiness } from '../core/config.js';
 import { answeringUids } from './tcp-table.js';
 
 /**
- * `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case; or
- * `foreign` when `foreignUid`, a uid not trusted, answered.
+ * `why`: refused, timeout, reset, http-CODE, bad-answer, or the error's code in lower case; or,
+ * for a probe with trusted uids, `foreign` when `foreignUid`, a uid not trusted, answered, and
+ * `unproved` when the kernel's tables did not show who answered.
  */
 export type ProbeResult = { ok: true } | { ok: false; why: string; foreignUid?: number };
 
@@ -85,10 +86,15 @@ export function probe(target: ProbedReadiness, trusted?: ReadonlySet<number>, ti
   });
   socket.on('connect', () => {
     connected = true;
+    const connection = { to: socket.remoteAddress!, port: target.port, from: socket.localAddress!, peerPort: socket.localPort! };
+    // With nothing listening, a port of the ephemeral range can connect to itself: no one answered.
+    if (connection.peerPort === connection.port && connection.from === connection.to) return settle({ ok: false, why: 'refused' });
     if (!trusted) return ask();
     // Who is at the other end is known while the connection stands: another user may hold the port (SPEC 14.1).
-    void answeringUids(host, target.port, socket.localPort!).then((uids) => {
+    void answeringUids(connection).then((uids) => {
       if (done) return;
+      if (uids === 'no-tables') return ask();
+      if (uids === undefined) return settle({ ok: false, why: 'unproved' });
       const foreign = uids.find((uid) => !trusted.has(uid));
       if (foreign === undefined) ask();
       else settle({ ok: false, why: 'foreign', foreignUid: foreign });
@@ -96,7 +102,8 @@ export function probe(target: ProbedReadiness, trusted?: ReadonlySet<number>, ti
   });
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => {
-    answer += chunk;
+    // Past the most a status line may be, more is not kept: a server may send for ever.
+    if (answer.length <= STATUS_LINE_MAX) answer += chunk;
     if (believed) judge();
   });
   socket.on('end', () => {

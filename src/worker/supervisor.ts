@@ -55,6 +55,8 @@ export class Supervisor {
   private configText?: string;
   /** The current run is sudo's (SPEC 6 `start`): its group cannot be sent SIGKILL. */
   private viaSudo = false;
+  /** Whom the current run runs as: the worker's user, or the script's owner of the moment (SPEC 12.4). */
+  private runOwner = process.getuid!();
   /** Another worker took the service over (SPEC 5.7): the pid file is its own now. */
   private disowned = false;
   private saidNoGroups = false;
@@ -109,8 +111,8 @@ export class Supervisor {
         this.watching = health.watchReady(effect.ready, effect.timeoutMs, {
           readyStream: this.readyStream,
           watchText: (text, found) => output.watchText(text, found),
-          // The service runs as this worker's user, or as its script's owner (SPEC 6 `start`); root may answer for anyone.
-          trusted: new Set([0, process.getuid!(), this.setup.entry.uid]),
+          // Root may answer for anyone.
+          trusted: new Set([0, process.getuid!(), this.runOwner]),
         }, (event) => this.dispatch(event));
         return;
       }
@@ -327,6 +329,7 @@ export class Supervisor {
     }
     this.childGone = false;
     this.viaSudo = launch.viaSudo === true;
+    this.runOwner = launch.owner;
     if (readyAt !== undefined) {
       this.readyStream = child.stdio[readyAt] as Readable;
       this.readyStream.on('error', () => {});

@@ -21,9 +21,21 @@ const SERVERS = {
 
 /** Listens on `port` as `user` and says `listening`; stopped after the test with the others. */
 async function listen(user: User | undefined, port: number, how: keyof typeof SERVERS): Promise<void> {
-  const child = spawnAs(user, [process.execPath, '-e',
-    `require('net').createServer(${SERVERS[how]}).listen(${port},'127.0.0.1',()=>console.log('listening'))`],
-  { HOME: '/', PATH: BASE_PATH });
+  await started(user, `require('net').createServer(${SERVERS[how]}).listen(${port},'127.0.0.1',()=>console.log('listening'))`);
+}
+
+/**
+ * The race: each connection is answered (`answer`, maybe nothing) and closed at once, and so is the
+ * listener, opened again 30 ms later, so that the tables may show neither when the worker reads them.
+ */
+async function flap(user: User, port: number, answer: string): Promise<void> {
+  await started(user, `const net=require('net');let said=false;function open(){const s=net.createServer(c=>{c.end(${JSON.stringify(answer)});` +
+    `c.destroy();s.close();setTimeout(open,30)});s.on('error',()=>setTimeout(open,30));` +
+    `s.listen(${port},'127.0.0.1',()=>{if(!said){said=true;console.log('listening')}})}open()`);
+}
+
+async function started(user: User | undefined, code: string): Promise<void> {
+  const child = spawnAs(user, [process.execPath, '-e', code], { HOME: '/', PATH: BASE_PATH });
   await waitFor('the listener', () => child.lines.includes('listening'), 5000);
 }
 
@@ -56,6 +68,21 @@ describe.runIf(CAN_USE_USERS)('readiness probes against another user listening o
     const box = userBox(pkg, owner);
     box.script('web', service(port, rule));
     await expectNotReady(box, port, attacker);
+  });
+
+  it.each<[string, string, string]>([
+    ['a port rule', '', 'config_ready_port=PORT'],
+    ['a url rule', 'HTTP/1.0 200 OK\r\n\r\n', 'config_ready_url=http://127.0.0.1:PORT/'],
+  ])('%s, a listener that closes each connection and itself at once, and listens again: never ready', async (_, answer, rule) => {
+    const { owner, attacker } = users;
+    const port = await freePort();
+    await flap(attacker, port, answer);
+    const box = userBox(pkg, owner);
+    box.script('web', service(port, rule));
+    const waited = await box.reraise('start', '--wait', 'web');
+    expect(waited.exitCode, waited.all).toBe(1);
+    expect(box.log('web')).toContain('web: not ready after 1.5s (config_ready_sec): stopping it');
+    expect(box.log('web')).not.toMatch(/web: ready \(/);
   });
 
   it('the service\'s own listener, of the user: ready', async () => {
