@@ -180,11 +180,16 @@ interface Service {
 
 /** The text a ready-log service says when it is ready, and its config_ready_log (quoted: it has a space). */
 const READY_TEXT = 'now serving';
-/** How long a probed service stays unhealthy when the soak makes it so (ms), by how. */
-type Sickness = 'refuse' | 'http-503' | 'sigstop';
-const SICK_MS: Record<Sickness, number> = { refuse: 4000, 'http-503': 4000, sigstop: 8000 };
+/**
+ * How long a probed service stays unhealthy when the soak makes it so (ms), by how. `sigstop` is
+ * a pause, not a sickness: its checks must not count (SPEC 14.2), so it must not be restarted.
+ */
+type Sickness = 'refuse' | 'http-503' | 'hang' | 'sigstop';
+const SICK_MS: Record<Sickness, number> = { refuse: 4000, 'http-503': 4000, hang: 8000, sigstop: 8000 };
 /** The `check=` reason (SPEC 14.2) each way of being unhealthy gives. */
-const SICK_WHY: Record<Sickness, string> = { refuse: 'refused', 'http-503': 'http-503', sigstop: 'timeout' };
+const SICK_WHY: Record<Exclude<Sickness, 'sigstop'>, string> = { refuse: 'refused', 'http-503': 'http-503', hang: 'timeout' };
+/** The signal that makes a server unhealthy, by how. */
+const SICK_SIGNAL: Record<Sickness, NodeJS.Signals> = { refuse: 'SIGUSR2', 'http-503': 'SIGUSR2', hang: 'SIGWINCH', sigstop: 'SIGSTOP' };
 
 /** A short random delay in sh (0.1 to 0.5 s, from the pid), then the mark, just before the run is ready. */
 const markReady = (): string => `sleep "0.$(( $$ % 5 + 1 ))"\n: > "${markDir}/ready.$$"`;
@@ -192,7 +197,8 @@ const markReady = (): string => `sleep "0.$(( $$ % 5 + 1 ))"\n: > "${markDir}/re
 /**
  * The node servers (no single quote in them: they are one sh word). argv: port, mark dir, how long
  * SIGUSR2 makes them unhealthy. The port one closes its listening socket for that long (checks are
- * refused); the url one answers 503 for that long. A port taken says `listen error` and exits 1.
+ * refused); the url one answers 503 for that long, and after SIGWINCH answers nothing for that
+ * long (checks time out). A port taken says `listen error` and exits 1.
  */
 const PORT_JS = [
   'const net=require("net"),fs=require("fs");const port=Number(process.argv[1]),marks=process.argv[2],sick=Number(process.argv[3]);',
@@ -203,11 +209,12 @@ const PORT_JS = [
   'setTimeout(()=>{closed=false;open()},sick)});setTimeout(open,100+Math.floor(Math.random()*300));',
 ].join('');
 const URL_JS = [
-  'const http=require("http"),fs=require("fs");const port=Number(process.argv[1]),marks=process.argv[2],sick=Number(process.argv[3]);',
-  'let until=0;process.stdout.on("error",()=>{});',
-  'const server=http.createServer((q,r)=>{r.writeHead(Date.now()<until?503:q.url==="/health"?200:404);r.end()});',
+  'const http=require("http"),fs=require("fs");const port=Number(process.argv[1]),marks=process.argv[2],sick=Number(process.argv[3]),hang=Number(process.argv[4]);',
+  'let until=0,mute=0;process.stdout.on("error",()=>{});',
+  'const server=http.createServer((q,r)=>{if(Date.now()<mute)return;r.writeHead(Date.now()<until?503:q.url==="/health"?200:404);r.end()});',
   'server.on("error",e=>{console.log("listen error "+e.code);process.exit(1)});',
   'process.on("SIGUSR2",()=>{console.log("answering 503 for a while");until=Date.now()+sick});',
+  'process.on("SIGWINCH",()=>{console.log("answering nothing for a while");mute=Date.now()+hang});',
   'setTimeout(()=>{fs.writeFileSync(marks+"/ready."+process.pid,"");server.listen(port,"127.0.0.1",()=>console.log("health on "+port))},',
   '100+Math.floor(Math.random()*300));',
 ].join('');
@@ -225,7 +232,7 @@ function body(s: Service): string {
     case 'ready-fd': return `${markReady()}\necho ready >&3\necho and more >&3\nexec sleep 100000`;
     case 'ready-log': return `echo "warming up"\n${markReady()}\necho "${READY_TEXT} requests"\nexec sleep 100000`;
     case 'ready-port': return `exec "$RERAISE_NODE" -e '${PORT_JS}' ${s.health!.port} "${markDir}" ${SICK_MS.refuse}`;
-    case 'ready-url': return `exec "$RERAISE_NODE" -e '${URL_JS}' ${s.health!.port} "${markDir}" ${SICK_MS['http-503']}`;
+    case 'ready-url': return `exec "$RERAISE_NODE" -e '${URL_JS}' ${s.health!.port} "${markDir}" ${SICK_MS['http-503']} ${SICK_MS.hang}`;
   }
 }
 
@@ -236,7 +243,7 @@ function body(s: Service): string {
  * server's `listen error` (its port taken: by an earlier copy of itself) is a violation of its own.
  */
 const LOG_LINE = new RegExp('^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (tick \\d+|short run over|crash|no luck|Killed|Terminated|' +
-  `warming up|${READY_TEXT} requests|listening on \\d+|health on \\d+|closing for a while|answering 503 for a while|auto-reraise\\[\\d+\\]: .*)$`);
+  `warming up|${READY_TEXT} requests|listening on \\d+|health on \\d+|closing for a while|answering 503 for a while|answering nothing for a while|auto-reraise\\[\\d+\\]: .*)$`);
 
 /**
  * Ports that were free a moment ago, for the port and url services: below the ephemeral range, so
@@ -663,7 +670,7 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       const checked = services.filter((s) => s.health?.checkSec !== undefined);
       if (!checked.length) return journal(`${who} unhealthy: no checked service`);
       const s = rng.pick(checked);
-      const mode: Sickness = s.health!.rule === 'port' ? 'refuse' : rng.chance(0.5) ? 'http-503' : 'sigstop';
+      const mode: Sickness = s.health!.rule === 'port' ? 'refuse' : rng.pick(['http-503', 'hang', 'sigstop'] as const);
       // Not awaited: the client goes on while the service is unhealthy and its worker restarts it.
       const drill = sicken(s, mode, who).then((outcome) => {
         if (outcome === 'checked') drillTally.chaos++;
@@ -760,8 +767,10 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
     journal(`${who} unhealthy ${name}: not running healthy under its worker (${JSON.stringify(text?.trim() ?? null)}): nothing done`);
     return 'skipped';
   }
-  const signal: NodeJS.Signals = mode === 'sigstop' ? 'SIGSTOP' : 'SIGUSR2';
+  const signal = SICK_SIGNAL[mode];
   const last = record.extra.once === '1';
+  const unhealthyLines = (): number => logLines(name).filter((l) => l.includes(`auto-reraise[${worker!.pid}]: ${name}: unhealthy:`)).length;
+  const unhealthyBefore = unhealthyLines();
   const at = Date.now();
   if (!verifiedKill(victim, MARKER, signal)) {
     journal(`${who} unhealthy ${name}: pid ${victim.pid} gone meanwhile: nothing done`);
@@ -771,13 +780,7 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
   sickSpans.set(name, [...(sickSpans.get(name) ?? []), span]);
   journal(`${who} unhealthy ${name}: kill -${signal.slice(3)} ${victim.pid} (${mode} for ${SICK_MS[mode]} ms; checks every ${health.checkSec}s, ` +
     `${health.checkFail} failures ${last ? 'end its last run (once)' : 'restart it'}), worker ${worker.pid}`);
-  if (mode === 'sigstop') {
-    const timer = setTimeout(() => {
-      contTimers.delete(timer);
-      verifiedKill(victim, MARKER, 'SIGCONT');
-    }, SICK_MS.sigstop);
-    contTimers.add(timer);
-  }
+  if (mode === 'sigstop') return paused(s, who, { victim, worker, at, span, unhealthyBefore, unhealthyLines });
   // Detected within K x (check_sec + a probe's 2 s), then a stop and a new run to be ready.
   const deadline = at + SICK_MS[mode] + 8000;
   let next: PidRecord | undefined;
@@ -808,9 +811,8 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
   if (why) {
     // Whatever else came, an unhealthy run does not go on: its worker, a stop, a restart or a kill
     // ends it. But not once its worker is killed (an orphan is never checked), nor when a pause
-    // (or, for a SIGSTOP, a cont) made it look healthy again.
-    const actions = mode === 'sigstop' ? ['pause', 'cont'] : ['pause'];
-    const healed = commands.some((c) => actions.includes(c.action) && c.matched.has(name) && c.s <= Date.now() && c.e >= at);
+    // made its failed checks not count (SPEC 14.2).
+    const healed = commands.some((c) => c.action === 'pause' && c.matched.has(name) && c.s <= Date.now() && c.e >= at);
     const orphaned = (workerKilledAt.get(name) ?? []).some((t) => t >= at - 100);
     if (stillAlive(victim) && !healed && !orphaned) {
       violate('unhealthy-left', `${where}: pid ${victim.pid} still runs ${((Date.now() - at) / 1000).toFixed(1)}s later, worker ${worker.pid} ` +
@@ -819,14 +821,15 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
     journal(`${who} unhealthy ${name}: not checked: ${why}`);
     return 'excused';
   }
+  const reason = SICK_WHY[mode as Exclude<Sickness, 'sigstop'>];
   const ending = last ? 'stopping it (once: its last run)' : 'restarting';
-  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${SICK_WHY[mode]}): ${ending}`;
+  const said = `auto-reraise[${worker.pid}]: ${name}: unhealthy: ${health.checkFail} checks in a row failed (last: ${reason}): ${ending}`;
   if (!logLines(name).some((l) => l.endsWith(said))) {
     violate('unhealthy-restart', `${where}: its log does not say "${said}": ${tail(path.join(logDir, name, 'current'), 8).join(' // ')}`);
   }
-  if (health.checkFail! > 1 && !healthSeen.some((h) => h.name === name && h.pid === victim.pid && h.checks === 1 && h.check === SICK_WHY[mode])) {
+  if (health.checkFail! > 1 && !healthSeen.some((h) => h.name === name && h.pid === victim.pid && h.checks === 1 && h.check === reason)) {
     const seen = healthSeen.filter((h) => h.name === name && h.pid === victim.pid).map((h) => `checks=${h.checks} check=${h.check}`);
-    violate('unhealthy-record', `${where}: the sampler never read checks=1 check=${SICK_WHY[mode]} in the record of pid ${victim.pid} (read: ${seen.join(', ') || 'none'})`);
+    violate('unhealthy-record', `${where}: the sampler never read checks=1 check=${reason} in the record of pid ${victim.pid} (read: ${seen.join(', ') || 'none'})`);
   }
   if (last) {
     const left = readPidText(pidDir, name);
@@ -851,6 +854,63 @@ async function sicken(s: Service, mode: Sickness, who: string): Promise<'checked
   const after = Number(next.extra.restarts ?? 0);
   if (after !== before + 1) violate('unhealthy-restart', `${where}: restarts=${before} before, restarts=${after} after: not one restart`);
   if (Number(next.extra.retries ?? 0) !== 0) violate('unhealthy-restart', `${where}: the restart counted a retry: ${JSON.stringify(readPidText(pidDir, name)?.trim())}`);
+  return 'checked';
+}
+
+interface Frozen {
+  victim: Proc;
+  worker: Proc;
+  at: number;
+  span: [number, number];
+  unhealthyBefore: number;
+  unhealthyLines: () => number;
+}
+
+/**
+ * A checked url service SIGSTOPped for a while, as `reraise pause` leaves it: its checks time out,
+ * but a paused service is not restarted for them (SPEC 14.2). Then SIGCONT: the same run, under the
+ * same worker, goes on, ready, its log saying once that the checks found it paused. Never two
+ * copies. Outcome as sicken's.
+ */
+async function paused(s: Service, who: string, frozen: Frozen): Promise<'checked' | 'excused'> {
+  const { name } = s;
+  const { victim, worker, at, span } = frozen;
+  const timer = setTimeout(() => {
+    contTimers.delete(timer);
+    verifiedKill(victim, MARKER, 'SIGCONT');
+  }, SICK_MS.sigstop);
+  contTimers.add(timer);
+  // The cont, then a check or two that pass again.
+  const deadline = at + SICK_MS.sigstop + 1500 + Number(s.health!.checkSec) * 2000;
+  let twinsSeen = false;
+  while (Date.now() < deadline && stillAlive(victim)) {
+    const procs = living(scan(MARKER));
+    const twins = confirmedTwins(procs, name);
+    if (twins && !twinsSeen) {
+      twinsSeen = true;
+      violate('two-copies', `${name}: paused (sigstop), live processes in process groups ${twins.join(', ')} at once: ${show(procs.filter((p) => p.service === name))}`);
+    }
+    await sleep(50);
+  }
+  span[1] = Date.now();
+  await sleep(600);
+  const where = `${name} (${s.kind}) paused (sigstop) at t=${((at - t0) / 1000).toFixed(3)}`;
+  const why = interference(name, 'sigstop', at, Date.now(), false);
+  if (why) {
+    journal(`${who} unhealthy ${name}: pause not checked: ${why}`);
+    return 'excused';
+  }
+  const raw = readPidText(pidDir, name);
+  const record = parsePidLine(raw ?? '');
+  const text = raw?.trim() ?? null;
+  const log = tail(path.join(logDir, name, 'current'), 8).join(' // ');
+  if (frozen.unhealthyLines() !== frozen.unhealthyBefore) violate('paused-restarted', `${where}: its worker called it unhealthy: ${log}`);
+  if (!stillAlive(victim) || record?.pid !== victim.pid || record.workerPid !== worker.pid || record.extra.ready !== '1') {
+    violate('paused-restarted', `${where}: pid ${victim.pid} ${stillAlive(victim) ? 'runs' : 'is gone'} after its cont, pid file ${JSON.stringify(text)}; log: ${log}`);
+  }
+  const said = `auto-reraise[${worker.pid}]: ${name}: paused: its failed checks are not counted until it is continued (reraise cont)`;
+  if (!logLines(name).some((l) => l.endsWith(said))) violate('paused-restarted', `${where}: its log does not say "${said}": ${log}`);
+  journal(`${who} unhealthy ${name}: paused ${((Date.now() - at) / 1000).toFixed(1)}s and not restarted: ${JSON.stringify(text)}`);
   return 'checked';
 }
 
@@ -1511,7 +1571,8 @@ async function healthDrill(): Promise<void> {
   const up = await reraise('health', 'start', ...checked.map((s) => s.name));
   if (up.code !== 0) violate('health-drill', `reraise start ${checked.map((s) => s.name).join(' ')} exited ${up.code}: ${(up.out + up.err).trim()}`);
   await Promise.all(checked.map(async (s) => {
-    const ways: [Sickness, boolean][] = s.health!.rule === 'port' ? [['refuse', false], ['refuse', true]] : [['http-503', false], ['sigstop', false], ['http-503', true]];
+    const ways: [Sickness, boolean][] = s.health!.rule === 'port' ? [['refuse', false], ['refuse', true]]
+      : [['http-503', false], ['hang', false], ['sigstop', false], ['http-503', true]];
     for (const [mode, once] of ways) {
       const readyBy = Date.now() + 15_000;
       let problems: string[] = [];

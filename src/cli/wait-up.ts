@@ -21,7 +21,8 @@ function look(ctx: Context, name: string, startSec: number): Verdict {
     const how = record.keys.signal ? `killed by SIG${record.keys.signal}` : `exit code ${record.exitCode}`;
     return { gaveUp: `failed to start (${how})` };
   }
-  if (record.workerPid !== undefined && !isAlive(record.workerPid)) return { gaveUp: 'its worker is gone' };
+  // No worker (an orphan's record, §13.2) will ever say it is ready.
+  if (record.workerPid === undefined ? record.state === 'RUN' : !isAlive(record.workerPid)) return { gaveUp: 'its worker is gone' };
   if (record.state !== 'RUN' || record.pid === undefined) return undefined;
   // A run with a rule is up when its worker says it is ready; its worker gives up at config_ready_sec.
   if (record.keys.ready !== undefined) return record.keys.ready ? { up: record.pid } : undefined;

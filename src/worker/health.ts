@@ -116,10 +116,11 @@ export function checkAfter(rule: ProbedReadiness, afterMs: number, pid: number, 
   let current: Probe | undefined;
   let cancelled = false;
   const timer = setTimeout(() => {
+    // A paused run is not probed; one paused while the probe waited is known after it failed.
+    if (isStopped(pid)) return report({ type: 'checked', ok: false, why: 'paused', paused: true, at: Date.now() });
     current = probe(rule);
     void current.result.then((result) => {
       if (cancelled) return;
-      // Only a failure looks at the process: a healthy check costs no read of /proc.
       report(result.ok ? { type: 'checked', ok: true, at: Date.now() }
         : { type: 'checked', ok: false, why: result.why, paused: isStopped(pid) || undefined, at: Date.now() });
     });

@@ -139,6 +139,42 @@ describe('stop and revive with config_needs', () => {
     await box.reraise('stop', '*');
   });
 
+  it('revive does not wait for an orphaned need (nothing will make it ready): what needs it starts', async () => {
+    const box = sandbox();
+    service(box, 'db', '');
+    service(box, 'app', 'db');
+    expect((await box.reraise('start', 'app')).exitCode).toBe(0);
+    process.kill(Number(box.pidFile('db')!.workerPid), 'SIGKILL');
+    const app = box.pidFile('app')!;
+    const pids = [Number(app.workerPid), Number(app.pid)];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await box.waitFor('app gone', () => box.ourProcesses().every((pid) => !pids.includes(pid)));
+    fs.rmSync(path.join(box.pidDir, 'app'));
+    expect((await box.reraise('status', 'db')).stdout).toMatch(/^db +orphaned /m);
+    const revive = await box.reraise('revive', 'app');
+    expect(revive.exitCode, revive.all).toBe(0);
+    expect(revive.stdout).toMatch(/^app: started \(pid \d+\)$/);
+    await box.reraise('stop', '*');
+  });
+
+  it('revive still says what is wrong with a need it waits for: a want it cannot use', async () => {
+    const box = sandbox();
+    service(box, 'db', '');
+    service(box, 'app', 'db');
+    expect((await box.reraise('start', 'app')).exitCode).toBe(0);
+    const app = box.pidFile('app')!;
+    const pids = [Number(app.workerPid), Number(app.pid)];
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await box.waitFor('app gone', () => box.ourProcesses().every((pid) => !pids.includes(pid)));
+    fs.rmSync(path.join(box.pidDir, 'app'));
+    fs.writeFileSync(path.join(box.logDir, '.want', 'db'), 'maybe\n');
+    const revive = await box.reraise('revive');
+    expect(revive.exitCode, revive.all).toBe(1);
+    expect(revive.stderr).toMatch(/^reraise: db: unable to use want .*not a want: "maybe\\n"/m);
+    expect(revive.stdout).toMatch(/^app: started \(pid \d+\)$/);
+    await box.reraise('stop', '*');
+  });
+
   it('clean removes a waiting mark whose start is gone, and no other', async () => {
     const box = sandbox();
     box.script('app', 'config_start_sec=0.2\nexec sleep 1000\n');

@@ -102,6 +102,12 @@ export async function revive(ctx: Context, patterns: readonly string[]): Promise
   const starts = [...decided].flatMap(([name, what]) => ('line' in what ? [name] : []));
   // Only what revive starts reads its config: a pass with nothing to start reads none (SPEC 13.2, 14.3).
   const launches = starts.length === 0 ? new Map<string, Promise<Report>>() : await orderedLaunches(ctx, starts, decided);
-  const acted = await eachInOrder(targets, async (t) => launches.get(t.name) ?? (decided.get(t.name) as Report));
+  const acted = await eachInOrder(targets, async (t) => {
+    const what = decided.get(t.name)!;
+    if ('line' in what) return launches.get(t.name)!;
+    // A running need waited for says what was decided for it, and its failure to be ready, if it failed.
+    const waited = await launches.get(t.name);
+    return waited?.failed ? merge([what, waited]) : what;
+  });
   return { ...acted, failed: acted.failed || problems.length > 0 };
 }

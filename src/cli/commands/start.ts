@@ -16,6 +16,7 @@ import { checkRunAs } from '../run-as.js';
 import { eachInOrder, failure, merge, print, said, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 import { planNeeds, type NeedsOf } from '../../core/needs.js';
+import { needsOf } from '../needs-of.js';
 import { markWaiting, unmarkWaiting } from '../../io/waiting-mark.js';
 import { waitUntilUp } from '../wait-up.js';
 import { recordWant } from '../wants.js';
@@ -169,13 +170,8 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
   }
 }
 
-/** What `name`'s config says it needs, read as its worker would; undefined for a name that is no service. */
-export function needsOf(ctx: Context, name: string): NeedsOf | undefined {
-  const entry = describeEntry(ctx.dirs.service.path, name);
-  if (!entry) return undefined;
-  const { needs, needsLine } = currentConfig(entry);
-  return { needs, file: entry.file, line: needsLine };
-}
+/** The states of a run under its worker, which will be ready or give up. */
+const RUNS: readonly string[] = ['running', 'starting', 'restarting'];
 
 /**
  * Each service's start, begun after what it needs (SPEC 14.3): those that need nothing left at
@@ -187,10 +183,21 @@ export function orderedStarts(
   ctx: Context, names: readonly string[], startOne: (name: string, needed: boolean) => Promise<Report>, closure: boolean,
 ): Map<string, Promise<Report>> {
   const among = new Set(names);
-  // Outside the set, a need that runs is waited for, one that does not is still an error, and one that is down orders nothing.
-  const counts = (need: string): boolean => among.has(need) || !needsOf(ctx, need) || isLive(inspect(ctx, need).status);
+  // Each script is read once, and each need outside the set looked at once.
+  const specs = new Map<string, NeedsOf | undefined>();
+  const specOf = (name: string): NeedsOf | undefined => {
+    if (!specs.has(name)) specs.set(name, needsOf(ctx, name));
+    return specs.get(name);
+  };
+  // Outside the set, a need that runs under its worker is waited for, one that does not exist is still an
+  // error, and one that is down (or orphaned: nothing will make it ready) orders nothing.
+  const counted = new Map<string, boolean>();
+  const counts = (need: string): boolean => {
+    if (!counted.has(need)) counted.set(need, among.has(need) || !specOf(need) || RUNS.includes(inspect(ctx, need).status.state));
+    return counted.get(need)!;
+  };
   const plan = planNeeds(names, (name) => {
-    const spec = needsOf(ctx, name);
+    const spec = specOf(name);
     if (!spec || closure) return spec;
     // A running need is only waited for: what it needs is its own affair.
     return { ...spec, needs: among.has(name) ? spec.needs.filter(counts) : [] };

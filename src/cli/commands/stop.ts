@@ -5,7 +5,8 @@ import { listPidNames, removePidFileIf } from '../../io/pid-store.js';
 import { isAlive } from '../../io/probe.js';
 import { signalLabel } from './control.js';
 import { until } from '../../io/poll.js';
-import { currentConfig, describeEntry } from '../../io/service-dir.js';
+import { currentConfig } from '../../io/service-dir.js';
+import { needsOf } from '../needs-of.js';
 import { stopOrphan } from '../../io/terminate.js';
 import { actOnPatterns } from '../act.js';
 import { isLive } from '../../core/status.js';
@@ -88,7 +89,7 @@ function needsOfTheRest(ctx: Context, stopping: ReadonlySet<string>): Map<string
   const found = new Map<string, readonly string[]>();
   for (const name of listPidNames(ctx.dirs.pid.path)) {
     if (stopping.has(name) || !isLive(inspect(ctx, name).status)) continue;
-    const { needs } = currentConfig(describeEntry(ctx.dirs.service.path, name));
+    const needs = needsOf(ctx, name)?.needs ?? [];
     if (needs.length > 0) found.set(name, needs);
   }
   return found;
