@@ -1,6 +1,6 @@
 // Checks of options before yargs reads them, and yargs' wording put the way reraise speaks (SPEC 6 usage errors).
 
-const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V'];
+const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
 const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   status: ['--json'], log: ['-n', '--lines', '-f', '--follow'], start: ['--wait'], up: ['--wait'],
 };
