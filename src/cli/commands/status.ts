@@ -203,43 +203,61 @@ export function statusJson(seen: StatusRow & { stored: Stored }, now: number): R
 
 /**
  * What each live run costs, from one pass over the processes, made only when one runs; CPU since
- * the last look at the same run (SPEC 15.1).
+ * `before`, the last look at the same run (SPEC 15.1). Also the look to keep for next time.
  */
-function usageOf(ctx: Context, seen: readonly Inspection[]): Map<string, RunUsage> {
+function usageOf(seen: readonly Inspection[], before: UsageSample): { usage: Map<string, RunUsage>; sample: UsageSample } {
   const runs = seen.filter((i) => i.status.pid !== undefined && i.status.since !== undefined && isLive(i.status));
-  if (runs.length === 0) return new Map();
+  if (runs.length === 0) return { usage: new Map(), sample: before };
   const { groups, rssOf } = readUsage();
-  const pidDir = ctx.dirs.pid.path;
-  const before = readUsageSample(pidDir, ctx.uid);
   const now = Date.now();
   const looked: UsageSample = new Map();
-  const found = new Map<string, RunUsage>();
+  const usage = new Map<string, RunUsage>();
   for (const { name, status: s } of runs) {
     const group = groups.get(s.pid!);
     if (!group) continue;
     looked.set(s.pid!, { start: s.since!, ticks: group.ticks, at: now });
     const workerRss = s.workerPid === undefined ? undefined : rssOf.get(s.workerPid);
-    found.set(name, { cpu: cpuShare(group.ticks, s.since!, now, before.get(s.pid!)), group, workerRss });
+    usage.set(name, { cpu: cpuShare(group.ticks, s.since!, now, before.get(s.pid!)), group, workerRss });
   }
-  writeUsageSample(pidDir, ctx.uid, nextSample(before, looked, new Set(groups.keys())));
-  return found;
+  return { usage, sample: nextSample(before, looked, new Set(groups.keys())) };
+}
+
+/** What `status` and `top` show: the rows, and what went wrong on the way. */
+export interface Panel {
+  rows: Array<StatusRow & { stored: Stored }>;
+  /** Patterns that matched nothing, names that are not services: the command fails. */
+  problems: Report;
+  /** Said on stderr, the command does not fail for them. */
+  warnings: string[];
+  sample: UsageSample;
+}
+
+/** The services of `patterns` as they are now, CPU averaged since `before`. */
+export function readPanel(ctx: Context, patterns: readonly string[], before: UsageSample): Panel {
+  const { targets, problems } = resolveTargets(ctx, patterns, true);
+  const view = viewPidDir(ctx);
+  const wants = targets.map((t) => seeWant(ctx, t.name));
+  const inspected = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
+  const { usage, sample } = usageOf(inspected, before);
+  // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
+  const unwritable = view.unwritable === undefined ? [] :
+    [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
+  return {
+    rows: inspected.map((i) => ({ ...i, usage: usage.get(i.name) })),
+    problems: merge(problems),
+    warnings: [...unwritable, ...wants.flatMap((w) => (w.problem ? [w.problem] : []))],
+    sample,
+  };
 }
 
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
-  const { targets, problems } = resolveTargets(ctx, patterns, true);
-  const view = viewPidDir(ctx);
-  const wants = targets.map((t) => seeWant(ctx, t.name));
-  const inspected = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
-  const usage = usageOf(ctx, inspected);
-  const seen = inspected.map((i) => ({ ...i, usage: usage.get(i.name) }));
+  const before = readUsageSample(ctx.dirs.pid.path, ctx.uid);
+  const panel = readPanel(ctx, patterns, before);
+  if (panel.sample !== before) writeUsageSample(ctx.dirs.pid.path, ctx.uid, panel.sample);
   const now = Math.floor(Date.now() / 1000);
-  const out = json ? [JSON.stringify(seen.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(seen, now, painter(ctx.colour));
-  print(merge(problems));
-  // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
-  const warning = view.unwritable === undefined ? [] :
-    [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
-  const unusable = wants.flatMap((w) => (w.problem ? [w.problem] : []));
-  return { out, err: [...warning, ...unusable], failed: problems.length > 0 };
+  const out = json ? [JSON.stringify(panel.rows.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(panel.rows, now, painter(ctx.colour));
+  print(panel.problems);
+  return { out, err: panel.warnings, failed: panel.problems.failed };
 }
