@@ -128,13 +128,14 @@ function readinessLines(config: ServiceConfig): string[] {
       `TimeoutStartSec=${span(config.readySec)}`,
     );
   }
+  // Nothing waits, so nothing gives up in time either.
+  const unbounded = `; the unit is started once its program runs, and config_ready_sec=${span(config.readySec)} plays no part`;
   if (ready?.kind === 'fd') {
     lines.push(`# reraise: config_ready_fd=${ready.fd} has no counterpart: a newline on a descriptor is not systemd's READY=1 on $NOTIFY_SOCKET,`
-      + ' so Type=notify would wait for ever; the unit is started once its program runs');
+      + ` so Type=notify would wait for ever${unbounded}`);
   }
   if (ready?.kind === 'log') {
-    lines.push(`# reraise: config_ready_log=${JSON.stringify(ready.text)} has no counterpart: systemd cannot wait for a line of a file;`
-      + ' the unit is started once its program runs');
+    lines.push(`# reraise: config_ready_log=${JSON.stringify(ready.text)} has no counterpart: systemd cannot wait for a line of a file${unbounded}`);
   }
   if (config.checkSec !== undefined) {
     lines.push(`# reraise: config_check_sec=${span(config.checkSec)}, config_check_fail=${config.checkFail} have no counterpart:`

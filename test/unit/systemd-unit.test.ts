@@ -228,6 +228,7 @@ describe('systemdUnit: each config line (SPEC 15.8)', () => {
   it.each<[string, string, RegExp]>([
     ['config_ready_fd', 'config_ready_fd=3', /^# reraise: config_ready_fd=3 has no counterpart: a newline on a descriptor is not systemd's READY=1 on \$NOTIFY_SOCKET, so Type=notify would wait for ever/m],
     ['config_ready_log', 'config_ready_log="up and running"', /^# reraise: config_ready_log="up and running" has no counterpart: systemd cannot wait for a line of a file/m],
+    ['config_ready_sec beside a rule systemd cannot wait for', 'config_ready_fd=4\nconfig_ready_sec=7', /^# reraise: config_ready_fd=4 .*; the unit is started once its program runs, and config_ready_sec=7 plays no part$/m],
     ['config_check_sec', 'config_ready_port=80\nconfig_check_sec=5\nconfig_check_fail=2', /^# reraise: config_check_sec=5, config_check_fail=2 have no counterpart: WatchdogSec= needs the service itself to send WATCHDOG=1$/m],
     ['config_ready_url', 'config_ready_url=http://127.0.0.1:8080/health', /^# reraise: config_ready_url=http:\/\/127.0.0.1:8080\/health: the unit is started once this probe passes, .* does not look up who answered \(SPEC 14.1\)\nExecStartPost=/m],
     ['config_needs', 'config_needs=db', /^# reraise: config_needs=db: starting this unit starts them first .* stopping one of them stops this unit too\nRequires=/m],
