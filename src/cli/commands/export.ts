@@ -18,7 +18,7 @@ import { failure, merge, print, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 import type { Outcome } from '../commands.js';
 
-export const EXPORT_KINDS = ['systemd'] as const;
+const EXPORT_KINDS = ['systemd'] as const;
 
 /** What one service became: its unit, or the report of why it has none. */
 type Exported = { ok: true; unit: Unit; needs: readonly string[]; warnings: string[] } | { ok: false; report: Report };
