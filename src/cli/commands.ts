@@ -95,6 +95,11 @@ export const ACTIONS: readonly Action[] = [
     run: async (ctx, a) => (await import('./commands/boot.js')).boot(ctx, String(a.what) as 'install' | 'remove' | 'show'),
   },
   {
+    command: 'top [patterns..]', describe: 'a live panel: status every second, the selected log, keys to restart, stop, start',
+    builder: (y) => patterns(false)(y).option('delay', { alias: 'd', type: 'string', describe: 'refresh every S seconds (default 1)' }),
+    run: async (ctx, a) => (await import('./commands/top.js')).top(ctx, strings(a.patterns), a.delay),
+  },
+  {
     command: 'log <name>', describe: 'print the last lines of a service\'s log; with -f, go on printing what is appended',
     builder: (y) => y.positional('name', { type: 'string', describe: 'a service name (not a glob)' })
       .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })

@@ -2,10 +2,10 @@
 
 const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
 const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  status: ['--json'], log: ['-n', '--lines', '-f', '--follow'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
+  status: ['--json'], top: ['-d', '--delay'], log: ['-n', '--lines', '-f', '--follow'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
 };
 /** Options that take a value, in every form yargs reads: `-n 5`, `-n5`, `--lines=5`, `-fn 5`. */
-const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = { log: ['-n', '--lines'], export: ['--dir'] };
+const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = { log: ['-n', '--lines'], top: ['-d', '--delay'], export: ['--dir'] };
 
 /**
  * Options are checked before yargs sees them: yargs would read `start --bogus web` as

@@ -13,6 +13,8 @@ export interface Terminal {
   screen(escapes?: boolean): Promise<string>;
   /** Polls the screen until `probe` holds, or fails naming `what` with the screen as it was. */
   waitForScreen(what: string, probe: (screen: string) => boolean, timeoutMs?: number, escapes?: boolean): Promise<string>;
+  /** A tmux format of the pane, such as `#{alternate_on}` (1 on the alternate screen) or `#{cursor_flag}`. */
+  query(format: string): Promise<string>;
   /** The pid of the shell or program in the pane. */
   panePid(): Promise<number>;
   /** Ends the server and everything in it: its socket is the test's own, so nothing else is touched. */
@@ -46,6 +48,9 @@ export async function openTerminal(command: string, env: Record<string, string>,
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${shown}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    async query(format) {
+      return (await tmux('display-message', '-p', format)).stdout.trim();
     },
     async panePid() {
       return Number((await tmux('display-message', '-p', '#{pane_pid}')).stdout.trim());
