@@ -509,6 +509,7 @@ const ACTIONS = {
   pause: 3,
   cont: 3,
   status: 2,
+  export: 1,
   'edit-config': 8,
   // What cron does every 5 minutes, and what mends most of the chaos: orphans, ERROR, stale files.
   revive: 6,
@@ -662,6 +663,10 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       return;
     case 'status':
       await reraise(who, 'status', ...(rng.chance(0.5) ? [glob(rng)] : []), ...(rng.chance(0.5) ? ['--json'] : []));
+      return;
+    case 'export':
+      // Reads what start reads, while scripts change under it: units or clear refusals, never a hang.
+      await reraise(who, 'export', 'systemd', glob(rng));
       return;
     case 'revive':
       await reviveAction(rng, who);
