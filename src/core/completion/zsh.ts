@@ -29,8 +29,8 @@ export function zshScript(shape: CompletionShape): string {
 # Its actions and options are those of the ${shape.program} that printed it; service names are read at each Tab.
 
 # The service names of the service dir as it resolves now. The shell lists it itself: a Tab starts no process.
+# No emulate -L zsh here or below: the completion system has set the options it needs, and _describe needs them kept.
 ${fn}_services() {
-  emulate -L zsh
   local dir=\${RERAISE_DIR:-$HOME/reraise.d} entry name
   local -a names
   for entry in $dir/*(N); do
@@ -54,7 +54,6 @@ ${valued.length ? `  case $1:$flag in\n${valued.join('\n')}\n  esac\n` : ''}  re
 }
 
 ${fn}() {
-  emulate -L zsh
   local word action= dashes= skip= cur=\${words[CURRENT]}
   local -a actions
   integer operand=0 i
