@@ -13,7 +13,15 @@ export interface Action {
   builder: (y: Argv) => Argv;
   /** Loads its module only when run: the others are never read. */
   run: (ctx: Context, a: ArgumentsCamelCase) => Promise<Outcome>;
+  /**
+   * What completes an operand that has no `choices` (SPEC 15.5); `patterns` complete service names
+   * without being named here, any other operand completes nothing.
+   */
+  complete?: Readonly<Record<string, 'services' | 'skeleton-kinds'>>;
 }
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type Shell = (typeof SHELLS)[number];
 
 const patterns = (demand: boolean) => (y: Argv): Argv =>
   y.positional('patterns', { type: 'string', array: true, describe: demand ? 'service name globs' : 'service name globs (default: all)' });
@@ -105,6 +113,7 @@ export const ACTIONS: readonly Action[] = [
       .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })
       .option('follow', { alias: 'f', type: 'boolean', describe: 'follow the log across rotations until interrupted' }),
     run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, operand(a.name), a.lines, !!a.follow),
+    complete: { name: 'services' },
   },
   {
     command: 'skeleton [kind]', describe: 'print a starter script: reraise skeleton > $RERAISE_DIR/NAME', builder: kindOption,
@@ -115,6 +124,7 @@ export const ACTIONS: readonly Action[] = [
       process.stdout.write(result.text);
       return { printed: true };
     },
+    complete: { kind: 'skeleton-kinds' },
   },
   {
     command: 'new <name> [kind]', describe: 'write a starter script (or perp directory) to the service dir; never overwrites',
@@ -122,6 +132,15 @@ export const ACTIONS: readonly Action[] = [
     run: async (ctx, a) => {
       const { newService, DEFAULT_KIND } = await import('./commands/skeleton.js');
       return newService(ctx, operand(a.name), operand(a.kind ?? DEFAULT_KIND));
+    },
+    complete: { kind: 'skeleton-kinds' },
+  },
+  {
+    command: 'completion <shell>', describe: 'print the completion script for bash, zsh or fish (see the README to install it)',
+    builder: (y) => y.positional('shell', { type: 'string', choices: SHELLS }),
+    run: async (_ctx, a) => {
+      process.stdout.write((await import('./commands/completion.js')).completionScript(String(a.shell) as Shell));
+      return { printed: true };
     },
   },
   {
@@ -136,6 +155,7 @@ export const ACTIONS: readonly Action[] = [
     command: 'logger <name>', describe: 'copy stdin into the rotating log of NAME (an rc.log: exec reraise logger "$2")',
     builder: (y) => y.positional('name', { type: 'string' }),
     run: async () => ({ printed: true }),
+    complete: { name: 'services' },
   },
 ];
 

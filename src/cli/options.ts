@@ -1,6 +1,6 @@
 // Checks of options before yargs reads them, and yargs' wording put the way reraise speaks (SPEC 6 usage errors).
 
-const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
+export const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
 const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   status: ['--json'], top: ['-d', '--delay'], log: ['-n', '--lines', '-f', '--follow'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
 };
@@ -35,11 +35,18 @@ function shortCluster(arg: string, known: readonly string[], valued: readonly st
   return 'flags';
 }
 
+/** The actions whose one operand has a fixed set of values, and how a missing or unknown one is said. */
+const FIXED_OPERANDS: Readonly<Record<string, { missing: string; unknown: string; choices: string }>> = {
+  boot: { missing: 'what to do', unknown: '', choices: 'install, remove or show' },
+  completion: { missing: 'SHELL', unknown: 'shell ', choices: 'bash, zsh or fish' },
+};
+
 /** yargs' wording for a missing positional, said the way the rest of reraise speaks. */
 export function explain(message: string, action: string | undefined): string {
-  if (action === 'boot' && (message.startsWith('Invalid values') || message.startsWith('Not enough non-option arguments'))) {
+  const fixed = action === undefined ? undefined : FIXED_OPERANDS[action];
+  if (fixed && (message.startsWith('Invalid values') || message.startsWith('Not enough non-option arguments'))) {
     const given = /Given: "([^"]*)"/.exec(message)?.[1];
-    return given === undefined ? 'boot: missing what to do: install, remove or show' : `boot: unknown "${given}": install, remove or show`;
+    return given === undefined ? `${action}: missing ${fixed.missing}: ${fixed.choices}` : `${action}: unknown ${fixed.unknown}"${given}": ${fixed.choices}`;
   }
   if (!action || !message.startsWith('Not enough non-option arguments')) return message;
   if (action === 'signal' && message.includes(' got 0,')) return 'signal: missing SIG (a signal name like HUP or a number like 9)';

@@ -1,5 +1,6 @@
 // Which directory entries can be services, and which patterns can name one (SPEC 1).
-const IGNORED_SUFFIXES = ['~', '.swp', '.bak', '.orig', '.disabled'];
+/** Editor and backup leftovers; completion scripts carry this list too (SPEC 15.5). */
+export const IGNORED_SUFFIXES = ['~', '.swp', '.bak', '.orig', '.disabled'];
 
 /** True for a name that can be a service: not hidden, not an editor or backup leftover, no `/` or control character. */
 export function isServiceName(name: string): boolean {
