@@ -124,6 +124,13 @@ export const ACTIONS: readonly Action[] = [
     },
   },
   {
+    command: 'export [kind] [patterns..]', describe: 'write a systemd user unit for each service, to stdout or into --dir DIR',
+    builder: (y) => patterns(false)(y.positional('kind', { type: 'string', describe: 'systemd' }))
+      .option('dir', { type: 'string', describe: 'write each unit to DIR/reraise-NAME.service' }),
+    run: async (ctx, a) => (await import('./commands/export.js'))
+      .exportUnits(ctx, a.kind === undefined ? undefined : operand(a.kind), strings(a.patterns), a.dir),
+  },
+  {
     // bin/reraise runs the logger itself, before this parser is loaded; this entry is for --help.
     command: 'logger <name>', describe: 'copy stdin into the rotating log of NAME (an rc.log: exec reraise logger "$2")',
     builder: (y) => y.positional('name', { type: 'string' }),

@@ -1,16 +1,21 @@
 // What every command needs: the three directories as they resolve now, checked on demand (SPEC 1, 2).
 import { homedir } from 'node:os';
 import { resolveDirs, prepareLogDir, preparePidDir, prepareServiceDir, prepareWantDir, type Dirs } from '../io/dirs.js';
+import { wantsColour } from '../core/colour.js';
 import { fail, ok, type Result } from '../core/result.js';
 
 export interface Context {
   dirs: Dirs;
   uid: number;
+  /** Whether stdout is coloured (SPEC 15.4). */
+  colour: boolean;
 }
 
-export function makeContext(env: NodeJS.ProcessEnv = process.env): Context {
+/** `colourFlag`: --color or --no-color when given. */
+export function makeContext(env: NodeJS.ProcessEnv = process.env, colourFlag?: boolean): Context {
   const uid = process.getuid!();
-  return { dirs: resolveDirs(env, uid, homedir()), uid };
+  const colour = wantsColour({ flag: colourFlag, env, isTTY: process.stdout.isTTY === true });
+  return { dirs: resolveDirs(env, uid, homedir()), uid, colour };
 }
 
 export type Need = 'service' | 'pid' | 'log' | 'want';

@@ -38,7 +38,9 @@ export async function main(args: readonly string[], version: string): Promise<nu
   if (first !== undefined && !byName.has(first)) return usage(`unknown action "${first}"`);
   const unknown = unknownOption(options, first);
   if (unknown) return usage(unknown);
-  const ctx = makeContext();
+  // The last of --color and --no-color wins, as with any flag.
+  const colourFlag = [...options].reverse().find((a) => a === '--color' || a === '--no-color');
+  const ctx = makeContext(process.env, colourFlag === undefined ? undefined : colourFlag === '--color');
 
   const { default: yargs } = await import('yargs');
   // Commands without handlers: yargs would build the whole help text after starting each handler.
@@ -52,6 +54,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     .version(version)
     .alias('h', 'help')
     .alias('V', 'version')
+    .option('color', { type: 'boolean', describe: 'colour the output (default: on a terminal, off with NO_COLOR)' })
     .wrap(Math.min(100, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((message, error) => {

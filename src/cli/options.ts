@@ -1,11 +1,11 @@
 // Checks of options before yargs reads them, and yargs' wording put the way reraise speaks (SPEC 6 usage errors).
 
-const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V'];
+const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
 const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  status: ['--json'], log: ['-n', '--lines', '-f', '--follow', '--json', '--local'], start: ['--wait'], up: ['--wait'],
+  status: ['--json'], log: ['-n', '--lines', '-f', '--follow', '--json', '--local'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
 };
 /** Options that take a value, in every form yargs reads: `-n 5`, `-n5`, `--lines=5`, `-fn 5`. */
-const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = { log: ['-n', '--lines'] };
+const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = { log: ['-n', '--lines'], export: ['--dir'] };
 
 /**
  * Options are checked before yargs sees them: yargs would read `start --bogus web` as

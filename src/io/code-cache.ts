@@ -7,8 +7,8 @@ import { dirProblem } from './trusted-dir.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** `$XDG_CACHE_HOME/reraise`, or `~/.cache/reraise`. */
-function codeCacheDir(env: Env, home: string): string {
+/** `$XDG_CACHE_HOME/reraise`, or `~/.cache/reraise`: the code cache's, and status's usage sample's (SPEC 15.1). */
+export function userCacheDir(env: Env, home: string): string {
   // The XDG spec: a relative path is invalid, and is ignored.
   return join(env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(home, '.cache'), 'reraise');
 }
@@ -48,7 +48,7 @@ const NONE: CodeCache = { data: undefined, write: () => {} };
 export function openCodeCache(bundle: string, version: string, env: Env, home: string, uid: number): CodeCache {
   // The cache only saves time: whatever goes wrong with it, the CLI compiles as usual.
   try {
-    const dir = codeCacheDir(env, home);
+    const dir = userCacheDir(env, home);
     const prefix = installPrefix(bundle);
     const { size, mtimeMs } = statSync(bundle);
     const file = join(dir, cacheFileName(prefix, version, size, mtimeMs));

@@ -19,7 +19,7 @@ type CacheEnv = { XDG_CACHE_HOME?: string; HOME?: string };
  */
 function status(box: Sandbox, env: CacheEnv, bin = RERAISE, umask?: string): Promise<Run> {
   const merged: Record<string, string> = {};
-  const all = { ...process.env, XDG_CACHE_HOME: undefined, ...box.env, ...env };
+  const all = { ...process.env, ...box.env, XDG_CACHE_HOME: undefined, ...env };
   for (const [k, v] of Object.entries(all)) if (v !== undefined) merged[k] = v;
   const [file, args] = umask === undefined ? [bin, ['status']] : ['sh', ['-c', `umask ${umask}; exec "$0" status`, bin]];
   return execa(file, args, { env: merged, extendEnv: false, reject: false, all: true, stdin: 'ignore', timeout: 10_000 });

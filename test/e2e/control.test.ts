@@ -116,7 +116,7 @@ describe('pause and cont', () => {
     expect({ exit: paused.exitCode, stdout: paused.stdout, stderr: paused.stderr })
       .toEqual({ exit: 0, stdout: `web: paused (pid ${pid})`, stderr: '' });
     await box.waitFor('every process of the group stopped', () => group.every((p) => procState(p) === 'T'));
-    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s.*\\spaused$`));
+    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s.*\\spaused\\s+\\S+%\\s+\\S+$`));
     expect(await statusJson(box, 'web')).toMatchObject({ state: 'running', pid, paused: true });
 
     const resumed = await box.reraise('cont', 'web');
@@ -148,7 +148,7 @@ describe('pause and cont', () => {
     await box.waitFor('worker gone', () => !isAlive(workerPid));
     expect((await box.reraise('pause', 'web')).stdout).toBe(`web: paused (pid ${pid})`);
     await box.waitFor('stopped', () => procState(pid) === 'T');
-    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+orphaned\\s+${pid}\\s.*\\spaused\\s+worker gone: reraise stop web; wanted: up: reraise revive takes it over$`));
+    expect(await statusLine(box, 'web')).toMatch(new RegExp(`^web\\s+orphaned\\s+${pid}\\s.*\\spaused\\s+\\S+%\\s+\\S+\\s+worker gone: reraise stop web; wanted: up: reraise revive takes it over$`));
     expect((await box.reraise('cont', 'web')).stdout).toBe(`web: continued (pid ${pid})`);
     await box.waitFor('running again', () => procState(pid) !== 'T');
     expect(await statusLine(box, 'web')).not.toContain('paused');

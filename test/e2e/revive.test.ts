@@ -103,12 +103,12 @@ describe('wants (SPEC 13.1)', () => {
     expect(fs.statSync(path.dirname(wantFile(box, 'web'))).mode & 0o777).toBe(0o700);
     const status = await box.reraise('status');
     // Where state and want agree the panel line is as it was: the want is in --json.
-    expect(status.stdout).toMatch(/^web +running +\d+ +\d+ +\S+ +0 +- +-$/m);
-    expect(status.stdout).toMatch(/^idle +not running +- +- +- +- +- +-$/m);
+    expect(status.stdout).toMatch(/^web +running +\d+ +\d+ +\S+ +0 +- +- +\S+% +\S+$/m);
+    expect(status.stdout).toMatch(/^idle +not running +- +- +- +- +- +- +- +-$/m);
     expect(await json(box, 'web')).toMatchObject({ wanted: 'up', state: 'running' });
     await box.reraise('stop', 'web');
     expect(want(box, 'web')).toBe('down\n');
-    expect((await box.reraise('status', 'web')).stdout).toMatch(/^web +not running +- +- +- +- +- +-$/m);
+    expect((await box.reraise('status', 'web')).stdout).toMatch(/^web +not running +- +- +- +- +- +- +- +-$/m);
     expect(await json(box, 'web')).toMatchObject({ wanted: 'down', state: 'down' });
     // A stop of a service that does not run records down too, and is no failure.
     expect((await box.reraise('stop', 'idle')).exitCode).toBe(0);

@@ -97,7 +97,8 @@ export function sandbox(): Sandbox {
   const pidDir = path.join(root, 'pids');
   const logDir = path.join(root, 'logs');
   fs.mkdirSync(dir);
-  const env = { RERAISE_DIR: dir, RERAISE_PIDDIR: pidDir, RERAISE_LOGDIR: logDir };
+  // The user's cache (code cache, status's usage sample) is the sandbox's own, never the real one.
+  const env = { RERAISE_DIR: dir, RERAISE_PIDDIR: pidDir, RERAISE_LOGDIR: logDir, XDG_CACHE_HOME: path.join(root, 'cache') };
   const marker = `RERAISE_PIDDIR=${pidDir}`;
   const box: Sandbox = {
     root, dir, pidDir, logDir, env,

@@ -1,12 +1,18 @@
 // The status panel as text and as JSON, from derived statuses: no processes, no files (SPEC 6 `status`).
 import { describe, expect, it } from 'vitest';
 import type { ServiceStatus } from '../../src/core/status.js';
+import { painter } from '../../src/core/colour.js';
 import { renderStatusLines, statusJson, statusNote, type StatusRow } from '../../src/cli/commands/status.js';
 
 const NOW = 1_700_000_000;
 const NO_FLAGS = { paused: false, once: false, flapping: false, unhealthy: false, wanted: 'none' as const };
 const row = (name: string, status: Partial<ServiceStatus> & Pick<ServiceStatus, 'state'>): StatusRow =>
   ({ name, status: { ...NO_FLAGS, ...status } });
+
+/** A run using 0.3% of a core since a minute ago, 12.3 MiB in 3 processes, its worker 40 MiB. */
+const USAGE = {
+  cpu: { percent: 0.3, since: NOW - 60 }, group: { ticks: 1234, rssBytes: Math.round(12.3 * 1024 * 1024), processes: 3 }, workerRss: 40 * 1024 * 1024,
+};
 
 const running = (name: string, over: Partial<ServiceStatus> = {}): StatusRow =>
   row(name, { state: 'running', pid: 4242, workerPid: 4241, since: NOW - 312, restarts: 0, ...over });
@@ -24,7 +30,7 @@ describe('renderStatusLines', () => {
   it('prints a header, then one line a service that starts with the name and the state word', () => {
     const lines = renderStatusLines([running('web'), row('api', { state: 'down' })], NOW);
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^NAME +STATE +PID +WORKER +UP +RESTART +EXIT +FLAGS$/);
+    expect(lines[0]).toMatch(/^NAME +STATE +PID +WORKER +UP +RESTART +EXIT +FLAGS +CPU +MEM$/);
     expect(lines[1]).toMatch(/^web +running /);
     expect(lines[2]).toMatch(/^api +not running /);
   });
@@ -36,10 +42,10 @@ describe('renderStatusLines', () => {
   it('fills every column of a running service and shows - in empty cells', () => {
     const lines = renderStatusLines([running('web', { restarts: 3 }), row('idle', { state: 'down' })], NOW);
     expect(cellsOf(lines, 1)).toEqual({
-      NAME: 'web', STATE: 'running', PID: '4242', WORKER: '4241', UP: '5m12s', RESTART: '3', EXIT: '-', FLAGS: '-',
+      NAME: 'web', STATE: 'running', PID: '4242', WORKER: '4241', UP: '5m12s', RESTART: '3', EXIT: '-', FLAGS: '-', CPU: '-', MEM: '-',
     });
     expect(cellsOf(lines, 2)).toEqual({
-      NAME: 'idle', STATE: 'not running', PID: '-', WORKER: '-', UP: '-', RESTART: '-', EXIT: '-', FLAGS: '-',
+      NAME: 'idle', STATE: 'not running', PID: '-', WORKER: '-', UP: '-', RESTART: '-', EXIT: '-', FLAGS: '-', CPU: '-', MEM: '-',
     });
   });
 
@@ -75,7 +81,7 @@ describe('renderStatusLines', () => {
       /gave up at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(1m40s ago\)$/],
   ])('NOTE for %s', (_, given, note) => {
     const lines = renderStatusLines([given], NOW);
-    expect(lines[0]).toMatch(/ FLAGS +NOTE$/);
+    expect(lines[0]).toMatch(/ FLAGS +CPU +MEM +NOTE$/);
     expect(lines[1]).toMatch(note);
     expect(lines[1].indexOf(note.exec(lines[1])![0])).toBe(lines[0].indexOf('NOTE'));
   });
@@ -111,16 +117,16 @@ describe('renderStatusLines', () => {
   });
 
   it('puts two spaces between columns when they fit in 80, else one', () => {
-    expect(renderStatusLines([running('web')], NOW)).toEqual([
-      'NAME  STATE    PID   WORKER  UP     RESTART  EXIT  FLAGS',
-      'web   running  4242  4241    5m12s  0        -     -',
+    expect(renderStatusLines([{ ...running('web'), usage: USAGE }], NOW)).toEqual([
+      'NAME  STATE    PID   WORKER  UP     RESTART  EXIT  FLAGS  CPU   MEM',
+      'web   running  4242  4241    5m12s  0        -     -      0.3%  12.3M',
     ]);
     const wide = renderStatusLines([running('abcdefghij-klmnopqrs', { pid: 1234567, workerPid: 1234566, once: true, flapping: true })], NOW);
-    expect(wide[1]).toBe('abcdefghij-klmnopqrs running 1234567 1234566 5m12s 0       -    once,flapping');
+    expect(wide[1]).toBe('abcdefghij-klmnopqrs running 1234567 1234566 5m12s 0       -    once,flapping -   -');
   });
 
-  // The issue: 80 columns suffice for names up to 20 characters, every column at its widest included.
-  // The NOTE, the want's included, is free text after them and is not counted.
+  // The issue: 80 columns suffice for names up to 20 characters, every column of 1.0 at its widest
+  // included. CPU and MEM come after them (SPEC 15.1), and the NOTE, the want's included, is free text.
   describe('fits 80 columns with a 20-character name', () => {
     const name = 'abcdefghij-klmnopqrs';
     const cases: [string, StatusRow][] = [];
@@ -144,10 +150,8 @@ describe('renderStatusLines', () => {
       const note = statusNote(name, given.status, NOW);
       expect(lines[1].startsWith(`${name} `)).toBe(true);
       if (note) expect(lines[1].endsWith(` ${note}`)).toBe(true);
-      for (const [i, line] of lines.entries()) {
-        const columns = i === 0 ? line.replace(/ +NOTE$/, '') : note ? line.slice(0, -note.length) : line;
-        expect(columns.trimEnd().length, line).toBeLessThanOrEqual(80);
-      }
+      const cpuAt = lines[0].indexOf(' CPU');
+      for (const line of lines) expect(line.slice(0, cpuAt).trimEnd().length, line).toBeLessThanOrEqual(80);
     });
   });
 });
@@ -178,7 +182,13 @@ describe('statusJson', () => {
       uptime: 312, restarts: 0, exitCode: 1, signal: null, paused: false, once: true, flapping: false, next: null,
       ready: null, health: null, failedChecks: 0, lastCheck: null,
       wanted: 'none', nextRevival: null, note: null, pidFile: 'RUN - 4242 4241 1699999688 restarts=0 once=1',
+      cpu: null, cpuSince: null, rss: null, processes: null, workerRss: null,
     });
+  });
+
+  it('carries what the run costs (SPEC 15.1)', () => {
+    const json = statusJson({ ...running('web'), usage: USAGE, entry: { kind: 'script' }, stored }, NOW);
+    expect(json).toMatchObject({ cpu: 0.3, cpuSince: NOW - 60, rss: USAGE.group.rssBytes, processes: 3, workerRss: 40 * 1024 * 1024 });
   });
 
   it('gives the note of the panel and the signal of the last exit', () => {
@@ -272,5 +282,28 @@ describe('the want in NOTE (SPEC 11)', () => {
       .toBe('worker gone: reraise stop web; wanted: up: reraise revive takes it over');
     expect(statusNote('web', { ...NO_FLAGS, ...states.restarting, wanted: 'down' } as ServiceStatus, NOW))
       .toBe('next try in 2s; wanted: down, but running');
+  });
+});
+
+describe('renderStatusLines in colour (SPEC 15.4)', () => {
+  const rows = [
+    running('web', { unhealthy: true, paused: true }),
+    row('api', { state: 'error', exitCode: 1, since: NOW - 60 }),
+    row('db', { state: 'down' }),
+  ];
+  const plain = renderStatusLines(rows, NOW);
+  const coloured = renderStatusLines(rows, NOW, painter(true));
+
+  it('is the plain panel once the codes are taken out: the columns stay where they were', () => {
+    expect(coloured.map((line) => line.replace(/\x1b\[[0-9;]*m/g, ''))).toEqual(plain);
+  });
+
+  it('colours the state and the flags that mean trouble, nothing else', () => {
+    expect(coloured[0]).toBe(plain[0]);
+    expect(coloured[1]).toContain('\x1b[32mrunning\x1b[0m');
+    expect(coloured[1]).toContain('paused,\x1b[33munhealthy\x1b[0m');
+    expect(coloured[2]).toContain('\x1b[31mERROR\x1b[0m');
+    expect(coloured[3]).toBe(plain[3]);
+    expect(coloured.join('\n').match(/\x1b\[3/g)).toHaveLength(3);
   });
 });

@@ -1,8 +1,12 @@
 // reraise status [PATTERN...] [--json]: a panel, one line a service, from the service dir and the pid dir (SPEC 6).
+import { flagColour, painter, stateColour, type Painter } from '../../core/colour.js';
 import { formatDuration, isLive, type ServiceStatus } from '../../core/status.js';
 import type { Stored } from '../../io/pid-store.js';
 import { prepare, type Context } from '../context.js';
-import { inspect, viewPidDir } from '../inspect.js';
+import { inspect, viewPidDir, type Inspection } from '../inspect.js';
+import { cpuShare, formatBytes, formatCpu, nextSample, type CpuShare, type GroupUsage, type UsageSample } from '../../core/usage.js';
+import { readUsage } from '../../io/proc-usage.js';
+import { readUsageSample, writeUsageSample } from '../../io/usage-sample.js';
 import { failure, merge, print, type Report } from '../report.js';
 import { resolveTargets } from '../targets.js';
 import { seeWant } from '../wants.js';
@@ -22,10 +26,13 @@ const LABELS: Record<ServiceStatus['state'], string> = {
 };
 
 // RESTART, not RESTARTS: with a 20-character name every column at its widest still fits 80.
-const HEADER = ['NAME', 'STATE', 'PID', 'WORKER', 'UP', 'RESTART', 'EXIT', 'FLAGS'];
+// CPU and MEM last: the columns of 1.0 keep their places for the scripts that read them (SPEC 15.1).
+const HEADER = ['NAME', 'STATE', 'PID', 'WORKER', 'UP', 'RESTART', 'EXIT', 'FLAGS', 'CPU', 'MEM'];
 /** The columns, NOTE aside, get two spaces between them when they fit in this width, else one. */
 const PANEL_WIDTH = 80;
 const EMPTY = '-';
+const STATE_COLUMN = HEADER.indexOf('STATE');
+const FLAGS_COLUMN = HEADER.indexOf('FLAGS');
 
 /** What the panel shows of one service. */
 export interface StatusRow {
@@ -33,6 +40,14 @@ export interface StatusRow {
   status: ServiceStatus;
   /** The service dir's entry, when it has one: a want outlives its script only until revive drops it. */
   entry?: { kind: string };
+  /** What its live run costs (SPEC 15.1). */
+  usage?: RunUsage;
+}
+
+export interface RunUsage {
+  cpu: CpuShare;
+  group: GroupUsage;
+  workerRss?: number;
 }
 
 function localTime(epoch: number): string {
@@ -126,11 +141,13 @@ function cells(row: StatusRow, now: number): string[] {
     s.restarts?.toString(),
     lastExit(s),
     flags.length ? flags.join(',') : undefined,
+    row.usage && formatCpu(row.usage.cpu.percent),
+    row.usage && formatBytes(row.usage.group.rssBytes),
   ].map((cell) => cell ?? EMPTY);
 }
 
-/** The header and one line a service; no line at all when there is no service. */
-export function renderStatusLines(rows: readonly StatusRow[], now: number): string[] {
+/** The header and one line a service, states coloured when `paint` does (SPEC 15.4). */
+export function renderStatusLines(rows: readonly StatusRow[], now: number, paint: Painter = painter(false)): string[] {
   if (rows.length === 0) return [];
   const notes = rows.map((r) => statusNote(r.name, r.status, now, isScriptGone(r)));
   const header = notes.some((n) => n) ? [...HEADER, 'NOTE'] : HEADER;
@@ -139,7 +156,14 @@ export function renderStatusLines(rows: readonly StatusRow[], now: number): stri
   const total = widths.reduce((sum, w) => sum + w, 0);
   const gap = total + 2 * (widths.length - 1) <= PANEL_WIDTH ? '  ' : ' ';
   const lines = [header, ...table.slice(1).map((line, i) => (notes[i] ? [...line, notes[i]!] : line))];
-  return lines.map((line) => line.map((cell, col) => (col < widths.length ? cell.padEnd(widths[col]) : cell)).join(gap).trimEnd());
+  // Colour goes on after the padding: the codes take no room on the screen.
+  const colourOf = (row: number, col: number, cell: string): string =>
+    row === 0 ? cell : col === STATE_COLUMN ? paint(stateColour(rows[row - 1].status.state), cell)
+      : col === FLAGS_COLUMN ? cell.split(',').map((flag) => paint(flagColour(flag), flag)).join(',') : cell;
+  return lines.map((line, row) => line.map((cell, col) => {
+    if (col >= widths.length) return cell;
+    return colourOf(row, col, cell) + ' '.repeat(widths[col] - cell.length);
+  }).join(gap).trimEnd());
 }
 
 /** Every field of the panel and more, for scripts. */
@@ -167,24 +191,73 @@ export function statusJson(seen: StatusRow & { stored: Stored }, now: number): R
     next: s.next ?? null,
     wanted: s.wanted,
     nextRevival: s.nextRevival ?? null,
+    cpu: seen.usage?.cpu.percent ?? null,
+    cpuSince: seen.usage?.cpu.since ?? null,
+    rss: seen.usage?.group.rssBytes ?? null,
+    processes: seen.usage?.group.processes ?? null,
+    workerRss: seen.usage?.workerRss ?? null,
     note: statusNote(seen.name, s, now, isScriptGone(seen)) ?? null,
     pidFile: seen.stored.kind === 'none' ? null : seen.stored.text.replace(/\n$/, ''),
+  };
+}
+
+/**
+ * What each live run costs, from one pass over the processes, made only when one runs; CPU since
+ * `before`, the last look at the same run (SPEC 15.1). Also the look to keep for next time.
+ */
+function usageOf(seen: readonly Inspection[], before: UsageSample): { usage: Map<string, RunUsage>; sample: UsageSample } {
+  const runs = seen.filter((i) => i.status.pid !== undefined && i.status.since !== undefined && isLive(i.status));
+  if (runs.length === 0) return { usage: new Map(), sample: before };
+  const { groups, rssOf } = readUsage();
+  const now = Date.now();
+  const looked: UsageSample = new Map();
+  const usage = new Map<string, RunUsage>();
+  for (const { name, status: s } of runs) {
+    const group = groups.get(s.pid!);
+    if (!group) continue;
+    looked.set(s.pid!, { start: s.since!, ticks: group.ticks, at: now });
+    const workerRss = s.workerPid === undefined ? undefined : rssOf.get(s.workerPid);
+    usage.set(name, { cpu: cpuShare(group.ticks, s.since!, now, before.get(s.pid!)), group, workerRss });
+  }
+  return { usage, sample: nextSample(before, looked, new Set(groups.keys())) };
+}
+
+/** What `status` and `top` show: the rows, and what went wrong on the way. */
+export interface Panel {
+  rows: Array<StatusRow & { stored: Stored }>;
+  /** Patterns that matched nothing, names that are not services: the command fails. */
+  problems: Report;
+  /** Said on stderr, the command does not fail for them. */
+  warnings: string[];
+  sample: UsageSample;
+}
+
+/** The services of `patterns` as they are now, CPU averaged since `before`. */
+export function readPanel(ctx: Context, patterns: readonly string[], before: UsageSample): Panel {
+  const { targets, problems } = resolveTargets(ctx, patterns, true);
+  const view = viewPidDir(ctx);
+  const wants = targets.map((t) => seeWant(ctx, t.name));
+  const inspected = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
+  const { usage, sample } = usageOf(inspected, before);
+  // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
+  const unwritable = view.unwritable === undefined ? [] :
+    [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
+  return {
+    rows: inspected.map((i) => ({ ...i, usage: usage.get(i.name) })),
+    problems: merge(problems),
+    warnings: [...unwritable, ...wants.flatMap((w) => (w.problem ? [w.problem] : []))],
+    sample,
   };
 }
 
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
-  const { targets, problems } = resolveTargets(ctx, patterns, true);
-  const view = viewPidDir(ctx);
-  const wants = targets.map((t) => seeWant(ctx, t.name));
-  const seen = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
+  const before = readUsageSample(ctx.dirs.pid.path, ctx.uid);
+  const panel = readPanel(ctx, patterns, before);
+  if (panel.sample !== before) writeUsageSample(ctx.dirs.pid.path, ctx.uid, panel.sample);
   const now = Math.floor(Date.now() / 1000);
-  const out = json ? [JSON.stringify(seen.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(seen, now);
-  print(merge(problems));
-  // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
-  const warning = view.unwritable === undefined ? [] :
-    [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
-  const unusable = wants.flatMap((w) => (w.problem ? [w.problem] : []));
-  return { out, err: [...warning, ...unusable], failed: problems.length > 0 };
+  const out = json ? [JSON.stringify(panel.rows.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(panel.rows, now, painter(ctx.colour));
+  print(panel.problems);
+  return { out, err: panel.warnings, failed: panel.problems.failed };
 }
