@@ -1,4 +1,5 @@
-// The lines of many services' logs: their stamps, their time order, and how each is shown (SPEC 15.3, 15.7). Pure.
+// The lines of many services' logs: their stamps, their time order, and how each is shown (SPEC 15.3, 15.4, 15.7). Pure.
+import { serviceColour, type Painter } from './colour.js';
 
 /** `2026-11-22T04:30:12.123Z `: the stamp a log writer puts before a line (SPEC 7). */
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
@@ -60,6 +61,8 @@ export function mergeByTime(logs: readonly (readonly ServiceLine[])[]): ServiceL
 /** How lines are shown: with their service's name padded to `nameWidth` (undefined: no name), as JSON, in local time. */
 export interface LineView {
   nameWidth: number | undefined;
+  /** Colours a name, one colour a service, or leaves it plain (SPEC 15.4). */
+  paint: Painter;
   json: boolean;
   /** Minutes east of UTC at a moment (the `TZ` of the environment), for --local; undefined shows stamps as they are. */
   utcOffsetAt: ((ms: number) => number) | undefined;
@@ -82,7 +85,9 @@ export function renderLine(entry: ServiceLine, view: LineView): Buffer {
     const object = stamp === undefined ? { service: entry.service, line: text } : { service: entry.service, line: text, time: stamp };
     return Buffer.from(`${JSON.stringify(object)}\n`);
   }
-  const prefix = view.nameWidth === undefined ? '' : `${entry.service.padEnd(view.nameWidth)} | `;
+  // Padded after the colour, so that a line without its codes is the plain line.
+  const padding = ' '.repeat(Math.max(0, (view.nameWidth ?? 0) - entry.service.length));
+  const prefix = view.nameWidth === undefined ? '' : `${view.paint(serviceColour(entry.service), entry.service)}${padding} | `;
   const body = stamp === undefined || !view.utcOffsetAt ? line : Buffer.concat([Buffer.from(`${stamp} `), line.subarray(STAMP_LENGTH)]);
   return Buffer.concat([Buffer.from(prefix), body, Buffer.from('\n')]);
 }

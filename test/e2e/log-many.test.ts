@@ -129,6 +129,25 @@ describe('reraise log PATTERN...: the last lines of many services', () => {
   });
 });
 
+describe('colours (SPEC 15.4)', () => {
+  it('with colour on, each name is in its colour, padded after the codes; one plain name and --json are never coloured', async () => {
+    const box = sandbox();
+    twoLogs(box);
+    const env = { ...box.env, FORCE_COLOR: '1' };
+    const run = (...args: string[]) => execa(RERAISE, ['log', '-n', '1', ...args], { env, reject: false });
+    const [many, off, plain, json] = await Promise.all([run('web', 'db'), run('--no-color', 'web', 'db'), run('web'), run('--json', 'web', 'db')]);
+    const lines = many.stdout.split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^\x1b\\[3\\dmdb\x1b\\[0m  \\| ${at(50)} d3$`)),
+      expect.stringMatching(new RegExp(`^\x1b\\[3\\dmweb\x1b\\[0m \\| ${at(60)} w4$`)),
+    ]);
+    expect(many.stdout.replace(/\x1b\[\d+m/g, '')).toBe(off.stdout);
+    expect(off.stdout).toBe([`db  | ${at(50)} d3`, `web | ${at(60)} w4`].join('\n'));
+    expect(plain.stdout).toBe(`${at(60)} w4`);
+    expect(json.stdout).not.toContain('\x1b');
+  });
+});
+
 describe('reraise log -f PATTERN...: following many services', () => {
   it('follows every match across rotations, picks up a service whose log appears later, ends at SIGINT with exit 0', async () => {
     const box = sandbox();

@@ -1,5 +1,6 @@
 // The lines of many logs: stamps, time order, prefixes, JSON, local time (SPEC 15.3, 15.7).
 import { describe, expect, it } from 'vitest';
+import { paint, painter, serviceColour } from '../../src/core/colour.js';
 import { localStamp, mergeByTime, renderLine, stampTime, timeLines, type LineView, type ServiceLine } from '../../src/core/log-merge.js';
 
 const T0 = Date.parse('2026-11-22T04:30:12.123Z');
@@ -7,7 +8,7 @@ const at = (ms: number): string => new Date(T0 + ms).toISOString();
 const lines = (service: string, texts: readonly string[], before = -Infinity): ServiceLine[] =>
   timeLines(service, texts.map((t) => Buffer.from(`${t}\n`)), before).lines;
 const shown = (merged: readonly ServiceLine[]): string[] => merged.map((l) => `${l.service}:${l.line.toString()}`);
-const PLAIN: LineView = { nameWidth: undefined, json: false, utcOffsetAt: undefined };
+const PLAIN: LineView = { nameWidth: undefined, paint: painter(false), json: false, utcOffsetAt: undefined };
 
 describe('stampTime', () => {
   it.each<[string, number | undefined]>([
@@ -65,6 +66,9 @@ describe('renderLine', () => {
     ['as JSON, stamped', stamped, { json: true }, `{"service":"web","line":"hello","time":"${at(0)}"}\n`],
     ['as JSON, unstamped', bare, { json: true }, '{"service":"web","line":"hello"}\n'],
     ['as JSON in local time', stamped, { json: true, utcOffsetAt: () => 0 }, '{"service":"web","line":"hello","time":"2026-11-22T04:30:12.123+00:00"}\n'],
+    ['coloured: the name in its colour, padded after the codes', bare, { nameWidth: 5, paint: painter(true) }, `${paint(serviceColour('web'), 'web')}   | hello\n`],
+    ['coloured, without a prefix: as it is', bare, { paint: painter(true) }, 'hello\n'],
+    ['coloured, as JSON: never coloured', bare, { json: true, paint: painter(true) }, '{"service":"web","line":"hello"}\n'],
   ])('%s', (_, line, view, expected) => {
     expect(renderLine(line, { ...PLAIN, ...view }).toString()).toBe(expected);
   });

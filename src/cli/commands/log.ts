@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { painter } from '../../core/colour.js';
 import { matchNames } from '../../core/glob.js';
 import { LineSplitter, MAX_HELD } from '../../core/log-lines.js';
 import { mergeByTime, renderLine, timeLines, type LineView, type ServiceLine } from '../../core/log-merge.js';
@@ -62,7 +63,7 @@ export async function log(ctx: Context, patterns: readonly string[], options: Lo
     const read = { lines: count.value, follow: options.follow, signal: stop.signal };
     const report = plain
       ? await copyLog(ctx, [...names][0], read)
-      : await printMany(ctx, [...names].sort(), globs, read, viewOf(options, names.size > 1 || globs.length > 0));
+      : await printMany(ctx, [...names].sort(), globs, read, viewOf(options, names.size > 1 || globs.length > 0, ctx.colour));
     return merge([shown, report]);
   } finally {
     process.off('SIGINT', interrupt);
@@ -178,9 +179,10 @@ async function flush(sources: readonly Source[], view: LineView): Promise<void> 
   for (const line of mergeByTime(logs)) await write(renderLine(line, view));
 }
 
-function viewOf(options: LogOptions, prefixed: boolean): LineView {
+function viewOf(options: LogOptions, prefixed: boolean, colour: boolean): LineView {
   return {
     nameWidth: prefixed && !options.json ? 0 : undefined,
+    paint: painter(colour),
     json: options.json,
     // getTimezoneOffset counts minutes west of UTC.
     utcOffsetAt: options.local ? (ms) => -new Date(ms).getTimezoneOffset() : undefined,
