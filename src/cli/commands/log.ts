@@ -28,31 +28,12 @@ const GLOB = /[*?[\]{}]/;
 export async function log(ctx: Context, patterns: readonly string[], options: LogOptions): Promise<Report | { usage: string }> {
   const count = parseLineCount(options.lines);
   if (!count.ok) return { usage: count.message };
-  const problems: Report[] = [];
-  const names = new Set<string>();
-  const globs: string[] = [];
-  const known = knownNames(ctx);
-  for (const pattern of patterns) {
-    const problem = patternProblem(pattern) ?? (GLOB.test(pattern) || isServiceName(pattern) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
-    if (problem) {
-      problems.push(failure(`${pattern}: not a service name: ${problem}`));
-    } else if (!GLOB.test(pattern)) {
-      if (known.includes(pattern) || existsSync(join(ctx.dirs.service.path, pattern))) names.add(pattern);
-      else problems.push(failure(`${pattern}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) and no log in ${join(ctx.dirs.log.path, pattern)} (RERAISE_LOGDIR)`));
-    } else {
-      globs.push(pattern);
-      const matched = matchNames(pattern, known);
-      for (const name of matched) names.add(name);
-      // While following, a glob waits for what it will match (SPEC 15.3).
-      if (matched.length === 0 && !options.follow) {
-        problems.push(failure(`${pattern}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) or log in ${ctx.dirs.log.path} (RERAISE_LOGDIR)`));
-      }
-    }
-  }
+  const { names, globs, problems } = resolveLogs(ctx, patterns, options.follow);
+  // Said at once: a follower may run for hours before the report is printed.
   for (const problem of problems) print(problem);
   const shown = { ...merge(problems), err: [], detail: [] };
+  if (names.length === 0 && (globs.length === 0 || !options.follow)) return shown;
   const plain = patterns.length === 1 && globs.length === 0 && !options.json && !options.local;
-  if (names.size === 0 && (globs.length === 0 || !options.follow)) return shown;
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
   if (options.follow) {
@@ -62,13 +43,43 @@ export async function log(ctx: Context, patterns: readonly string[], options: Lo
   try {
     const read = { lines: count.value, follow: options.follow, signal: stop.signal };
     const report = plain
-      ? await copyLog(ctx, [...names][0], read)
-      : await printMany(ctx, [...names].sort(), globs, read, viewOf(options, names.size > 1 || globs.length > 0, ctx.colour));
+      ? await copyLog(ctx, names[0], read)
+      : await printMany(ctx, names, globs, read, viewOf(options, names.length > 1 || globs.length > 0, ctx.colour));
     return merge([shown, report]);
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
+}
+
+/**
+ * The services whose logs the patterns ask for, sorted; the globs among the patterns, which a
+ * follower matches again each round; one failure per pattern at fault (SPEC 15.3).
+ */
+function resolveLogs(ctx: Context, patterns: readonly string[], follow: boolean): { names: string[]; globs: string[]; problems: Report[] } {
+  const problems: Report[] = [];
+  const names = new Set<string>();
+  const globs: string[] = [];
+  const known = knownNames(ctx);
+  for (const pattern of patterns) {
+    const isGlob = GLOB.test(pattern);
+    const problem = patternProblem(pattern) ?? (isGlob || isServiceName(pattern) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
+    if (problem) {
+      problems.push(failure(`${pattern}: not a service name: ${problem}`));
+    } else if (!isGlob) {
+      if (known.includes(pattern) || existsSync(join(ctx.dirs.service.path, pattern))) names.add(pattern);
+      else problems.push(failure(`${pattern}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) and no log in ${join(ctx.dirs.log.path, pattern)} (RERAISE_LOGDIR)`));
+    } else {
+      globs.push(pattern);
+      const matched = matchNames(pattern, known);
+      for (const name of matched) names.add(name);
+      // While following, a glob waits for what it will match.
+      if (matched.length === 0 && !follow) {
+        problems.push(failure(`${pattern}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) or log in ${ctx.dirs.log.path} (RERAISE_LOGDIR)`));
+      }
+    }
+  }
+  return { names: [...names].sort(), globs, problems };
 }
 
 interface Read {
