@@ -108,12 +108,15 @@ export const ACTIONS: readonly Action[] = [
     run: async (ctx, a) => (await import('./commands/top.js')).top(ctx, strings(a.patterns), a.delay),
   },
   {
-    command: 'log <name>', describe: 'print the last lines of a service\'s log; with -f, go on printing what is appended',
-    builder: (y) => y.positional('name', { type: 'string', describe: 'a service name (not a glob)' })
-      .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines (default 10)' })
-      .option('follow', { alias: 'f', type: 'boolean', describe: 'follow the log across rotations until interrupted' }),
-    run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, operand(a.name), a.lines, !!a.follow),
-    complete: { name: 'services' },
+    command: 'log <patterns..>', describe: 'print the last lines of services\' logs in time order; with -f, go on printing what is appended',
+    builder: (y) => patterns(true)(y)
+      .option('lines', { alias: 'n', type: 'string', describe: 'print the last N lines of each (default 10)' })
+      .option('follow', { alias: 'f', type: 'boolean', describe: 'follow the logs across rotations until interrupted' })
+      .option('json', { type: 'boolean', describe: 'print one JSON object per line: service, line, time' })
+      .option('local', { type: 'boolean', describe: 'show the stamps in local time' }),
+    run: async (ctx, a) => (await import('./commands/log.js')).log(ctx, strings(a.patterns), {
+      lines: a.lines, follow: !!a.follow, json: !!a.json, local: !!a.local,
+    }),
   },
   {
     command: 'skeleton [kind]', describe: 'print a starter script: reraise skeleton > $RERAISE_DIR/NAME', builder: kindOption,

@@ -2,7 +2,7 @@
 
 export const GLOBAL_OPTIONS = ['--help', '-h', '--version', '-V', '--color', '--no-color'];
 const ACTION_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  status: ['--json'], top: ['-d', '--delay'], log: ['-n', '--lines', '-f', '--follow'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
+  status: ['--json'], top: ['-d', '--delay'], log: ['-n', '--lines', '-f', '--follow', '--json', '--local'], start: ['--wait'], up: ['--wait'], export: ['--dir'],
 };
 /** Options that take a value, in every form yargs reads: `-n 5`, `-n5`, `--lines=5`, `-fn 5`. */
 const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = { log: ['-n', '--lines'], top: ['-d', '--delay'], export: ['--dir'] };

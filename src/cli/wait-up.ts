@@ -3,7 +3,7 @@ import { describeReadiness, type ServiceConfig } from '../core/config.js';
 import { readPidFile } from '../io/pid-store.js';
 import { isAlive, processInfo } from '../io/probe.js';
 import { serviceLogPath } from '../io/service-log.js';
-import { lastLogLines } from './commands/log.js';
+import { lastLogLines } from '../io/log-reader.js';
 import type { Context } from './context.js';
 import { failure, type Report } from './report.js';
 

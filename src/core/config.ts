@@ -26,7 +26,7 @@ export interface ServiceConfig {
   logSize: number;
   /** Rotated files kept besides `current`. */
   logKeep: number;
-  /** 1: an ISO-8601 UTC timestamp before each line. */
+  /** 1 (the default): an ISO-8601 UTC timestamp before each line; 0: none (SPEC 7, 15.7). */
   logStamp: number;
   /** The first gap before `revive` tries a service in ERROR again (SPEC 13.2). */
   reviveSec: number;
@@ -52,7 +52,7 @@ export const DEFAULT_CONFIG: Readonly<ServiceConfig> = Object.freeze({
   stopSignal: 15,
   logSize: 1 << 20,
   logKeep: 10,
-  logStamp: 0,
+  logStamp: 1,
   reviveSec: 60,
   readySec: 60,
   checkFail: 3,

@@ -62,7 +62,7 @@ describe('the log writer', () => {
   it('a multi-MiB burst through rotation: every line once, whole, in order; files bounded by size and count', async () => {
     const box = sandbox();
     box.script('loud', [
-      'config_start_sec=0.2', 'config_log_size=64k', 'config_log_keep=200',
+      'config_start_sec=0.2', 'config_log_size=64k', 'config_log_keep=200', 'config_log_stamp=0',
       'run=1', burst(100_000), 'exec sleep 1000',
     ].join('\n'));
     await box.reraise('start', 'loud');
@@ -89,7 +89,7 @@ describe('the log writer', () => {
     const box = sandbox();
     const count = path.join(box.root, 'count');
     box.script('cycle', [
-      'config_start_sec=0.1', 'config_log_size=32k', 'config_log_keep=500',
+      'config_start_sec=0.1', 'config_log_size=32k', 'config_log_keep=500', 'config_log_stamp=0',
       `run=$(( $(cat ${count} 2>/dev/null || echo 0) + 1 )); echo $run > ${count}`,
       burst(5000), 'printf "partial-$run"', 'sleep 0.2',
     ].join('\n'));
@@ -234,7 +234,7 @@ describe('long lines: a writer holds at most min(config_log_size, 1 MiB) of a li
     ['a line of 1 MiB or less is held, and goes by the size rule', '4M', MIB - 1, [['W: w: started (pid P)', 'before', `x*${MIB - 1}`, 'after', '']]],
   ])('%s', async (_, size, length, expected) => {
     const box = sandbox();
-    box.script('w', ['config_start_sec=0.2', `config_log_size=${size}`, afterStarted('w'), 'echo before', xLine(length), 'echo after', 'exec sleep 1000'].join('\n'));
+    box.script('w', ['config_start_sec=0.2', `config_log_size=${size}`, 'config_log_stamp=0', afterStarted('w'), 'echo before', xLine(length), 'echo after', 'exec sleep 1000'].join('\n'));
     await box.reraise('start', 'w');
     await box.waitFor('after', () => /(^|\n)after\n$/.test(endOf(box, 'w')));
     expect(logFiles(box, 'w').map(shape)).toEqual(expected);
@@ -244,7 +244,7 @@ describe('long lines: a writer holds at most min(config_log_size, 1 MiB) of a li
     const box = sandbox();
     // The long line on the first run only: the next run's would rotate `current` while it is read below.
     const once = path.join(box.root, 'printed');
-    box.script('w', `config_start_sec=0.2\n${afterStarted('w')}\n[ -e ${once} ] || { : > ${once}; head -c ${2 * MIB} /dev/zero | tr '\\0' x; }\nexec sleep 1000\n`);
+    box.script('w', `config_start_sec=0.2\nconfig_log_stamp=0\n${afterStarted('w')}\n[ -e ${once} ] || { : > ${once}; head -c ${2 * MIB} /dev/zero | tr '\\0' x; }\nexec sleep 1000\n`);
     await box.reraise('start', 'w');
     const current = path.join(box.logDir, 'w', 'current');
     await box.waitFor('the open line in the file', () => sizeOf(current) === 2 * MIB);
@@ -275,7 +275,7 @@ describe('long lines: a writer holds at most min(config_log_size, 1 MiB) of a li
     const box = sandbox();
     const marker = path.join(box.root, 'ran');
     box.script('w', [
-      'config_start_sec=0', afterStarted('w'), `[ -e ${marker} ] && exec sleep 1000`, `touch ${marker}`,
+      'config_start_sec=0', 'config_log_stamp=0', afterStarted('w'), `[ -e ${marker} ] && exec sleep 1000`, `touch ${marker}`,
       `head -c ${2 * MIB} /dev/zero | tr '\\0' x`, 'exit 3',
     ].join('\n'));
     await box.reraise('start', 'w');
@@ -290,7 +290,7 @@ describe('long lines: a writer holds at most min(config_log_size, 1 MiB) of a li
 
   it('a line a killed worker left open is completed by the next worker, before its own lines', async () => {
     const box = sandbox();
-    box.script('w', `config_start_sec=0.2\n${afterStarted('w')}\necho hello\nexec sleep 1000\n`);
+    box.script('w', `config_start_sec=0.2\nconfig_log_stamp=0\n${afterStarted('w')}\necho hello\nexec sleep 1000\n`);
     fs.mkdirSync(path.join(box.logDir, 'w'), { recursive: true });
     fs.writeFileSync(path.join(box.logDir, 'w', 'current'), 'earlier\nhalf of a');
     await box.reraise('start', 'w');
@@ -337,7 +337,7 @@ describe('perp-style services', () => {
   it('the logger is supervised: killed mid-burst, it is started again and no line is lost', async () => {
     const box = sandbox();
     perp(box, 'piped', [
-      'config_start_sec=0.2', 'config_log_size=256k', 'config_log_keep=100', 'exec 2>&1',
+      'config_start_sec=0.2', 'config_log_size=256k', 'config_log_keep=100', 'config_log_stamp=0', 'exec 2>&1',
       'case $1 in start) run=1; ' + burst(60_000) + '; exec sleep 1000 ;; reset) exit 0 ;; esac', '',
     ].join('\n'), 'exec reraise logger "$2"\n');
     await box.reraise('start', 'piped');
@@ -451,7 +451,7 @@ describe('once', () => {
 describe('reraise logger NAME', () => {
   it('writes stdin into the rotating log with the service\'s settings, completing the last line at EOF', async () => {
     const box = sandbox();
-    box.script('fed', 'config_log_size=2k\nconfig_log_keep=50\nexec sleep 1000\n');
+    box.script('fed', 'config_log_size=2k\nconfig_log_keep=50\nconfig_log_stamp=0\nexec sleep 1000\n');
     const input = Array.from({ length: 1000 }, (_, i) => `line ${String(i + 1).padStart(4, '0')}`).join('\n');
     const r = await execa(RERAISE, ['logger', 'fed'], { env: box.env, input, reject: false });
     expect(r.exitCode).toBe(0);
@@ -463,7 +463,7 @@ describe('reraise logger NAME', () => {
 
   it('stopped with SIGTERM mid-line, leaves the half line for the next logger to complete', async () => {
     const box = sandbox();
-    box.script('fed', 'exec sleep 1000\n');
+    box.script('fed', 'config_log_stamp=0\nexec sleep 1000\n');
     const first = execa(RERAISE, ['logger', 'fed'], { env: box.env, reject: false, stdin: 'pipe' });
     first.stdin!.write('whole line\nhalf of a ');
     await box.waitFor('the whole line', () => box.log('fed').includes('whole line\n'));

@@ -59,7 +59,7 @@ async function orphan(box: Sandbox, name: string): Promise<{ service: number; wo
   const rec = box.pidFile(name)!;
   const worker = Number(rec.workerPid);
   const service = Number(rec.pid);
-  const logged = (/^n (\d+)$/m.test(box.log(name)) ? Math.max(...[...box.log(name).matchAll(/^n (\d+)$/gm)].map((m) => Number(m[1]))) : 0);
+  const logged = (/^(?:\S+Z )?n (\d+)$/m.test(box.log(name)) ? Math.max(...[...box.log(name).matchAll(/^(?:\S+Z )?n (\d+)$/gm)].map((m) => Number(m[1]))) : 0);
   process.kill(worker, 'SIGKILL');
   await box.waitFor('the worker gone', () => !isAlive(worker));
   return { service, worker, logged };
@@ -80,7 +80,8 @@ function expectWholeAfter(run: number[], from: number): void {
 function countedRuns(log: string): number[][] {
   const runs: number[][] = [];
   for (const line of log.split('\n')) {
-    const m = /^n (\d+)$/.exec(line);
+    // Stamped by default (SPEC 15.7): the count follows the stamp.
+    const m = /^(?:\S+Z )?n (\d+)$/.exec(line);
     if (!m) continue;
     const n = Number(m[1]);
     if (n === 1) runs.push([]);

@@ -307,7 +307,7 @@ describe('a worker\'s memory, whatever the service prints', () => {
     const size = 128 << 20;
     box.script('big', [
       // 1048576M = 2^40 bytes, the maximum (SPEC 7 says "at most 1T", and allows only the k and M suffixes).
-      'config_start_sec=0.2', 'config_stop_sec=1', 'config_log_size=1048576M',
+      'config_start_sec=0.2', 'config_stop_sec=1', 'config_log_size=1048576M', 'config_log_stamp=0',
       `while [ ! -e ${trigger} ]; do sleep 0.05; done`,
       `head -c ${size} /dev/zero | tr '\\0' x; echo`, 'exec sleep 1000', '',
     ].join('\n'));

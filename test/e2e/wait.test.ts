@@ -27,7 +27,9 @@ describe('start --wait', () => {
     const tail = err.slice(1);
     expect(tail).toHaveLength(10);
     // The worker's `started` line may fall anywhere among the boot lines, which come in the same instant.
-    expect(tail.filter((l) => /^ {2}boot line \d+$/.test(l)).map((l) => Number(l.split(' ').pop()))).toEqual(
+    // The lines are shown as they are in the log: stamped by default (SPEC 15.7).
+    expect(tail.every((l) => /^ {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /.test(l)), tail.join('\n')).toBe(true);
+    expect(tail.filter((l) => / boot line \d+$/.test(l)).map((l) => Number(l.split(' ').pop()))).toEqual(
       expect.arrayContaining([5, 6, 7, 8, 9, 10, 11, 12]));
     expect(tail[9]).toContain('bad: failed to start (exit code 3, retries 0)');
   });

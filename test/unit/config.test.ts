@@ -10,7 +10,7 @@ const script = (line: string): string => `#!/bin/sh\n# a service\n${line}\nexec 
 describe('defaults (SPEC 3 table)', () => {
   it('are start_sec 10, max_retry 2, retry_sec 2, stop_sec 10, stop_signal TERM, log 1 MiB x 10, no stamps', () => {
     expect(DEFAULT_CONFIG).toEqual({
-      startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 0, reviveSec: 60,
+      startSec: 10, maxRetry: 2, retrySec: 2, stopSec: 10, stopSignal: 15, logSize: 1 << 20, logKeep: 10, logStamp: 1, reviveSec: 60,
       readySec: 60, checkFail: 3, needs: [],
     });
   });
@@ -224,6 +224,7 @@ describe('log keys (SPEC 7)', () => {
     ['config_log_size=1048576M', { logSize: 2 ** 40 }],
     ['config_log_keep=0', { logKeep: 0 }],
     ['config_log_stamp=1', { logStamp: 1 }],
+    ['config_log_stamp=0', { logStamp: 0 }],
   ])('%s', (line, expected) => {
     const parsed = parseConfig(`${line}\n`, FILE);
     expect(parsed.diagnostics).toEqual([]);
@@ -236,7 +237,7 @@ describe('log keys (SPEC 7)', () => {
     });
 
   it('defaults: 1 MiB, 10 files, no stamps', () => {
-    expect(parseConfig('', FILE).config).toMatchObject({ logSize: 1 << 20, logKeep: 10, logStamp: 0 });
+    expect(parseConfig('', FILE).config).toMatchObject({ logSize: 1 << 20, logKeep: 10, logStamp: 1 });
   });
 });
 

@@ -178,7 +178,7 @@ describe('systemdUnit: a script service with the defaults (SPEC 15.8)', () => {
       'KillMode=control-group',
       'KillSignal=SIGTERM',
       'TimeoutStopSec=10',
-      '# reraise: config_log_size=1048576, config_log_keep=10, config_log_stamp=0 have no counterpart: systemd appends to the log,'
+      '# reraise: config_log_size=1048576, config_log_keep=10, config_log_stamp=1 have no counterpart: systemd appends to the log,'
         + ' never rotates it and stamps no line',
       'StandardOutput=append:/home/me/.local/state/reraise/web/current',
       'StandardError=append:/home/me/.local/state/reraise/web/current',

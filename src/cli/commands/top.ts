@@ -6,7 +6,7 @@ import { runReraise } from '../../io/self-command.js';
 import { openScreen, type Screen } from '../../io/tty.js';
 import { prepare, type Context } from '../context.js';
 import { emptyReport, failure, type Report } from '../report.js';
-import { lastLogLines } from './log.js';
+import { lastLogLines } from '../../io/log-reader.js';
 import { readPanel, renderStatusLines, type Panel } from './status.js';
 
 /** Follows the log this often, whatever the panel's delay: a log moves faster than a table. */
