@@ -510,6 +510,7 @@ const ACTIONS = {
   cont: 3,
   status: 2,
   export: 1,
+  log: 2,
   'edit-config': 8,
   // What cron does every 5 minutes, and what mends most of the chaos: orphans, ERROR, stale files.
   revive: 6,
@@ -663,6 +664,10 @@ async function act(action: Action, rng: Rng, who: string): Promise<void> {
       return;
     case 'status':
       await reraise(who, 'status', ...(rng.chance(0.5) ? [glob(rng)] : []), ...(rng.chance(0.5) ? ['--json'] : []));
+      return;
+    case 'log':
+      // The logs of several services while they rotate, restart and are stopped: lines or clear refusals.
+      await reraise(who, 'log', '-n', String(rng.int(0, 5)), glob(rng), ...(rng.chance(0.3) ? ['--json'] : []));
       return;
     case 'export':
       // Reads what start reads, while scripts change under it: units or clear refusals, never a hang.

@@ -17,7 +17,7 @@ export interface Action {
    * What completes an operand that has no `choices` (SPEC 15.5); `patterns` complete service names
    * without being named here, any other operand completes nothing.
    */
-  complete?: Readonly<Record<string, 'services' | 'skeleton-kinds'>>;
+  complete?: Readonly<Record<string, 'services' | 'skeleton-kinds' | readonly string[]>>;
 }
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -150,6 +150,7 @@ export const ACTIONS: readonly Action[] = [
     command: 'export [kind] [patterns..]', describe: 'write a systemd user unit for each service, to stdout or into --dir DIR',
     builder: (y) => patterns(false)(y.positional('kind', { type: 'string', describe: 'systemd' }))
       .option('dir', { type: 'string', describe: 'write each unit to DIR/reraise-NAME.service' }),
+    complete: { kind: ['systemd'] },
     run: async (ctx, a) => (await import('./commands/export.js'))
       .exportUnits(ctx, a.kind === undefined ? undefined : operand(a.kind), strings(a.patterns), a.dir),
   },

@@ -341,13 +341,14 @@ export class Supervisor {
     });
     // Through sudo the process is sudo's, run by the worker's own user (SPEC 4).
     this.dispatch({ type: 'spawned', pid, at, uid: this.viaSudo ? process.getuid!() : launch.owner });
-    // Its start is written (record and log line): now it may write too.
     // Descriptor 3 is the gate only for a gated run: else it may be the service's readiness descriptor.
     const gate = output.sharesPipe ? child.stdio[3] as Writable | null | undefined : undefined;
     if (gate) {
       // Gone before it read (killed at once): nothing to let go.
       gate.on('error', () => {});
-      gate.end('\n');
+      // Let go once its start is written (record and log line): a spawn made inside a dispatch
+      // has its event queued, and done only when that dispatch ends, before any microtask.
+      queueMicrotask(() => gate.end('\n'));
     }
   }
 

@@ -147,7 +147,7 @@ describe.skipIf(NO_TMUX)('bash completion in a real bash', () => {
     expect(sta.at(-1)).toBe('$ reraise sta');
     expect((await terminal.complete('reraise do', 'Tab')).at(-1)).toBe('$ reraise down ');
     expect((await terminal.complete('reraise comp', 'Tab')).at(-1)).toBe('$ reraise completion ');
-    expect(listed(await terminal.complete('reraise --', 'Tab', 'Tab')).sort()).toEqual(['--help', '--version']);
+    expect(listed(await terminal.complete('reraise --', 'Tab', 'Tab')).sort()).toEqual(['--color', '--help', '--no-color', '--version']);
   });
 
   it('completes service names from the service dir, quoted, and only the entries that are services', async () => {
@@ -174,7 +174,7 @@ describe.skipIf(NO_TMUX)('bash completion in a real bash', () => {
     expect(listed(await terminal.complete('reraise boot ', 'Tab', 'Tab')).sort()).toEqual(['install', 'remove', 'show']);
     expect((await terminal.complete('reraise completion fi', 'Tab')).at(-1)).toBe('$ reraise completion fish ');
     expect(listed(await terminal.complete('reraise log -', 'Tab', 'Tab')).sort())
-      .toEqual(['--follow', '--help', '--lines', '--version', '-V', '-f', '-h', '-n']);
+      .toEqual(['--color', '--follow', '--help', '--json', '--lines', '--local', '--no-color', '--version', '-V', '-f', '-h', '-n']);
     expect((await terminal.complete('reraise start --w', 'Tab')).at(-1)).toBe('$ reraise start --wait ');
   });
 
@@ -218,7 +218,7 @@ describe.skipIf(NO_FISH)('fish completion, asked of fish itself', () => {
     expect(await candidates(box, script, 'reraise sta')).toEqual(['start', 'status']);
     expect(await candidates(box, script, 'reraise start ')).toEqual(['http-api', 'http-web', "it's", 'linked', 'my svc', 'perp-d', 'worker']);
     expect(await candidates(box, script, 'reraise skeleton ')).toEqual(['http', 'minimal', 'perp']);
-    expect(await candidates(box, script, 'reraise log --')).toEqual(['--follow', '--help', '--lines', '--version']);
+    expect(await candidates(box, script, 'reraise log --')).toEqual(['--color', '--follow', '--help', '--json', '--lines', '--local', '--no-color', '--version']);
     expect(await candidates(box, script, 'reraise log -fn ')).toEqual([]);
     expect(await candidates(box, script, 'reraise new ')).toEqual([]);
     fs.rmSync(box.dir, { recursive: true });

@@ -205,10 +205,11 @@ export function statusJson(seen: StatusRow & { stored: Stored }, now: number): R
  * What each live run costs, from one pass over the processes, made only when one runs; CPU since
  * `before`, the last look at the same run (SPEC 15.1). Also the look to keep for next time.
  */
-function usageOf(seen: readonly Inspection[], before: UsageSample): { usage: Map<string, RunUsage>; sample: UsageSample } {
+function usageOf(seen: readonly Inspection[], earlier: () => UsageSample): { usage: Map<string, RunUsage>; sample?: UsageSample } {
   const runs = seen.filter((i) => i.status.pid !== undefined && i.status.since !== undefined && isLive(i.status));
-  if (runs.length === 0) return { usage: new Map(), sample: before };
+  if (runs.length === 0) return { usage: new Map() };
   const { groups, rssOf } = readUsage();
+  const before = earlier();
   const now = Date.now();
   const looked: UsageSample = new Map();
   const usage = new Map<string, RunUsage>();
@@ -229,16 +230,20 @@ export interface Panel {
   problems: Report;
   /** Said on stderr, the command does not fail for them. */
   warnings: string[];
-  sample: UsageSample;
+  /** The look to keep, when a run was looked at. */
+  sample?: UsageSample;
 }
 
-/** The services of `patterns` as they are now, CPU averaged since `before`. */
-export function readPanel(ctx: Context, patterns: readonly string[], before: UsageSample): Panel {
+/**
+ * The services of `patterns` as they are now, CPU averaged since the earlier look, which is
+ * asked for only when a run is live: a panel of stopped services reads no sample.
+ */
+export function readPanel(ctx: Context, patterns: readonly string[], earlier: () => UsageSample): Panel {
   const { targets, problems } = resolveTargets(ctx, patterns, true);
   const view = viewPidDir(ctx);
   const wants = targets.map((t) => seeWant(ctx, t.name));
   const inspected = targets.map((t, i) => inspect(ctx, t.name, view, wants[i].want));
-  const { usage, sample } = usageOf(inspected, before);
+  const { usage, sample } = usageOf(inspected, earlier);
   // It cannot know what a worker could not write: said once, and `unknown` where it matters (SPEC 12.6).
   const unwritable = view.unwritable === undefined ? [] :
     [`warning: pid dir ${ctx.dirs.pid.path} (RERAISE_PIDDIR) cannot be written (${view.unwritable}): pid files may be out of date`];
@@ -253,9 +258,8 @@ export function readPanel(ctx: Context, patterns: readonly string[], before: Usa
 export async function status(ctx: Context, patterns: readonly string[], json: boolean): Promise<Report> {
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
-  const before = readUsageSample(ctx.dirs.pid.path, ctx.uid);
-  const panel = readPanel(ctx, patterns, before);
-  if (panel.sample !== before) writeUsageSample(ctx.dirs.pid.path, ctx.uid, panel.sample);
+  const panel = readPanel(ctx, patterns, () => readUsageSample(ctx.dirs.pid.path, ctx.uid));
+  if (panel.sample) writeUsageSample(ctx.dirs.pid.path, ctx.uid, panel.sample);
   const now = Math.floor(Date.now() / 1000);
   const out = json ? [JSON.stringify(panel.rows.map((i) => statusJson(i, now)), null, 2)] : renderStatusLines(panel.rows, now, painter(ctx.colour));
   print(panel.problems);

@@ -28,7 +28,7 @@ export async function top(ctx: Context, patterns: readonly string[], delay: unkn
   const ready = prepare(ctx, ['service', 'pid']);
   if (!ready.ok) return failure(ready.message);
   // A pattern that matches nothing is said before the screen is taken.
-  const first = readPanel(ctx, patterns, new Map());
+  const first = readPanel(ctx, patterns, () => new Map());
   if (first.problems.failed) return first.problems;
   const screen = openScreen();
   if (!screen) return failure('top: unable to show the panel: stdin and stdout must be a terminal (reraise status prints it once)');
@@ -49,8 +49,8 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
   let drawing = Promise.resolve();
 
   const refresh = (): void => {
-    panel = readPanel(ctx, patterns, sample);
-    sample = panel.sample;
+    panel = readPanel(ctx, patterns, () => sample);
+    sample = panel.sample ?? sample;
   };
   const ordered = () => sortRows(panel.rows.map((row) => ({ ...row, cpu: row.usage?.cpu.percent, rss: row.usage?.group.rssBytes })), view.order);
 
