@@ -9,13 +9,16 @@ export interface Context {
   uid: number;
   /** Whether stdout is coloured (SPEC 15.4). */
   colour: boolean;
+  /** Which of stdout and stderr are terminals: what a service wrote is then shown safely (SPEC 7). */
+  tty: { stdout: boolean; stderr: boolean };
 }
 
 /** `colourFlag`: --color or --no-color when given. */
 export function makeContext(env: NodeJS.ProcessEnv = process.env, colourFlag?: boolean): Context {
   const uid = process.getuid!();
-  const colour = wantsColour({ flag: colourFlag, env, isTTY: process.stdout.isTTY === true });
-  return { dirs: resolveDirs(env, uid, homedir()), uid, colour };
+  const tty = { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
+  const colour = wantsColour({ flag: colourFlag, env, isTTY: tty.stdout });
+  return { dirs: resolveDirs(env, uid, homedir()), uid, colour, tty };
 }
 
 export type Need = 'service' | 'pid' | 'log' | 'want';

@@ -4,6 +4,8 @@ import { readPidFile } from '../io/pid-store.js';
 import { isAlive, processInfo } from '../io/probe.js';
 import { serviceLogPath } from '../io/service-log.js';
 import { lastLogLines } from '../io/log-reader.js';
+import { MAX_HELD } from '../core/log-lines.js';
+import { terminalSafe } from '../core/terminal-text.js';
 import type { Context } from './context.js';
 import { failure, type Report } from './report.js';
 
@@ -42,12 +44,12 @@ export async function waitUntilUp(ctx: Context, name: string, config: ServiceCon
     if (verdict && 'gaveUp' in verdict) {
       const file = serviceLogPath(ctx.dirs.log.path, name);
       // The verdict stands even when the log cannot be read.
-      const tail = await lastLogLines(ctx.dirs.log.path, name, LOG_LINES).catch(() => []);
+      const tail = await lastLogLines(ctx.dirs.log.path, name, LOG_LINES, LOG_LINES * MAX_HELD).catch(() => []);
       return {
         ...started,
         ...failure(`${name}: ${verdict.gaveUp}; the last ${tail.length} lines of ${file}:`),
         out: started.out,
-        detail: tail.map((line) => `  ${line}`),
+        detail: tail.map((line) => `  ${ctx.tty.stderr ? terminalSafe(line) : line}`),
       };
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -1,5 +1,6 @@
 // The lines of many services' logs: their stamps, their time order, and how each is shown (SPEC 15.3, 15.4, 15.7). Pure.
 import { serviceColour, type Painter } from './colour.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** `2026-11-22T04:30:12.123Z `: the stamp a log writer puts before a line (SPEC 7). */
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
@@ -64,6 +65,8 @@ export interface LineView {
   /** Colours a name, one colour a service, or leaves it plain (SPEC 15.4). */
   paint: Painter;
   json: boolean;
+  /** On a terminal: a service's control characters are shown as `?`, its colours kept (SPEC 7). */
+  terminal: boolean;
   /** Minutes east of UTC at a moment (the `TZ` of the environment), for --local; undefined shows stamps as they are. */
   utcOffsetAt: ((ms: number) => number) | undefined;
 }
@@ -89,5 +92,6 @@ export function renderLine(entry: ServiceLine, view: LineView): Buffer {
   const padding = ' '.repeat(Math.max(0, (view.nameWidth ?? 0) - entry.service.length));
   const prefix = view.nameWidth === undefined ? '' : `${view.paint(serviceColour(entry.service), entry.service)}${padding} | `;
   const body = stamp === undefined || !view.utcOffsetAt ? line : Buffer.concat([Buffer.from(`${stamp} `), line.subarray(STAMP_LENGTH)]);
-  return Buffer.concat([Buffer.from(prefix), body, Buffer.from('\n')]);
+  const shown = view.terminal ? Buffer.from(terminalSafe(body.toString('utf8'))) : body;
+  return Buffer.concat([Buffer.from(prefix), shown, Buffer.from('\n')]);
 }

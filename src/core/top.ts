@@ -1,4 +1,5 @@
 // reraise top, the pure part: what a key means, the order of the rows, and the frame to draw (SPEC 15.2).
+import { plainText } from './terminal-text.js';
 
 /** `-d S`: seconds, a tenth at least, so that the panel itself costs little. */
 export function parseDelay(value: unknown): { ok: true; ms: number } | { ok: false; message: string } {
@@ -86,14 +87,6 @@ export function moveSelection(selected: number, by: number, count: number): numb
   return Math.min(count - 1, Math.max(0, selected + by));
 }
 
-/**
- * A service's log as safe text for the panel: a service could write escape codes that move the
- * cursor or retitle the terminal, so every control character but tab is shown as `?`.
- */
-export function safeText(line: string): string {
-  return line.replace(/\t/g, '    ').replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-}
-
 /** `line` cut to `width` columns; colour codes (which take no room) are kept, and closed when cut. */
 export function fitWidth(line: string, width: number): string {
   let shown = 0;
@@ -153,7 +146,7 @@ export function renderFrame(f: Frame): string[] {
     return `${INVERSE}${plain.padEnd(f.width)}${RESET}`;
   });
   const logRoom = Math.max(0, room - shownRows.length);
-  const logLines = f.log.slice(Math.max(0, f.log.length - logRoom)).map((line) => fitWidth(safeText(line), f.width));
+  const logLines = f.log.slice(Math.max(0, f.log.length - logRoom)).map((line) => fitWidth(plainText(line), f.width));
   const rule = '─'.repeat(f.width);
   const lines = [
     fitWidth(f.title, f.width), fitWidth(f.header, f.width), ...shownRows,

@@ -36,17 +36,17 @@ export function parseProcStat(text: string, pageSize: number): ProcessUsage | un
   return { pid, pgid, ticks: utime + stime + cutime + cstime, rssBytes: rss * pageSize };
 }
 
-/** `[[DD-]HH:]MM:SS` of `ps -o time=`, in ticks. */
+/** `[[DD-]HH:]MM:SS` of procps's `ps -o time=`, or `M:SS.ss` of the BSDs' and macOS's, in ticks. */
 function psTicks(time: string): number {
   const [days, clock] = time.includes('-') ? time.split('-') : ['0', time];
   const seconds = clock.split(':').reduce((sum, part) => sum * 60 + Number(part), 0) + Number(days) * 86400;
-  return seconds * TICKS_PER_SECOND;
+  return Math.round(seconds * TICKS_PER_SECOND);
 }
 
 /** The lines of `ps -A -o pid=,pgid=,rss=,time=` (rss in KiB). */
 export function parsePsUsage(text: string): ProcessUsage[] {
   return text.split('\n').flatMap((line) => {
-    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+([\d:-]+)\s*$/.exec(line);
+    const match = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+([\d:.-]+)\s*$/.exec(line);
     if (!match) return [];
     const ticks = psTicks(match[4]);
     return Number.isFinite(ticks) ? [{ pid: Number(match[1]), pgid: Number(match[2]), rssBytes: Number(match[3]) * 1024, ticks }] : [];

@@ -19,6 +19,12 @@ const CAUGHT_UP: LogRead = { caughtUp: true };
 export interface ReadOptions {
   /** How many of the last lines to give first. */
   lines: number;
+  /**
+   * At most this many bytes of them, counted back from the end: a line longer than what is left
+   * is given from where the bound falls. A log of the user's may hold a line of any length (a
+   * sparse file of 20 GB takes no disk), and a panel shows only the end of it.
+   */
+  maxBytes?: number;
   /** Go on with what is appended, until `signal` aborts. */
   follow: boolean;
   signal?: AbortSignal;
@@ -38,7 +44,7 @@ interface LogFile {
 export async function* readLog(dir: string, options: ReadOptions): AsyncGenerator<LogRead> {
   const start: FollowStart = { file: undefined, pos: 0, floor: '' };
   try {
-    yield* tail(dir, options.lines, options.follow, start);
+    yield* tail(dir, options.lines, options.maxBytes ?? Infinity, options.follow, start);
     if (!options.follow) return;
     yield CAUGHT_UP;
     yield* follow(dir, start, options.signal);
@@ -47,10 +53,13 @@ export async function* readLog(dir: string, options: ReadOptions): AsyncGenerato
   }
 }
 
-/** The last `wanted` lines of NAME's log, as text lines (for `start --wait` when a service gives up). */
-export async function lastLogLines(logDir: string, name: string, wanted: number): Promise<string[]> {
+/**
+ * The last `wanted` lines of NAME's log, as text lines, from its last `maxBytes` at most (for
+ * `start --wait` when a service gives up, and for `top`).
+ */
+export async function lastLogLines(logDir: string, name: string, wanted: number, maxBytes: number): Promise<string[]> {
   const pieces: Uint8Array[] = [];
-  for await (const read of readLog(join(logDir, name), { lines: wanted, follow: false })) {
+  for await (const read of readLog(join(logDir, name), { lines: wanted, maxBytes, follow: false })) {
     if ('bytes' in read) pieces.push(read.bytes);
   }
   const text = Buffer.concat(pieces).toString('utf8');
@@ -70,7 +79,7 @@ interface FollowStart {
  * `current` without its newline is left for the follower, which gives it once it is whole, and
  * `current` stays open for it (in `start`).
  */
-async function* tail(dir: string, wanted: number, following: boolean, start: FollowStart): AsyncGenerator<LogRead> {
+async function* tail(dir: string, wanted: number, maxBytes: number, following: boolean, start: FollowStart): AsyncGenerator<LogRead> {
   const current = openFile(join(dir, 'current'));
   const names = rotatedOldestFirst(readNames(dir));
   let older = names;
@@ -85,6 +94,7 @@ async function* tail(dir: string, wanted: number, following: boolean, start: Fol
   }
   const spans: Span[] = [];
   let need = wanted;
+  const budget = { left: maxBytes };
   const opened: number[] = [];
   if (current) {
     if (following) start.file = current;
@@ -95,13 +105,13 @@ async function* tail(dir: string, wanted: number, following: boolean, start: Fol
       const size = fstatSync(current.fd).size;
       const end = following ? lastLineEnd(current.fd, size) : size;
       start.pos = end;
-      if (need > 0) need -= plan(current.fd, end, need, spans);
+      if (need > 0) need -= plan(current.fd, end, need, spans, budget);
     }
-    for (let i = older.length - 1; i >= 0 && need > 0; i--) {
+    for (let i = older.length - 1; i >= 0 && need > 0 && budget.left > 0; i--) {
       const file = openFile(join(dir, older[i]));
       if (!file) continue; // pruned a moment ago
       opened.push(file.fd);
-      need -= plan(file.fd, fstatSync(file.fd).size, need, spans);
+      need -= plan(file.fd, fstatSync(file.fd).size, need, spans, budget);
     }
     for (const span of spans.reverse()) yield* copySpan(span);
   } finally {
@@ -115,32 +125,42 @@ interface Span {
   end: number;
 }
 
-/** Adds the span of the last `need` lines of [0, end) of a file; returns how many lines it holds. */
-function plan(fd: number, end: number, need: number, spans: Span[]): number {
+/**
+ * Adds the span of the last `need` lines of [0, end) of a file, within what is left of the
+ * budget, and takes the span from it; returns how many lines it holds (all that are wanted, once
+ * the budget is spent).
+ */
+function plan(fd: number, end: number, need: number, spans: Span[], budget: { left: number }): number {
   if (end === 0) return 0;
+  const floor = Math.max(0, end - budget.left);
   // The file's last newline ends its last line; the newlines before it start lines.
   const scanEnd = byteAt(fd, end - 1) === NEWLINE ? end - 1 : end;
-  const found = scanBack(fd, scanEnd, need);
-  if ('at' in found) {
-    spans.push({ fd, start: found.at + 1, end });
-    return need;
-  }
-  spans.push({ fd, start: 0, end });
-  return found.count + 1;
+  const found = scanBack(fd, scanEnd, need, floor);
+  const start = 'at' in found ? found.at + 1 : floor;
+  spans.push({ fd, start, end });
+  budget.left -= end - start;
+  return 'at' in found || floor > 0 ? need : found.count + 1;
 }
 
-/** Where the complete lines of [0, size) end: after the last newline. */
+/**
+ * Where the complete lines of [0, size) end: after the last newline. A last line longer than a
+ * follower holds (1 MiB) counts as given up to the end, as a follower would give it in pieces.
+ */
 function lastLineEnd(fd: number, size: number): number {
-  const found = scanBack(fd, size, 1);
-  return 'at' in found ? found.at + 1 : 0;
+  const floor = Math.max(0, size - MAX_HELD);
+  const found = scanBack(fd, size, 1, floor);
+  return 'at' in found ? found.at + 1 : floor > 0 ? size : 0;
 }
 
-/** The position of the `wanted`-th newline before `end`, reading backwards a block at a time, or how many there are. */
-function scanBack(fd: number, end: number, wanted: number): { at: number } | { count: number } {
+/**
+ * The position of the `wanted`-th newline before `end`, reading backwards a block at a time down
+ * to `floor`, or how many there are in [floor, end).
+ */
+function scanBack(fd: number, end: number, wanted: number, floor: number): { at: number } | { count: number } {
   const block = Buffer.allocUnsafe(BLOCK);
   let count = 0;
-  for (let pos = end; pos > 0;) {
-    const length = Math.min(BLOCK, pos);
+  for (let pos = end; pos > floor;) {
+    const length = Math.min(BLOCK, pos - floor);
     pos -= length;
     const n = readSync(fd, block, 0, length, pos);
     const found = nthNewlineFromEnd(block.subarray(0, n), wanted - count);

@@ -168,7 +168,8 @@ describe('wants (SPEC 13.1)', () => {
 
   it('once makes the want down at once; start takes it back; the run that ends is not revived', async () => {
     const box = sandbox();
-    box.script('job', 'config_start_sec=0.2\nsleep 1\n');
+    // Long enough to outlive four commands on a busy machine, short enough to wait for its end.
+    box.script('job', 'config_start_sec=0.2\nsleep 3\n');
     await box.reraise('start', 'job');
     expect((await box.reraise('once', 'job')).exitCode).toBe(0);
     expect(want(box, 'job')).toBe('down\n');
@@ -177,7 +178,7 @@ describe('wants (SPEC 13.1)', () => {
     expect((await box.reraise('start', 'job')).stdout).toBe('job: skip (already running); once cleared');
     expect(want(box, 'job')).toBe('up\n');
     expect((await box.reraise('once', 'job')).exitCode).toBe(0);
-    await box.waitFor('the worker gone', () => box.pidFile('job') === undefined, 5000);
+    await box.waitFor('the worker gone', () => box.pidFile('job') === undefined, 8000);
     expect(want(box, 'job')).toBe('down\n');
     const revived = await box.reraise('revive');
     expect(revived).toMatchObject({ exitCode: 0, stdout: '', stderr: '' });

@@ -30,9 +30,10 @@ export async function openTerminal(command: string, env: Record<string, string>,
   const socket = path.join(dir, 'tmux');
   const tmux = (...args: string[]) => execa('tmux', ['-S', socket, ...args], { reject: false, all: true });
   const settings = Object.entries({ TERM: 'xterm-256color', ...env }).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
-  const started = await tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(width), '-y', String(height), `env -u NO_COLOR -u FORCE_COLOR ${settings} ${command}`);
+  // The pane outlives the command: a dead pane scrolls its first line away to say it is dead.
+  const pane = `env -u NO_COLOR -u FORCE_COLOR ${settings} ${command}; exec sleep 86400`;
+  const started = await tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(width), '-y', String(height), pane);
   if (started.exitCode !== 0) throw new Error(`tmux would not start: ${started.all}`);
-  await tmux('set-option', '-g', 'remain-on-exit', 'on');
   const screen = async (escapes = false): Promise<string> =>
     (await tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []))).stdout.split('\n').map((l) => l.trimEnd()).join('\n');
   return {

@@ -101,6 +101,28 @@ describe('reraise top (SPEC 15.2)', () => {
     await box.reraise('stop', 'web', 'busy');
   });
 
+  it.skipIf(!hasTmux)('q while a stop is under way waits for it, says so, and draws nothing over the shell', async () => {
+    const box = sandbox();
+    // Deaf to SIGTERM: its stop takes config_stop_sec, then SIGKILL.
+    box.script('deaf', 'config_start_sec=0.2\nconfig_stop_sec=2\ntrap "" TERM\nwhile :; do sleep 0.1; done\n');
+    expect((await box.reraise('start', '--wait', 'deaf')).exitCode).toBe(0);
+    const t = await shell(box);
+    await t.send(`${RERAISE} top -d 0.2`, 'Enter');
+    await t.waitForScreen('the panel', (s) => /^deaf +running/m.test(s));
+    await t.send('x');
+    await t.waitForScreen('stopping', (s) => s.includes('deaf: stopping...'));
+    await t.send('q');
+    await t.waitForScreen('the wait said', (s) => s.includes('(leaving when it is done)'));
+    expect(await t.query('#{alternate_on}')).toBe('1');
+    await t.waitForScreen('the prompt again', (s) => !s.includes('reraise top:') && s.includes(SHOWN), 15_000);
+    expect(await t.query('#{alternate_on} #{cursor_flag}')).toBe('0 1');
+    expect(box.pidFile('deaf')).toBeUndefined();
+    // Nothing is drawn over the shell once it has ended: the shell's own next line is the last word.
+    await t.send('echo after-top', 'Enter');
+    const after = await t.waitForScreen('the shell answering', (s) => /^after-top$/m.test(s));
+    expect(after).not.toContain('reraise top:');
+  });
+
   it.skipIf(!hasTmux)('Ctrl-C, or a SIGTERM to it, leaves the terminal as it was too', async () => {
     const box = await services();
     const t = await shell(box);
@@ -113,9 +135,11 @@ describe('reraise top (SPEC 15.2)', () => {
 
     await t.send('clear', 'Enter', `${RERAISE} top`, 'Enter');
     await t.waitForScreen('the panel', (s) => /^web +running/m.test(s));
-    // The shell's child is top, started by this test.
-    const shellPid = await t.panePid();
-    const children = fs.readFileSync(`/proc/${shellPid}/task/${shellPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    // The pane runs the test's bash, whose one child is top, started by this test.
+    const childrenOf = (pid: number): number[] =>
+      fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const [bash] = childrenOf(await t.panePid());
+    const children = childrenOf(bash);
     expect(children).toHaveLength(1);
     process.kill(children[0], 'SIGTERM');
     await t.waitForScreen('the prompt again', (s) => !s.includes('reraise top:') && s.includes(SHOWN));

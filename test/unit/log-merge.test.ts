@@ -8,7 +8,7 @@ const at = (ms: number): string => new Date(T0 + ms).toISOString();
 const lines = (service: string, texts: readonly string[], before = -Infinity): ServiceLine[] =>
   timeLines(service, texts.map((t) => Buffer.from(`${t}\n`)), before).lines;
 const shown = (merged: readonly ServiceLine[]): string[] => merged.map((l) => `${l.service}:${l.line.toString()}`);
-const PLAIN: LineView = { nameWidth: undefined, paint: painter(false), json: false, utcOffsetAt: undefined };
+const PLAIN: LineView = { nameWidth: undefined, paint: painter(false), json: false, terminal: false, utcOffsetAt: undefined };
 
 describe('stampTime', () => {
   it.each<[string, number | undefined]>([
@@ -69,6 +69,10 @@ describe('renderLine', () => {
     ['coloured: the name in its colour, padded after the codes', bare, { nameWidth: 5, paint: painter(true) }, `${paint(serviceColour('web'), 'web')}   | hello\n`],
     ['coloured, without a prefix: as it is', bare, { paint: painter(true) }, 'hello\n'],
     ['coloured, as JSON: never coloured', bare, { json: true, paint: painter(true) }, '{"service":"web","line":"hello"}\n'],
+    ['on a terminal: the title a service sets is shown as ?', lines('web', ['\x1b]0;x\x07hi'])[0], { nameWidth: 3, terminal: true }, 'web | ?]0;x?hi\n'],
+    ['on a terminal: its colours are kept, and reset', lines('web', ['\x1b[31mred'])[0], { terminal: true }, '\x1b[31mred\x1b[0m\n'],
+    ['into a pipe: its bytes as they are', lines('web', ['\x1b]0;x\x07hi'])[0], { nameWidth: 3 }, 'web | \x1b]0;x\x07hi\n'],
+    ['as JSON on a terminal: escaped by JSON', lines('web', ['\x1b]0;x\x07'])[0], { json: true, terminal: true }, '{"service":"web","line":"\\u001b]0;x\\u0007"}\n'],
   ])('%s', (_, line, view, expected) => {
     expect(renderLine(line, { ...PLAIN, ...view }).toString()).toBe(expected);
   });

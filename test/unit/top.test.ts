@@ -1,6 +1,7 @@
 // reraise top's pure part: keys, order, selection, safe text, fitting, the frame (SPEC 15.2).
 import { describe, expect, it } from 'vitest';
-import { fitWidth, moveSelection, nextOrder, parseDelay, parseKeys, renderFrame, safeText, sortRows, type Frame } from '../../src/core/top.js';
+import { plainText } from '../../src/core/terminal-text.js';
+import { fitWidth, moveSelection, nextOrder, parseDelay, parseKeys, renderFrame, sortRows, type Frame } from '../../src/core/top.js';
 
 describe('parseKeys', () => {
   it.each([
@@ -53,8 +54,8 @@ describe('text for the screen', () => {
     ['a\tb', 'a    b'],
     ['\r\x00\x7f\x9b', '????'],
     ['héllo ✓', 'héllo ✓'],
-  ])('safeText(%j)', (input, expected) => {
-    expect(safeText(input)).toBe(expected);
+  ])('plainText(%j)', (input, expected) => {
+    expect(plainText(input)).toBe(expected);
   });
 
   it.each([

@@ -33,6 +33,14 @@ describe('parsePsUsage', () => {
       { pid: 103, pgid: 103, rssBytes: 1024, ticks: 2 * 86400 * 100 },
     ]);
   });
+
+  it.each([
+    ['0:00.03', 3],
+    ['1:02.50', 6250],
+    ['12:00.00', 72_000],
+  ])('reads the BSD and macOS form %s', (time, ticks) => {
+    expect(parsePsUsage(`  7 7 100 ${time}\n`)).toEqual([{ pid: 7, pgid: 7, rssBytes: 102_400, ticks }]);
+  });
 });
 
 describe('groupUsage', () => {

@@ -23,6 +23,11 @@ export interface LogOptions {
 
 /** Every line of a log, for a service whose log appears while following. */
 const WHOLE_LOG = Number.MAX_SAFE_INTEGER;
+/**
+ * What a follower reads ahead of what it has printed, a log at a time: a slow terminal or pipe
+ * holds the readers back instead of growing the process (room for a whole held line, 1 MiB).
+ */
+const READ_AHEAD = 4 * MAX_HELD;
 const GLOB = /[*?[\]{}]/;
 
 export async function log(ctx: Context, patterns: readonly string[], options: LogOptions): Promise<Report | { usage: string }> {
@@ -33,7 +38,8 @@ export async function log(ctx: Context, patterns: readonly string[], options: Lo
   for (const problem of problems) print(problem);
   const shown = { ...merge(problems), err: [], detail: [] };
   if (names.length === 0 && (globs.length === 0 || !options.follow)) return shown;
-  const plain = patterns.length === 1 && globs.length === 0 && !options.json && !options.local;
+  // Byte for byte only into a pipe or a file: on a terminal a service's bytes are shown safely (SPEC 7).
+  const plain = !ctx.tty.stdout && patterns.length === 1 && globs.length === 0 && !options.json && !options.local;
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
   if (options.follow) {
@@ -44,7 +50,7 @@ export async function log(ctx: Context, patterns: readonly string[], options: Lo
     const read = { lines: count.value, follow: options.follow, signal: stop.signal };
     const report = plain
       ? await copyLog(ctx, names[0], read)
-      : await printMany(ctx, names, globs, read, viewOf(options, names.length > 1 || globs.length > 0, ctx.colour));
+      : await printMany(ctx, names, globs, read, viewOf(options, names.length > 1 || globs.length > 0, ctx.colour, ctx.tty.stdout));
     return merge([shown, report]);
   } finally {
     process.off('SIGINT', interrupt);
@@ -120,12 +126,13 @@ interface Source {
  */
 async function printMany(ctx: Context, names: readonly string[], globs: readonly string[], read: Read, view: LineView): Promise<Report> {
   const sources = new Map<string, Source>();
-  const add = (name: string, lines: number): void => {
-    sources.set(name, drain(join(ctx.dirs.log.path, name), name, { ...read, lines }));
+  // The last lines of each, at most a held line (1 MiB) each: a log with a line of any length costs no more.
+  const add = (name: string, lines: number, late: boolean): void => {
+    sources.set(name, drain(join(ctx.dirs.log.path, name), name, { ...read, lines, maxBytes: Math.max(1, lines) * MAX_HELD }, late));
   };
   const inNameOrder = (): Source[] => [...sources.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   const everyReport = async (): Promise<Report[]> => Promise.all([...sources.values()].map((source) => source.done));
-  for (const name of names) add(name, read.lines);
+  for (const name of names) add(name, read.lines, false);
   if (!read.follow) {
     const reports = await everyReport();
     await flush(inNameOrder(), view);
@@ -135,7 +142,7 @@ async function printMany(ctx: Context, names: readonly string[], globs: readonly
   while (!read.signal.aborted) {
     await flush(inNameOrder(), view);
     for (const name of globs.flatMap((glob) => matchNames(glob, knownNames(ctx)))) {
-      if (!sources.has(name)) add(name, WHOLE_LOG);
+      if (!sources.has(name)) add(name, WHOLE_LOG, true);
     }
     await pause(read.signal);
   }
@@ -145,15 +152,21 @@ async function printMany(ctx: Context, names: readonly string[], globs: readonly
   return merge(reports);
 }
 
-/** A reader of one log, its lines (whole up to MAX_HELD, in pieces past it) kept for the next merge. */
-function drain(dir: string, name: string, read: Read): Source {
+/**
+ * A reader of one log, its lines (whole up to MAX_HELD, in pieces past it) kept for the next merge.
+ * Once it follows (or from the start, for a log that appeared `late`), it waits while what it
+ * holds is more than READ_AHEAD; the last lines of the first merge are bounded by `maxBytes`.
+ */
+function drain(dir: string, name: string, read: Read & { maxBytes: number }, late: boolean): Source {
   const source = { name, pending: [] as Buffer[], sortKey: -Infinity, caughtUp: false };
+  const held = (): number => source.pending.reduce((sum, line) => sum + line.length, 0);
   const done = (async (): Promise<Report> => {
     const splitter = new LineSplitter(MAX_HELD);
     try {
       for await (const piece of readLog(dir, read)) {
         if ('caughtUp' in piece) source.caughtUp = true;
         else source.pending.push(...splitter.push(Buffer.from(piece.bytes.buffer, piece.bytes.byteOffset, piece.bytes.length)));
+        while (read.follow && (late || source.caughtUp) && held() > READ_AHEAD && !read.signal.aborted) await pause(read.signal);
       }
       source.pending.push(...splitter.flush());
       return emptyReport();
@@ -190,11 +203,12 @@ async function flush(sources: readonly Source[], view: LineView): Promise<void> 
   for (const line of mergeByTime(logs)) await write(renderLine(line, view));
 }
 
-function viewOf(options: LogOptions, prefixed: boolean, colour: boolean): LineView {
+function viewOf(options: LogOptions, prefixed: boolean, colour: boolean, terminal: boolean): LineView {
   return {
     nameWidth: prefixed && !options.json ? 0 : undefined,
     paint: painter(colour),
     json: options.json,
+    terminal,
     // getTimezoneOffset counts minutes west of UTC.
     utcOffsetAt: options.local ? (ms) => -new Date(ms).getTimezoneOffset() : undefined,
   };

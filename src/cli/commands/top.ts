@@ -11,6 +11,8 @@ import { readPanel, renderStatusLines, type Panel } from './status.js';
 
 /** Follows the log this often, whatever the panel's delay: a log moves faster than a table. */
 const FOLLOW_MS = 250;
+/** What ends the panel as q does. */
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const DOING: Readonly<Record<Verb, string>> = { restart: 'restarting', stop: 'stopping', start: 'starting' };
 
 interface View {
@@ -33,24 +35,32 @@ export async function top(ctx: Context, patterns: readonly string[], delay: unkn
   const screen = openScreen();
   if (!screen) return failure('top: unable to show the panel: stdin and stdout must be a terminal (reraise status prints it once)');
   try {
-    await runPanel(ctx, screen, patterns, every.ms);
+    await runPanel(ctx, screen, patterns, every.ms, first);
   } finally {
     screen.restore();
   }
   return emptyReport();
 }
 
-function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], everyMs: number): Promise<void> {
-  const view: View = { order: 'name', selected: undefined, following: false, message: '', busy: false };
+/**
+ * The panel until a key, a signal or a failure ends it. An action still running when it is asked
+ * to end is waited for (and said so): `reraise stop` is not left half done behind the shell.
+ */
+function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], everyMs: number, first: Panel): Promise<void> {
+  const view: View = { order: 'name', selected: undefined, following: false, message: first.warnings[0] ?? '', busy: false };
   // CPU in the panel is averaged over its own refresh; the sample of `status` is left alone.
-  let sample: UsageSample = new Map();
-  let panel: Panel;
+  let panel = first;
+  let sample: UsageSample = first.sample ?? new Map();
   let timer: NodeJS.Timeout | undefined;
   let drawing = Promise.resolve();
+  let closing = false;
+  let closed = false;
 
   const refresh = (): void => {
     panel = readPanel(ctx, patterns, () => sample);
     sample = panel.sample ?? sample;
+    // What status says on stderr (a pid dir that cannot be written, a want that cannot be used).
+    if (!view.busy && panel.warnings.length > 0) view.message = panel.warnings[0];
   };
   const ordered = () => sortRows(panel.rows.map((row) => ({ ...row, cpu: row.usage?.cpu.percent, rss: row.usage?.group.rssBytes })), view.order);
 
@@ -59,7 +69,9 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
     if (view.selected === undefined || !rows.some((r) => r.name === view.selected)) view.selected = rows[0]?.name;
     const width = screen.columns();
     const height = screen.rows();
-    const log = view.selected === undefined ? [] : await logOf(ctx, view.selected, height);
+    const log = view.selected === undefined ? [] : await logOf(ctx, view.selected, height, width);
+    // Asked to end while the log was read: nothing more is drawn, the terminal is being given back.
+    if (closed) return;
     if (view.following) {
       screen.draw(renderFrame({
         title: `reraise top: the log of ${view.selected ?? 'nothing'}, followed`, header: '', rows: [], selected: 0,
@@ -76,32 +88,53 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
       log, message: view.message, help: '↑↓ select  o order  r restart  x stop  u start  f follow log  q quit', width, height,
     }));
   };
-  const redraw = (): void => {
-    drawing = drawing.then(draw, draw);
-  };
 
-  return new Promise((resolve) => {
-    const tick = (): void => {
-      refresh();
+  return new Promise((resolve, reject) => {
+    const end = (error?: unknown): void => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      for (const signal of SIGNALS) process.off(signal, quit);
+      void drawing.finally(() => (error === undefined ? resolve() : reject(error)));
+    };
+    // A failure of the panel itself ends it with the terminal given back, then is reported.
+    const guarded = (work: () => void | Promise<void>) => async (): Promise<void> => {
+      if (closed) return;
+      try {
+        await work();
+      } catch (error) {
+        end(error);
+      }
+    };
+    const redraw = (): void => {
+      drawing = drawing.then(guarded(draw));
+    };
+    const tick = guarded(() => {
+      // The table is not shown while the log is followed: no pass over /proc for it.
+      if (!view.following) refresh();
       redraw();
       timer = setTimeout(tick, view.following ? Math.min(everyMs, FOLLOW_MS) : everyMs);
-    };
-    const quit = (): void => {
-      clearTimeout(timer);
-      void drawing.then(resolve, resolve);
-    };
+    });
+    function quit(): void {
+      if (!view.busy) return end();
+      if (closing) return;
+      closing = true;
+      view.message = `${view.message} (leaving when it is done)`;
+      redraw();
+    }
     const act = (verb: Verb): void => {
       const name = view.selected;
-      if (name === undefined || view.busy) return;
+      if (name === undefined || view.busy || closing) return;
       view.busy = true;
       view.message = `${name}: ${DOING[verb]}...`;
       redraw();
-      void runReraise([verb, '--', name]).then((said) => {
+      void runReraise([verb, '--', name]).then((answer) => guarded(() => {
         view.busy = false;
-        view.message = said.text.trim().split('\n').join('; ') || `${name}: ${verb} done`;
+        view.message = answer.text.trim().split('\n').join('; ') || `${name}: ${verb} done`;
+        if (closing) return end();
         refresh();
         redraw();
-      });
+      })());
     };
     const obey = (command: Command): void => {
       switch (command.kind) {
@@ -111,6 +144,7 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
           break;
         case 'follow':
           view.following = !view.following;
+          if (!view.following) refresh();
           break;
         case 'order':
           view.order = nextOrder(view.order);
@@ -130,15 +164,19 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
     screen.onInput((input) => parseKeys(input).forEach(obey));
     screen.onResize(redraw);
     // A kill or a hang-up ends the panel as q does: the terminal is given back on the way out.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, quit);
-    tick();
+    for (const signal of SIGNALS) process.on(signal, quit);
+    void tick();
   });
 }
 
-/** The last lines of the service's log that can fit on the screen; none when it cannot be read. */
-async function logOf(ctx: Context, name: string, height: number): Promise<string[]> {
+/**
+ * The last lines of the service's log that can fit on the screen, read from no more of its end
+ * than the screen can show (a line of gigabytes costs as little as a short one); none when it
+ * cannot be read.
+ */
+async function logOf(ctx: Context, name: string, height: number, width: number): Promise<string[]> {
   try {
-    return await lastLogLines(ctx.dirs.log.path, name, height);
+    return await lastLogLines(ctx.dirs.log.path, name, height, Math.max(64 * 1024, height * width * 4));
   } catch {
     return [];
   }
