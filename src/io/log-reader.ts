@@ -303,6 +303,17 @@ function byteAt(fd: number, pos: number): number {
   return readSync(fd, one, 0, 1, pos) === 1 ? one[0] : -1;
 }
 
+/** The directories of a log dir: the services that have (or had) a log there. */
+export function logDirs(logDir: string): string[] {
+  return readNames(logDir).filter((name) => {
+    try {
+      return statSync(join(logDir, name)).isDirectory();
+    } catch {
+      return false;
+    }
+  });
+}
+
 function readNames(dir: string): string[] {
   try {
     return readdirSync(dir);

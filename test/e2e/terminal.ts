@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isAlive, killUntilGone } from './sandbox.js';
 
 export const hasTmux = fs.existsSync('/usr/bin/tmux') || fs.existsSync('/usr/local/bin/tmux');
 
@@ -17,7 +18,7 @@ export interface Terminal {
   query(format: string): Promise<string>;
   /** The pid of the shell or program in the pane. */
   panePid(): Promise<number>;
-  /** Ends the server and everything in it: its socket is the test's own, so nothing else is touched. */
+  /** Ends the server and everything in it, and waits for them by pid: its socket is the test's own, so nothing else is touched. */
   close(): Promise<void>;
 }
 
@@ -57,7 +58,11 @@ export async function openTerminal(command: string, env: Record<string, string>,
       return Number((await tmux('display-message', '-p', '#{pane_pid}')).stdout.trim());
     },
     async close() {
+      const shown = (await tmux('display-message', '-p', '#{pid} #{pane_pid}')).stdout;
+      const pids = shown.split(' ').map(Number).filter((pid) => pid > 0);
       await tmux('kill-server');
+      // The server and the pane's process, by pid: gone before the test's files are.
+      await killUntilGone(() => pids.filter(isAlive));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

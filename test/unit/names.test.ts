@@ -1,6 +1,6 @@
 // Which entries are services and which patterns can name one (SPEC 1), and glob matching (SPEC 6).
 import { describe, expect, it } from 'vitest';
-import { matchNames } from '../../src/core/glob.js';
+import { isGlob, matchNames } from '../../src/core/glob.js';
 import { isServiceName, patternProblem } from '../../src/core/names.js';
 
 describe('isServiceName (SPEC 1)', () => {
@@ -81,5 +81,14 @@ describe('matchNames (minimatch)', () => {
     const list = ['b', 'a'];
     matchNames('*', list);
     expect(list).toEqual(['b', 'a']);
+  });
+});
+
+describe('isGlob', () => {
+  it.each([
+    ['web', false], ['http-8080', false], ['my.svc', false],
+    ['w*', true], ['w?b', true], ['[wx]eb', true], ['a[b]c', true], ['{web,api}', true], ['@(web|api)', true], ['+(a)', true], ['!(web)', true],
+  ])('%s: %s', (pattern, expected) => {
+    expect(isGlob(pattern)).toBe(expected);
   });
 });

@@ -1,14 +1,15 @@
 // reraise export systemd [PATTERN...] [--dir DIR]: a systemd user unit for each service, to stdout or into DIR (SPEC 15.8).
 import { chmodSync, lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hasErrors, parseConfig, readinessProblem } from '../../core/config.js';
+import { readinessProblem } from '../../core/config.js';
 import { tempFileName } from '../../core/lock-names.js';
 import { planNeeds } from '../../core/needs.js';
 import { isExportedUnit, systemdUnit, type Unit } from '../../core/systemd-unit.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { checkService, loggerFile } from '../../io/run-check.js';
 import { readOwnSmallFile, replaceFile } from '../../io/safe-file.js';
-import { describeEntry, readConfigText } from '../../io/service-dir.js';
+import { describeEntry } from '../../io/service-dir.js';
+import { readStartConfig } from '../start-config.js';
 import { prepareServiceLogDir, serviceLogPath } from '../../io/service-log.js';
 import { dirProblem, errnoText } from '../../io/trusted-dir.js';
 import { servicePath } from '../../worker/launch.js';
@@ -30,17 +31,9 @@ function exportOne(ctx: Context, name: string, needsProblem: string | undefined)
   const entry = describeEntry(ctx.dirs.service.path, name);
   if (!entry) return refused(`${name}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR)`);
   if (!entry.runnable) return refused(`${name}: unable to export: ${entry.problem}`);
-  let text: string;
-  try {
-    text = readConfigText(entry.file);
-  } catch (error) {
-    return refused(`${name}: unable to export: cannot read ${entry.file}: ${(error as Error).message}`);
-  }
-  const parsed = parseConfig(text, entry.file);
-  const warnings = parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => `warning: ${d.message}`);
-  if (hasErrors(parsed)) {
-    return refused(...warnings, ...parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${name}: ${d.message}`));
-  }
+  const parsed = readStartConfig(name, entry);
+  if (!parsed.ok) return refused(...parsed.lines);
+  const { warnings } = parsed;
   const checked = checkService(entry, ctx.dirs.log.path);
   if (!checked.ok) return refused(...warnings, `${name}: unable to export: ${checked.message}`);
   // reraise runs such a service as its owner (SPEC 12.4); a unit of the user manager runs as the user.

@@ -1,15 +1,15 @@
 // reraise log PATTERN... [-n N] [-f] [--json] [--local]: the last lines of services' logs, in time order, then what is appended (SPEC 7, 15.3).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { painter } from '../../core/colour.js';
-import { matchNames } from '../../core/glob.js';
+import { isGlob, matchNames } from '../../core/glob.js';
 import { LineSplitter, MAX_HELD } from '../../core/log-lines.js';
 import { mergeByTime, renderLine, timeLines, type LineView, type ServiceLine } from '../../core/log-merge.js';
 import { parseLineCount } from '../../core/log-tail.js';
 import { isServiceName, patternProblem } from '../../core/names.js';
-import { POLL_MS, readLog } from '../../io/log-reader.js';
+import { logDirs, POLL_MS, readLog } from '../../io/log-reader.js';
 import { listNames } from '../../io/service-dir.js';
 import type { Context } from '../context.js';
 import { emptyReport, failure, merge, print, type Report } from '../report.js';
@@ -28,7 +28,6 @@ const WHOLE_LOG = Number.MAX_SAFE_INTEGER;
  * holds the readers back instead of growing the process (room for a whole held line, 1 MiB).
  */
 const READ_AHEAD = 4 * MAX_HELD;
-const GLOB = /[*?[\]{}]/;
 
 export async function log(ctx: Context, patterns: readonly string[], options: LogOptions): Promise<Report | { usage: string }> {
   const count = parseLineCount(options.lines);
@@ -68,11 +67,11 @@ function resolveLogs(ctx: Context, patterns: readonly string[], follow: boolean)
   const globs: string[] = [];
   const known = knownNames(ctx);
   for (const pattern of patterns) {
-    const isGlob = GLOB.test(pattern);
-    const problem = patternProblem(pattern) ?? (isGlob || isServiceName(pattern) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
+    const glob = isGlob(pattern);
+    const problem = patternProblem(pattern) ?? (glob || isServiceName(pattern) ? undefined : 'a service name never ends in ~, .swp, .bak, .orig or .disabled');
     if (problem) {
       problems.push(failure(`${pattern}: not a service name: ${problem}`));
-    } else if (!isGlob) {
+    } else if (!glob) {
       if (known.includes(pattern) || existsSync(join(ctx.dirs.service.path, pattern))) names.add(pattern);
       else problems.push(failure(`${pattern}: no such service in ${ctx.dirs.service.path} (RERAISE_DIR) and no log in ${join(ctx.dirs.log.path, pattern)} (RERAISE_LOGDIR)`));
     } else {
@@ -223,28 +222,12 @@ function unreadable(name: string, dir: string, error: unknown): Report {
 /** The services whose logs can be asked for: the service dir's, and the log dir's directories named as services. */
 function knownNames(ctx: Context): string[] {
   const names = new Set(listNames(ctx.dirs.service.path));
-  for (const name of readNames(ctx.dirs.log.path)) {
-    if (patternProblem(name) === undefined && isServiceName(name) && isDir(join(ctx.dirs.log.path, name))) names.add(name);
+  for (const name of logDirs(ctx.dirs.log.path)) {
+    if (patternProblem(name) === undefined && isServiceName(name)) names.add(name);
   }
   return [...names].sort();
 }
 
 async function write(piece: Uint8Array): Promise<void> {
   if (!process.stdout.write(piece)) await once(process.stdout, 'drain');
-}
-
-function readNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function isDir(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
 }

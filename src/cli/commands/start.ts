@@ -1,12 +1,13 @@
 // reraise start PATTERN...: validate each service, skip running ones, fork a worker for the rest (SPEC 6).
-import { hasErrors, parseConfig, readinessProblem } from '../../core/config.js';
+import { readinessProblem } from '../../core/config.js';
 import { loggerFile } from '../../io/run-check.js';
 import { isLive } from '../../core/status.js';
 import { dirsEnv } from '../../io/dirs.js';
 import { lockPrefix } from '../../core/lock-names.js';
 import { listLockHolders } from '../../io/pid-store.js';
 import { isAlive, unrecordedRuns } from '../../io/probe.js';
-import { currentConfig, describeEntry, readConfigText } from '../../io/service-dir.js';
+import { currentConfig, describeEntry } from '../../io/service-dir.js';
+import { readStartConfig } from '../start-config.js';
 import { serviceLogPath } from '../../io/service-log.js';
 import { prepare, type Context } from '../context.js';
 import { ANSWER_TIMEOUT_MS, forkWorker } from '../fork-worker.js';
@@ -134,17 +135,9 @@ export async function launchWorker(ctx: Context, name: string, how: How, attempt
     return { kind: 'running' };
   }
   if (!entry.runnable) return failed(`${name}: ${entry.problem}`);
-  let text: string;
-  try {
-    text = readConfigText(entry.file);
-  } catch (error) {
-    return failed(`${name}: cannot read ${entry.file}: ${(error as Error).message}`);
-  }
-  const parsed = parseConfig(text, entry.file);
-  const warnings = parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => `warning: ${d.message}`);
-  if (hasErrors(parsed)) {
-    return failed(...warnings, ...parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => `${name}: ${d.message}`));
-  }
+  const parsed = readStartConfig(name, entry);
+  if (!parsed.ok) return failed(...parsed.lines);
+  const { warnings } = parsed;
   const runAs = await checkRunAs(ctx, entry);
   if (runAs) return failed(...warnings, runAs);
   // Refused before the want is up: a revive must not try it again at every pass (SPEC 14.1).
