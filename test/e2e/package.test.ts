@@ -12,7 +12,7 @@ import { sandbox } from './sandbox.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const { version } = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
-const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'bin', 'src', 'skeletons'];
+const SOURCES = ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'LICENSE', 'bin', 'src', 'skeletons'];
 
 let root: string;
 let tarball: string;
@@ -48,15 +48,15 @@ afterAll(() => {
 });
 
 describe('npm pack', () => {
-  it('ships bin/, the built dist/, skeletons/, package.json and the README, and no source', async () => {
+  it('ships bin/, the built dist/, skeletons/, package.json, the README and the LICENSE, and no source', async () => {
     const listed = await execa('tar', ['tzf', tarball]);
     const files = listed.stdout.split('\n').map((f) => f.replace(/^package\//, '')).sort();
     expect(files).toEqual(expect.arrayContaining([
-      'README.md', 'package.json', 'bin/reraise', 'bin/auto-reraise', 'bin/package.json',
+      'README.md', 'LICENSE', 'package.json', 'bin/reraise', 'bin/auto-reraise', 'bin/package.json',
       'dist/cli/main.cjs', 'dist/worker/main.cjs', 'dist/worker/health.cjs', 'dist/logger/main.cjs', 'dist/boot/main.cjs',
       'skeletons/http', 'skeletons/minimal', 'skeletons/perp/rc.main', 'skeletons/perp/rc.log',
     ]));
-    expect(files.filter((f) => !/^(README\.md|package\.json|bin\/|dist\/|skeletons\/)/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(README\.md|LICENSE|package\.json|bin\/|dist\/|skeletons\/)/.test(f))).toEqual([]);
     const manifest = JSON.parse((await execa('tar', ['xzOf', tarball, 'package/package.json'])).stdout) as Record<string, Record<string, string>>;
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(Object.keys(manifest.scripts).filter((s) => /^(pre|post)?install$|^prepare$/.test(s))).toEqual([]);
