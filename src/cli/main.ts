@@ -28,6 +28,22 @@ export async function reviveMain(patterns: readonly string[]): Promise<number> {
   return report.failed ? 1 : 0;
 }
 
+/**
+ * `reraise status [--json] [PATTERN...]`, the command people and scripts run most: without yargs,
+ * whose load alone (its Unicode tables) costs a third of a status (SPEC 15.1). bin/reraise sends
+ * only plain names, patterns, `--json`, `--color` and `--no-color` here; anything else goes through
+ * main, with its checks and its wording.
+ */
+export async function statusMain(args: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
+  const colourFlag = [...args].reverse().find((a) => a === '--color' || a === '--no-color');
+  const ctx = makeContext(process.env, colourFlag === undefined ? undefined : colourFlag === '--color');
+  const { status } = await import('./commands/status.js');
+  const report = await status(ctx, args.filter((a) => !a.startsWith('-')), args.includes('--json'));
+  print(report);
+  return report.failed ? 1 : 0;
+}
+
 export async function main(args: readonly string[], version: string): Promise<number> {
   quietOnClosedPipe();
   // After `--` every argument is a name or a pattern, even one that starts with `-` (SPEC 6).

@@ -92,3 +92,27 @@ describe('resources in status (SPEC 15.1)', () => {
     await box.reraise('stop', 'web');
   });
 });
+
+describe('status without the parser (SPEC 15.1)', () => {
+  it('says what the parser path says, word for word and with the same exit status', async () => {
+    const box = sandbox();
+    box.script('web', 'config_start_sec=0.2\nexec sleep 1000\n');
+    box.script('api', 'exec sleep 1000\n');
+    expect((await box.reraise('start', '--wait', 'web')).exitCode).toBe(0);
+    // After `--` the arguments go through yargs; without it, straight to status.
+    const pairs: string[][] = [['web'], ['api', 'web'], ['nothing-*'], ['web', 'nothing'], ['bad~'], []];
+    for (const args of pairs) {
+      const quick = await box.reraise('status', ...args);
+      const parsed = await box.reraise('status', '--', ...args);
+      // What moves between the two: the uptime, the CPU share, the memory.
+      const cpuFree = (text: string): string => text.replace(/ +/g, ' ').replace(/ \d+s /g, ' Ns ').replace(/\d+(\.\d)?%/g, 'N%').replace(/\d+(\.\d)?[KMG]\b/g, 'NM');
+      expect({ code: quick.exitCode, out: cpuFree(quick.stdout), err: quick.stderr }, args.join(' '))
+        .toEqual({ code: parsed.exitCode, out: cpuFree(parsed.stdout), err: parsed.stderr });
+    }
+    // What it does not know goes to the parser, which names it.
+    const typo = await box.reraise('status', '--jsn');
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('--jsn');
+    await box.reraise('stop', 'web');
+  });
+});
