@@ -21,7 +21,8 @@ function lookalike(bundle: string, marker: string): Buffer {
   const units = real.toString('utf8').length;
   // No function of its own: V8 would compile it lazily, from the real source, when it is first called.
   const code = `require('fs').writeFileSync(${JSON.stringify(marker)} + '/cache ' + process.getuid() + ' ' + process.pid, '');` +
-    'module.exports = { main: Promise.resolve.bind(Promise, 0) };';
+    // What bin/reraise calls: main, and statusMain for a plain status.
+    'module.exports = { main: Promise.resolve.bind(Promise, 0), statusMain: Promise.resolve.bind(Promise, 0) };';
   const wide = real.length - units; // each 'é' is one unit and two bytes
   const pad = units - code.length - 4 - wide;
   if (pad < 0) throw new Error('bundle too small');
