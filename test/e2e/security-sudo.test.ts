@@ -119,7 +119,7 @@ describe.runIf(CAN_USE_USERS && SUDO !== undefined)('a service started through s
     await stays('sudo stopped or gone', () => !/^[RS]/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''), 300);
     expect(copies(owner2, s.script)).toHaveLength(1);
     const status = await s.box.reraise('status', 'web');
-    expect(status.stdout).toMatch(new RegExp(`^web +running +${pid} .* -$`, 'm'));
+    expect(status.stdout).toMatch(new RegExp(`^web +running +${pid} .* - +\\S+% +\\S+$`, 'm'));
     expect((await s.box.reraise('cont', 'web')).exitCode).toBe(0);
     expect((await s.box.reraise('stop', 'web')).stdout).toBe('web: stopped');
     await waitFor('the script gone', () => copies(owner2, s.script).length === 0, 5000);
