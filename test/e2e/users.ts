@@ -163,10 +163,13 @@ export function groupsOf(user: User): number[] {
 function removeUser(user: User): void {
   // userdel refuses while a process of the user lives: those were all started by the tests.
   killOurs();
+  removeDefaultPidDir(user.uid);
   const r = spawnSync('userdel', [user.name], { encoding: 'utf8' });
   if (r.status !== 0) spawnSync('userdel', ['-f', user.name]);
   if (fs.readFileSync('/etc/group', 'utf8').split('\n').some((l) => l.startsWith(`${user.name}:`))) spawnSync('groupdel', [user.name]);
-  removeDefaultPidDir(user.uid);
+  // Its uid is free now, and another test file running at the same time may be given it for a user
+  // of its own: from here on, a process with that uid is not this file's to kill.
+  madeUsers.splice(madeUsers.indexOf(user), 1);
 }
 
 export interface Users {
@@ -606,7 +609,6 @@ if (CAN_USE_USERS) {
     runLaters();
     // Removed while still listed: killOurs finds their processes by uid, removeDefaultPidDir checks they are ours.
     for (const user of [...madeUsers].reverse()) removeUser(user);
-    madeUsers.length = 0;
     for (const group of madeGroups.splice(0)) spawnSync('groupdel', [group]);
     for (const dir of packages.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
     if (scratchRoot) fs.rmSync(scratchRoot, { recursive: true, force: true });
