@@ -5,37 +5,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { isAlive, never, RERAISE, sandbox, type Sandbox } from './sandbox.js';
+import { follow, logFiles, until } from './log-files.js';
 
 const T0 = Date.parse('2026-11-22T04:30:12.123Z');
 const at = (ms: number): string => new Date(T0 + ms).toISOString();
 const STAMPED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 const R0 = '20261122T043000.000000Z.log';
-
-/** Writes the files of NAME's log directory. */
-function logFiles(box: Sandbox, name: string, files: Record<string, string>): string {
-  const dir = path.join(box.logDir, name);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
-  return dir;
-}
-
-/** `reraise log ARGS` left running, its output read as it comes. */
-function follow(box: Sandbox, ...args: string[]) {
-  const child = execa(RERAISE, ['log', ...args], { env: box.env, reject: false, buffer: false, stdin: 'ignore' });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  return { child, out: () => out, err: () => err };
-}
-
-/** Waits until the follower has printed exactly `expected`; fails at once on anything else that is not a prefix of it. */
-async function until(box: Sandbox, f: ReturnType<typeof follow>, expected: string): Promise<void> {
-  await box.waitFor(`output ${JSON.stringify(expected.slice(-40))}`, () => {
-    if (!expected.startsWith(f.out())) throw new Error(`unexpected output: ${JSON.stringify(f.out())}, wanted ${JSON.stringify(expected)}`);
-    return f.out() === expected;
-  });
-}
 
 /** Two services' logs, their stamps interleaved, one unstamped line among them; `db`'s script is gone. */
 function twoLogs(box: Sandbox): void {

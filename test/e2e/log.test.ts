@@ -2,9 +2,9 @@
 // across rotated files, option forms and errors, and following across rotations (SPEC 7).
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { never, RERAISE, sandbox, type Sandbox } from './sandbox.js';
+import { never, sandbox, type Sandbox } from './sandbox.js';
+import { follow, logFiles, until } from './log-files.js';
 
 const R0 = '20260101T000000.000000Z.log';
 const R1 = '20260101T000001.000000Z.log';
@@ -17,14 +17,6 @@ function lines(prefix: string, from: number, to: number): string {
   let text = '';
   for (let i = from; i <= to; i++) text += `${prefix}${i}\n`;
   return text;
-}
-
-/** Writes the files of NAME's log directory; returns the directory. */
-function logFiles(box: Sandbox, name: string, files: Record<string, string> = {}): string {
-  const dir = path.join(box.logDir, name);
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), text);
-  return dir;
 }
 
 type Run = Awaited<ReturnType<Sandbox['reraise']>>;
@@ -45,16 +37,6 @@ function expectFailure(r: Run, ...needles: string[]): void {
   for (const needle of needles) expect(r.stderr).toContain(needle);
 }
 
-/** `reraise log ARGS` left running, its output read as it comes. */
-function follow(box: Sandbox, ...args: string[]) {
-  const child = execa(RERAISE, ['log', ...args], { env: box.env, reject: false, buffer: false, stdin: 'ignore' });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  return { child, out: () => out, err: () => err };
-}
-
 /** Whether process `pid` holds `file` open: a follower that prints nothing is ready once it does. */
 function holdsOpen(pid: number | undefined, file: string): boolean {
   try {
@@ -68,14 +50,6 @@ function holdsOpen(pid: number | undefined, file: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Waits until the follower has printed exactly `expected`; fails at once on anything else that is not a prefix of it. */
-async function until(box: Sandbox, f: ReturnType<typeof follow>, expected: string): Promise<void> {
-  await box.waitFor(`output ${JSON.stringify(expected.slice(-40))}`, () => {
-    if (!expected.startsWith(f.out())) throw new Error(`unexpected output: ${JSON.stringify(f.out())}, wanted ${JSON.stringify(expected)}`);
-    return f.out() === expected;
-  });
 }
 
 describe('reraise log NAME: the last lines', () => {
