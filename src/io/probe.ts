@@ -6,7 +6,7 @@ import {
 } from '../core/identity.js';
 
 /** `ps`, for systems without /proc. child_process is loaded only there: `status` on Linux never needs it. */
-function ps(args: readonly string[]): string {
+export function ps(args: readonly string[]): string {
   const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   return execFileSync('ps', args, { encoding: 'utf8' });
 }
@@ -21,7 +21,7 @@ export interface ProcessInfo {
   argv: string[];
 }
 
-const hasProc = process.platform === 'linux' && existsSync('/proc/self/stat');
+export const hasProc = process.platform === 'linux' && existsSync('/proc/self/stat');
 /** USER_HZ: 100 on every Linux platform Node runs on. */
 const CLOCK_TICKS = 100;
 let bootTime: number | undefined;

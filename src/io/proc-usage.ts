@@ -1,9 +1,7 @@
 // What every process costs now, read in one pass: /proc/PID/stat on Linux, one `ps` elsewhere (SPEC 15.1).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, readdirSync } from 'node:fs';
 import { groupUsage, parseProcStat, parsePsUsage, type GroupUsage, type ProcessUsage } from '../core/usage.js';
-
-const hasProc = process.platform === 'linux' && existsSync('/proc/self/stat');
+import { hasProc, ps } from './probe.js';
 
 let pageSize: number | undefined;
 
@@ -43,9 +41,8 @@ function procProcesses(): ProcessUsage[] {
 }
 
 function psProcesses(): ProcessUsage[] {
-  const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   try {
-    return parsePsUsage(execFileSync('ps', ['-A', '-o', 'pid=,pgid=,rss=,time='], { encoding: 'utf8' }));
+    return parsePsUsage(ps(['-A', '-o', 'pid=,pgid=,rss=,time=']));
   } catch {
     return [];
   }
