@@ -5,6 +5,12 @@ import { helpEpilogue } from './help.js';
 import { explain, unknownOption } from './options.js';
 import { print } from './report.js';
 
+/** --color (true) or --no-color (false), the last one given winning as with any flag; undefined for neither. */
+function colourFlagOf(args: readonly string[]): boolean | undefined {
+  const last = [...args].reverse().find((a) => a === '--color' || a === '--no-color');
+  return last === undefined ? undefined : last === '--color';
+}
+
 /** Raised from yargs' fail() for a usage error (exit 2). */
 class UsageError extends Error {}
 
@@ -36,8 +42,7 @@ export async function reviveMain(patterns: readonly string[]): Promise<number> {
  */
 export async function statusMain(args: readonly string[]): Promise<number> {
   quietOnClosedPipe();
-  const colourFlag = [...args].reverse().find((a) => a === '--color' || a === '--no-color');
-  const ctx = makeContext(process.env, colourFlag === undefined ? undefined : colourFlag === '--color');
+  const ctx = makeContext(process.env, colourFlagOf(args));
   const { status } = await import('./commands/status.js');
   const report = await status(ctx, args.filter((a) => !a.startsWith('-')), args.includes('--json'));
   print(report);
@@ -54,9 +59,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   if (first !== undefined && !byName.has(first)) return usage(`unknown action "${first}"`);
   const unknown = unknownOption(options, first);
   if (unknown) return usage(unknown);
-  // The last of --color and --no-color wins, as with any flag.
-  const colourFlag = [...options].reverse().find((a) => a === '--color' || a === '--no-color');
-  const ctx = makeContext(process.env, colourFlag === undefined ? undefined : colourFlag === '--color');
+  const ctx = makeContext(process.env, colourFlagOf(options));
 
   const { default: yargs } = await import('yargs');
   // Commands without handlers: yargs would build the whole help text after starting each handler.

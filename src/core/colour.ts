@@ -1,9 +1,9 @@
 // When output is coloured, and how: states the way users read them, and one colour a service (SPEC 15.4).
 
-export type Colour = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'dim';
+export type Colour = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan';
 
 const CODES: Readonly<Record<Colour, string>> = {
-  red: '31', green: '32', yellow: '33', blue: '34', magenta: '35', cyan: '36', dim: '2',
+  red: '31', green: '32', yellow: '33', blue: '34', magenta: '35', cyan: '36',
 };
 
 /** What decides colour: the --color/--no-color flag if given, the environment, the terminal. */

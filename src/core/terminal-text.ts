@@ -20,6 +20,11 @@ export function terminalSafe(line: string): string {
   return leftOn ? shown.replace(/(\n?)$/, `${RESET}$1`) : shown;
 }
 
+/** The text as it shows, without its colour codes. */
+export function withoutColours(text: string): string {
+  return text.replace(SGR, '');
+}
+
 /** For `top`'s log pane: every control character is shown as `?`, a tab as four spaces. */
 export function plainText(line: string): string {
   return line.replace(/\t/g, '    ').replace(/[\x00-\x1f\x7f-\x9f]/g, '?');

@@ -1,5 +1,5 @@
 // reraise top, the pure part: what a key means, the order of the rows, and the frame to draw (SPEC 15.2).
-import { plainText } from './terminal-text.js';
+import { plainText, withoutColours } from './terminal-text.js';
 
 /** `-d S`: seconds, a tenth at least, so that the panel itself costs little. */
 export function parseDelay(value: unknown): { ok: true; ms: number } | { ok: false; message: string } {
@@ -92,8 +92,11 @@ export function fitWidth(line: string, width: number): string {
   let shown = 0;
   let out = '';
   let coloured = false;
+  // Sticky: a code is looked for where the scan is, without copying the rest of a long line.
+  const colourCode = /\x1b\[[0-9;]*m/y;
   for (let at = 0; at < line.length;) {
-    const code = /^\x1b\[[0-9;]*m/.exec(line.slice(at));
+    colourCode.lastIndex = at;
+    const code = colourCode.exec(line);
     if (code) {
       out += code[0];
       coloured = code[0] !== '\x1b[0m';
@@ -142,7 +145,7 @@ export function renderFrame(f: Frame): string[] {
     const line = fitWidth(row, f.width);
     // The selection in reverse video over its whole width; its own colours would end the reverse early.
     if (first + i !== f.selected) return line;
-    const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+    const plain = withoutColours(line);
     return `${INVERSE}${plain.padEnd(f.width)}${RESET}`;
   });
   const logRoom = Math.max(0, room - shownRows.length);

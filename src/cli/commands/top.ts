@@ -165,7 +165,9 @@ function runPanel(ctx: Context, screen: Screen, patterns: readonly string[], eve
     screen.onResize(redraw);
     // A kill or a hang-up ends the panel as q does: the terminal is given back on the way out.
     for (const signal of SIGNALS) process.on(signal, quit);
-    void tick();
+    // The first frame is of the panel read before the screen was taken; the first refresh comes after one delay.
+    redraw();
+    timer = setTimeout(tick, everyMs);
   });
 }
 
