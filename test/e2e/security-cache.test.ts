@@ -10,8 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fnv1a64 } from '../../src/core/lock-names.js';
 import {
-  BASE_PATH, CAN_USE_USERS, ROOT, copyPackage, mkdirFor, runAs, scratch, useUsers, userBox,
+  BASE_PATH, CAN_USE_USERS, ROOT, copyPackage, mkdirFor, runAs, scratch, useUsers, userBox, waitFor,
   type Box, type Package, type User,
 } from './users.js';
 
@@ -188,6 +189,52 @@ describe.runIf(CAN_USE_USERS)('the code cache', () => {
     expect(marks(marker).filter((m) => m === `cache ${owner.uid}`), 'the attacker\'s code run as the owner').toEqual([]);
     expect(r.stdout).toMatch(/^web +not running/m);
     expect(tree(cacheDir), 'nothing written in a cache dir others can write to').toEqual(before);
+  });
+
+  // status's usage sample (SPEC 15.1) lives in the same directory, under the same rules.
+  it.each([
+    ['a link to a directory of the attacker\'s (in a shared XDG_CACHE_HOME)', 'link'],
+    ['the owner\'s own cache dir, left writable by everyone (0777)', 'loose'],
+  ])('the usage sample, where %s: the attacker\'s sample is not read, and nothing is written there', async (_label, where) => {
+    const { owner, attacker } = users;
+    const { base, box } = setup(owner, where === 'link' ? (b) => mkdirFor(path.join(b, 'shared'), undefined, 0o1777) : undefined);
+    const cacheDir = path.join(box.env.XDG_CACHE_HOME, 'reraise');
+    const theirs = mkdirFor(path.join(base, 'theirs'), attacker, 0o755);
+    const attackerEnv = { HOME: theirs, PATH: BASE_PATH };
+    if (where === 'link') {
+      // Before the owner runs anything: the link stands where the owner's cache dir would be made.
+      const made = await runAs(attacker, ['sh', '-c', 'mkdir -m 755 "$0/reraise" && ln -s "$0/reraise" "$1"', theirs, cacheDir], attackerEnv);
+      expect(made.exitCode, made.stderr).toBe(0);
+    }
+    box.script('web', 'config_start_sec=0.2\nexec sleep 1000\n');
+    expect((await box.reraise('start', '--wait', 'web')).exitCode).toBe(0);
+    const [pid, epoch] = [Number(box.pidRecord('web')![2]), Number(box.pidRecord('web')![4])];
+    if (where === 'loose') {
+      fs.chmodSync(path.dirname(cacheDir), 0o755);
+      fs.chmodSync(cacheDir, 0o777);
+    }
+    // Two seconds into the run, a sample that says it was looked at a moment ago, with no ticks:
+    // believed, it would move the average's start from the run's start to that moment.
+    await waitFor('two seconds of the run', () => Date.now() / 1000 >= epoch + 2);
+    const planted = path.join(where === 'link' ? path.join(theirs, 'reraise') : cacheDir, `usage-${fnv1a64(box.pidDir)}`);
+    const plant = await runAs(attacker, ['sh', '-c', 'printf "reraise usage 2\\n%s %s 0 %s\\n" "$1" "$2" "$3" > "$0" && chmod 644 "$0"',
+      planted, String(pid), String(epoch), String(Date.now() - 200)], attackerEnv);
+    expect(plant.exitCode, plant.stderr).toBe(0);
+    const before = tree(path.dirname(planted));
+    const r = await box.reraise('status', '--json', 'web');
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ cpuSince: number; pid: number }>;
+    expect(row.pid).toBe(pid);
+    expect(row.cpuSince, 'averaged over the run\'s life, not from the planted sample').toBe(epoch);
+    expect(tree(path.dirname(planted)), 'nothing written where the attacker can reach').toEqual(before);
+    if (where === 'loose') {
+      // The control: the same sample, made the owner's in a dir of the owner's alone, is believed.
+      fs.chmodSync(cacheDir, 0o700);
+      fs.chownSync(planted, owner.uid, owner.gid);
+      const trusted = JSON.parse((await box.reraise('status', '--json', 'web')).stdout) as Array<{ cpuSince: number }>;
+      expect(trusted[0].cpuSince).toBeGreaterThan(epoch);
+    }
+    await box.reraise('stop', 'web');
   });
 
   it('two installations side by side do not delete each other\'s cache file', async () => {
