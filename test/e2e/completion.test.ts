@@ -167,6 +167,17 @@ describe.skipIf(NO_TMUX)('bash completion in a real bash', () => {
     expect((await terminal.complete('reraise start fr', 'Tab')).at(-1)).toBe('$ reraise start fresh ');
   });
 
+  it('offers a name that holds shell syntax quoted, and never runs it (a service dir others could write to)', async () => {
+    const { box, terminal } = await bash();
+    const hostile = ['$(touch pwned1)', '`touch pwned2`', 'x;touch pwned3', '${IFS}y'];
+    for (const name of hostile) box.script(name, 'sleep 1\n');
+    terminal.run(`cd ${box.root}`);
+    const offered = listed(await terminal.complete('reraise start ', 'Tab', 'Tab'));
+    expect(offered).toEqual(expect.arrayContaining(['\\$\\(touch\\ pwned1\\)', '\\`touch\\ pwned2\\`', 'x\\;touch\\ pwned3', '\\$\\{IFS\\}y']));
+    expect((await terminal.complete('reraise start x', 'Tab')).at(-1)).toBe('$ reraise start x\\;touch\\ pwned3 ');
+    expect(fs.readdirSync(box.root).filter((f) => f.startsWith('pwned')), 'a command in a name ran').toEqual([]);
+  });
+
   it('completes skeleton kinds, fixed operands and options by the action', async () => {
     const { terminal } = await bash();
     expect(listed(await terminal.complete('reraise skeleton ', 'Tab', 'Tab')).sort()).toEqual(['http', 'minimal', 'perp']);
